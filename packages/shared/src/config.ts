@@ -1,0 +1,69 @@
+import { z } from "zod";
+
+/**
+ * Parses the environment once at boot. On failure it throws one error whose message names every bad
+ * variable, so an operator sees `DATABASE_URL: Invalid URL` instead of a stack trace from deep inside.
+ */
+export function parseConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `  ${issue.path.join(".") || "(env)"}: ${issue.message}`);
+  throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Environment strings to typed values. Empty strings count as unset, as most .env tooling writes them. */
+export const env = {
+  optionalString: () =>
+    z.preprocess((v) => (v === "" ? undefined : v), z.string().optional()) as z.ZodType<string | undefined>,
+  optionalUrl: () =>
+    z.preprocess((v) => (v === "" ? undefined : v), z.url().optional()) as z.ZodType<string | undefined>,
+  int: (fallback: number, min = 0) =>
+    z.preprocess((v) => (v === "" || v === undefined ? fallback : v), z.coerce.number().int().min(min)),
+  port: (fallback: number) =>
+    z.preprocess((v) => (v === "" || v === undefined ? fallback : v), z.coerce.number().int().min(0).max(65535)),
+  bool: (fallback: boolean) =>
+    z.preprocess(
+      (v) => (v === "" || v === undefined ? String(fallback) : v),
+      z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1"),
+    ),
+  list: (fallback: string[] = []) =>
+    z.preprocess(
+      (v) =>
+        v === "" || v === undefined
+          ? fallback
+          : String(v)
+              .split(",")
+              .map((s) => s.trim())
+              .filter(Boolean),
+      z.array(z.string()),
+    ),
+  logLevel: () =>
+    z.preprocess(
+      (v) => (v === "" || v === undefined ? "info" : v),
+      z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+    ),
+  nodeEnv: () =>
+    z.preprocess(
+      (v) => (v === "" || v === undefined ? "development" : v),
+      z.enum(["development", "production", "test"]),
+    ),
+};
+
+/** Settings every service shares: where embedded data lives and which real servers to use. */
+export const commonConfigShape = {
+  NODE_ENV: env.nodeEnv(),
+  LOG_LEVEL: env.logLevel(),
+  DATA_DIR: z.preprocess((v) => (v === "" || v === undefined ? "./.data" : v), z.string()),
+  /** Unset means embedded PGlite under DATA_DIR. */
+  DATABASE_URL: env.optionalUrl(),
+  /** Unset means the in-memory key-value store (one process only). */
+  REDIS_URL: env.optionalUrl(),
+  /** Comma-separated host:port list. Unset means events are written to the log. */
+  KAFKA_BROKERS: env.list(),
+  /** smtp:// or smtps:// URL. Unset means the dev mailbox under DATA_DIR/mail. */
+  SMTP_URL: env.optionalUrl(),
+};

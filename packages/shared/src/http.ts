@@ -1,0 +1,109 @@
+import { randomUUID } from "node:crypto";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { Logger } from "pino";
+import { AppError, commonProblems, problemBody, type FieldError } from "./errors.ts";
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+
+export interface HttpServerOptions {
+  logger: Logger;
+  /** Largest accepted request body in bytes; larger ones get 413. */
+  bodyLimit?: number;
+  /** Trusted proxy setting passed to fastify (addresses, CIDRs, or hop count). */
+  trustProxy?: boolean | string | string[];
+}
+
+/** The caller's request id if it is safe to echo back, else a fresh one. */
+export function requestIdFrom(header: string | string[] | undefined): string {
+  return typeof header === "string" && REQUEST_ID.test(header) ? header : randomUUID();
+}
+
+/**
+ * A fastify instance with the conventions every service shares: request ids, `nosniff`, problem+json for
+ * every failure (including the framework's own 400/404/405/413/415), and no stack or library message ever
+ * reaching a client.
+ */
+export function createHttpServer(options: HttpServerOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: options.bodyLimit ?? 64 * 1024,
+    trustProxy: options.trustProxy ?? false,
+    genReqId: (req) => requestIdFrom(req.headers["x-request-id"]),
+    requestIdLogLabel: "requestId",
+    disableRequestLogging: false,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+  }) as unknown as FastifyInstance;
+
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+    reply.header("x-content-type-options", "nosniff");
+  });
+
+  app.setNotFoundHandler(async (request, reply) => {
+    const path = request.url.split("?")[0] ?? "/";
+    const allowed = METHODS.filter((method) => app.hasRoute({ method, url: path }));
+    if (allowed.length > 0) {
+      reply.header("allow", allowed.join(", "));
+      return sendProblem(reply, request, new AppError("METHOD_NOT_ALLOWED", commonProblems.METHOD_NOT_ALLOWED));
+    }
+    return sendProblem(reply, request, new AppError("NOT_FOUND", commonProblems.NOT_FOUND));
+  });
+
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    return sendProblem(reply, request, toAppError(error, request));
+  });
+
+  return app;
+}
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: AppError): FastifyReply {
+  for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
+  return reply
+    .status(error.status)
+    .type("application/problem+json; charset=utf-8")
+    .send(problemBody(error, request.id));
+}
+
+/** Maps framework and unknown errors onto the catalogue. Unknown errors are logged with their stack. */
+export function toAppError(error: unknown, request: FastifyRequest): AppError {
+  if (error instanceof AppError) return error;
+  const e = error as Partial<FastifyError> & { validation?: unknown[]; validationContext?: string };
+  if (Array.isArray(e.validation)) {
+    return new AppError("VALIDATION_ERROR", commonProblems.VALIDATION_ERROR, "The request is not valid.", {
+      errors: e.validation.map((v) => fieldError(v, e.validationContext)),
+    });
+  }
+  switch (e.code) {
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return new AppError("MALFORMED_JSON", commonProblems.MALFORMED_JSON, "The body is not valid JSON.");
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return new AppError("PAYLOAD_TOO_LARGE", commonProblems.PAYLOAD_TOO_LARGE);
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+    case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
+      return new AppError(
+        "UNSUPPORTED_MEDIA_TYPE",
+        commonProblems.UNSUPPORTED_MEDIA_TYPE,
+        "Send the body as application/json.",
+      );
+    default:
+      break;
+  }
+  if (e instanceof SyntaxError || (e.statusCode === 400 && e.code?.startsWith("FST_ERR_CTP"))) {
+    return new AppError("MALFORMED_JSON", commonProblems.MALFORMED_JSON, "The body is not valid JSON.");
+  }
+  if (typeof e.statusCode === "number" && e.statusCode >= 400 && e.statusCode < 500) {
+    // A framework 4xx we have no dedicated code for: keep its status, never its library message.
+    return new AppError("VALIDATION_ERROR", { status: e.statusCode, title: "Bad request" }, "The request is not valid.");
+  }
+  request.log.error({ err: error }, "unhandled error");
+  return new AppError("INTERNAL_ERROR", commonProblems.INTERNAL_ERROR, "An unexpected error occurred.");
+}
+
+function fieldError(v: unknown, context: string | undefined): FieldError {
+  const item = v as { instancePath?: string; message?: string };
+  const path = (item.instancePath ?? "").replace(/^\//, "").replaceAll("/", ".");
+  return { path: path || context || "", message: item.message ?? "Invalid value" };
+}

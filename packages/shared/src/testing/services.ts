@@ -1,0 +1,97 @@
+import { randomBytes } from "node:crypto";
+import { connect } from "node:net";
+import pg from "pg";
+
+/**
+ * Test support for integration tests against the real servers. Locally a missing server skips the suites
+ * that need it (so `npm test` passes on a bare machine); with MIMASCOTA_REQUIRE_SERVICES=1 (CI) a missing
+ * server fails the run instead.
+ */
+export type Service = "postgres" | "redis" | "kafka";
+
+export const serviceUrls = {
+  postgres:
+    process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
+  redis: process.env.TEST_REDIS_URL ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+  kafka: process.env.TEST_KAFKA_BROKERS ?? process.env.KAFKA_BROKERS ?? "127.0.0.1:9092",
+};
+
+export const servicesRequired = process.env.MIMASCOTA_REQUIRE_SERVICES === "1";
+
+const reachable = new Map<Service, Promise<boolean>>();
+
+function hostPort(service: Service): { host: string; port: number } {
+  if (service === "kafka") {
+    const [host = "127.0.0.1", port = "9092"] = (serviceUrls.kafka.split(",")[0] ?? "").split(":");
+    return { host, port: Number(port) };
+  }
+  const url = new URL(serviceUrls[service]);
+  return { host: url.hostname || "127.0.0.1", port: Number(url.port || (service === "redis" ? 6379 : 5432)) };
+}
+
+export function isReachable(service: Service): Promise<boolean> {
+  let result = reachable.get(service);
+  if (!result) {
+    const { host, port } = hostPort(service);
+    result = new Promise<boolean>((resolve) => {
+      const socket = connect({ host, port, timeout: 1_000 });
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("timeout", () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    reachable.set(service, result);
+  }
+  return result;
+}
+
+/**
+ * For `describe(name, { skip: await skipUnless("postgres") }, ...)`: false when every service answers, a
+ * reason to skip when one does not, and a thrown error instead when services are required.
+ */
+export async function skipUnless(...services: Service[]): Promise<string | false> {
+  for (const service of services) {
+    if (await isReachable(service)) continue;
+    const where = service === "kafka" ? serviceUrls.kafka : serviceUrls[service];
+    const reason = `${service} is not reachable at ${where}`;
+    if (servicesRequired) throw new Error(`MIMASCOTA_REQUIRE_SERVICES=1 but ${reason}`);
+    return `${reason} (set MIMASCOTA_REQUIRE_SERVICES=1 to fail instead of skip)`;
+  }
+  return false;
+}
+
+/** A fresh, empty PostgreSQL database for one test file, so parallel suites never share state. */
+export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `mm_test_${randomBytes(6).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: serviceUrls.postgres });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(serviceUrls.postgres);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: serviceUrls.postgres });
+      await client.connect();
+      try {
+        await client.query(`drop database if exists ${name} with (force)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+/** A key prefix unique to one test file, for Redis keys and Kafka topics. */
+export function uniquePrefix(label: string): string {
+  return `${label}-${randomBytes(4).toString("hex")}`;
+}
