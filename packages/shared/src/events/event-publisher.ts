@@ -1,0 +1,18 @@
+/** One outbox row as it goes on the wire: CloudEvents 1.0 in Kafka binary mode (attributes as `ce_*` headers). */
+export interface OutboundEvent {
+  id: string;
+  topic: string;
+  key: string;
+  type: string;
+  source: string;
+  time: Date;
+  data: unknown;
+}
+
+/** Kafka in production, the log in embedded mode. `publish` resolves only once every event is acknowledged. */
+export interface EventPublisher {
+  readonly kind: "kafka" | "log";
+  publish(events: OutboundEvent[]): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
