@@ -4,7 +4,10 @@ import { z } from "zod";
  * Parses the environment once at boot. On failure it throws one error whose message names every bad
  * variable, so an operator sees `DATABASE_URL: Invalid URL` instead of a stack trace from deep inside.
  */
-export function parseConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
+export function parseConfig<S extends z.ZodType>(
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.output<S> {
   const result = schema.safeParse(env);
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => `  ${issue.path.join(".") || "(env)"}: ${issue.message}`);
@@ -24,7 +27,10 @@ export const env = {
   int: (fallback: number, min = 0) =>
     z.preprocess((v) => (v === "" || v === undefined ? fallback : v), z.coerce.number().int().min(min)),
   port: (fallback: number) =>
-    z.preprocess((v) => (v === "" || v === undefined ? fallback : v), z.coerce.number().int().min(0).max(65535)),
+    z.preprocess(
+      (v) => (v === "" || v === undefined ? fallback : v),
+      z.coerce.number().int().min(0).max(65535),
+    ),
   bool: (fallback: boolean) =>
     z.preprocess(
       (v) => (v === "" || v === undefined ? String(fallback) : v),
@@ -35,7 +41,7 @@ export const env = {
       (v) =>
         v === "" || v === undefined
           ? fallback
-          : String(v)
+          : (v as string)
               .split(",")
               .map((s) => s.trim())
               .filter(Boolean),

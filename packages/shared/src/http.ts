@@ -1,5 +1,10 @@
 import { randomUUID } from "node:crypto";
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
 import type { Logger } from "pino";
 import { AppError, commonProblems, problemBody, type FieldError } from "./errors.ts";
 
@@ -46,7 +51,11 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     const allowed = METHODS.filter((method) => app.hasRoute({ method, url: path }));
     if (allowed.length > 0) {
       reply.header("allow", allowed.join(", "));
-      return sendProblem(reply, request, new AppError("METHOD_NOT_ALLOWED", commonProblems.METHOD_NOT_ALLOWED));
+      return sendProblem(
+        reply,
+        request,
+        new AppError("METHOD_NOT_ALLOWED", commonProblems.METHOD_NOT_ALLOWED),
+      );
     }
     return sendProblem(reply, request, new AppError("NOT_FOUND", commonProblems.NOT_FOUND));
   });
@@ -96,7 +105,11 @@ export function toAppError(error: unknown, request: FastifyRequest): AppError {
   }
   if (typeof e.statusCode === "number" && e.statusCode >= 400 && e.statusCode < 500) {
     // A framework 4xx we have no dedicated code for: keep its status, never its library message.
-    return new AppError("VALIDATION_ERROR", { status: e.statusCode, title: "Bad request" }, "The request is not valid.");
+    return new AppError(
+      "VALIDATION_ERROR",
+      { status: e.statusCode, title: "Bad request" },
+      "The request is not valid.",
+    );
   }
   request.log.error({ err: error }, "unhandled error");
   return new AppError("INTERNAL_ERROR", commonProblems.INTERNAL_ERROR, "An unexpected error occurred.");

@@ -23,7 +23,11 @@ export const outboxEvents = pgTable(
     attempts: integer("attempts").notNull().default(0),
     lastError: text("last_error"),
   },
-  (t) => [index("outbox_events_unpublished_idx").on(t.createdAt).where(sql`${t.publishedAt} is null`)],
+  (t) => [
+    index("outbox_events_unpublished_idx")
+      .on(t.createdAt)
+      .where(sql`${t.publishedAt} is null`),
+  ],
 );
 
 export const mailQueue = pgTable(
@@ -45,5 +49,9 @@ export const mailQueue = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     sentAt: timestamp("sent_at", { withTimezone: true, mode: "date" }),
   },
-  (t) => [index("mail_queue_due_idx").on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`)],
+  (t) => [
+    index("mail_queue_due_idx")
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} = 'pending'`),
+  ],
 );
