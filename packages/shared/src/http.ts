@@ -41,6 +41,9 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
   }) as unknown as FastifyInstance;
 
+  // Only JSON bodies are accepted; fastify's default text/plain parser would let other types through.
+  app.removeContentTypeParser("text/plain");
+
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
     reply.header("x-content-type-options", "nosniff");

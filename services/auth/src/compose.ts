@@ -1,0 +1,88 @@
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { systemClock, type Clock } from "@mimascota/shared/clock";
+import { openDatabase, type DatabaseHandle } from "@mimascota/shared/db/database";
+import { migrateInfra } from "@mimascota/shared/db/infra-migrations";
+import { createEventPublisher } from "@mimascota/shared/events/create-event-publisher";
+import { OutboxRelay } from "@mimascota/shared/events/outbox-relay";
+import { createKeyValueStore } from "@mimascota/shared/kv/create-key-value-store";
+import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
+import { createLogger } from "@mimascota/shared/logger";
+import { createMailTransport } from "@mimascota/shared/mail/create-mail-transport";
+import { MailWorker } from "@mimascota/shared/mail/mail-worker";
+import { buildApp } from "./app.ts";
+import type { AuthConfig } from "./config.ts";
+import { migrateAuth } from "./db/migrations.ts";
+
+export interface RunningAuthService {
+  app: FastifyInstance;
+  database: DatabaseHandle;
+  /** Stops accepting requests, drains in-flight ones, stops the workers and closes every connection. */
+  close(): Promise<void>;
+}
+
+export interface AuthOverrides {
+  logger?: Logger;
+  /** Shared with the gateway in embedded mode, so revocations are seen in-process. */
+  kv?: KeyValueStore;
+  clock?: Clock;
+}
+
+/** Opens every dependency named by the config, applies migrations in embedded mode, and listens. */
+export async function startAuthService(
+  config: AuthConfig,
+  overrides: AuthOverrides = {},
+): Promise<RunningAuthService> {
+  const logger = overrides.logger ?? createLogger("auth", config.LOG_LEVEL);
+  const clock = overrides.clock ?? systemClock;
+  const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  // Embedded data is private to this process, so it is migrated on start; a shared PostgreSQL is migrated
+  // explicitly (`npm run migrate`) so that several replicas never race on schema changes.
+  if (database.kind === "pglite") {
+    await migrateInfra(database);
+    await migrateAuth(database);
+  }
+  const kv = overrides.kv ?? createKeyValueStore({ url: config.REDIS_URL, logger, clock });
+  const publisher = createEventPublisher({
+    brokers: config.KAFKA_BROKERS,
+    clientId: "mimascota-auth",
+    logger,
+  });
+  const relay = new OutboxRelay({ db: database.db, publisher, logger });
+  const transport = createMailTransport({
+    smtpUrl: config.SMTP_URL,
+    from: config.MAIL_FROM,
+    dataDir: config.DATA_DIR,
+    logger,
+  });
+  const mailWorker = new MailWorker({ db: database.db, transport, logger, clock });
+
+  const app = await buildApp({
+    config,
+    logger,
+    clock,
+    database,
+    kv,
+    wake: { mail: () => mailWorker.poke(), events: () => relay.poke() },
+    readiness: { kafka: () => publisher.ping() },
+    queueStats: { outbox: () => relay.stats(), mail: () => mailWorker.stats() },
+  });
+  relay.start();
+  mailWorker.start();
+  await app.listen({ port: config.PORT, host: config.HOST });
+
+  return {
+    app,
+    database,
+    close: async () => {
+      await app.close();
+      await Promise.allSettled([relay.stop(), mailWorker.stop()]);
+      await Promise.allSettled([
+        publisher.close(),
+        transport.close(),
+        overrides.kv ? Promise.resolve() : kv.close(),
+      ]);
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import { z } from "zod";
+import { commonConfigShape, env, parseConfig } from "@mimascota/shared/config";
+
+const seconds = (fallback: number) => env.int(fallback, 1);
+
+export const authConfigSchema = z.object({
+  ...commonConfigShape,
+  PORT: env.port(8006),
+  HOST: z.preprocess((v) => (v === "" || v === undefined ? "127.0.0.1" : v), z.string()),
+  /** Base URL of the front end; every link in an email is built from it, never from the request's Host. */
+  PUBLIC_APP_URL: z.preprocess((v) => (v === "" || v === undefined ? "http://localhost:3000" : v), z.url()),
+  /** Origins allowed to call cookie endpoints (refresh, logout); anything else is refused before use. */
+  ALLOWED_ORIGINS: env.list(["http://localhost:3000", "http://localhost:8080"]),
+  TRUST_PROXY: env.list([]),
+  JWT_ISSUER: z.preprocess((v) => (v === "" || v === undefined ? "mimascota-auth" : v), z.string()),
+  JWT_AUDIENCE: z.preprocess((v) => (v === "" || v === undefined ? "mimascota-api" : v), z.string()),
+  ACCESS_TOKEN_TTL: seconds(900),
+  REFRESH_IDLE_TTL: seconds(14 * 86400),
+  REFRESH_ABSOLUTE_TTL: seconds(30 * 86400),
+  REFRESH_REUSE_GRACE: env.int(10, 0),
+  REFRESH_COOKIE_NAME: z.preprocess(
+    (v) => (v === "" || v === undefined ? "refresh_token" : v),
+    z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  ),
+  /** Only for local http development; browsers also accept Secure cookies on http://localhost. */
+  COOKIE_SECURE: env.bool(true),
+  VERIFICATION_TOKEN_TTL: seconds(86400),
+  RESET_TOKEN_TTL: seconds(3600),
+  RESEND_COOLDOWN: env.int(60, 0),
+  LOCKOUT_THRESHOLD: env.int(10, 1),
+  LOCKOUT_WINDOW: seconds(900),
+  LOCKOUT_DURATION: seconds(1800),
+  LOCKOUT_MAX_DURATION: seconds(86400),
+  TWO_FACTOR_TOKEN_TTL: seconds(300),
+  ARGON2_MEMORY_KIB: env.int(19456, 19456),
+  ARGON2_TIME_COST: env.int(2, 2),
+  ARGON2_PARALLELISM: env.int(1, 1),
+  /**
+   * 32 bytes, base64: encrypts signing keys and TOTP secrets at rest. Unset in embedded mode means a key is
+   * generated once under DATA_DIR; required in production.
+   */
+  ENCRYPTION_KEY: env.optionalString(),
+  MAIL_FROM: z.preprocess(
+    (v) => (v === "" || v === undefined ? "Mi Mascota <no-reply@mimascota.app>" : v),
+    z.string(),
+  ),
+  BODY_LIMIT_BYTES: env.int(16 * 1024, 1024),
+});
+
+export type AuthConfig = z.output<typeof authConfigSchema>;
+
+export function loadAuthConfig(environment: NodeJS.ProcessEnv = process.env): AuthConfig {
+  const config = parseConfig(authConfigSchema, environment);
+  if (config.NODE_ENV === "production" && !config.ENCRYPTION_KEY) {
+    throw new Error("Invalid configuration:\n  ENCRYPTION_KEY: required when NODE_ENV=production");
+  }
+  return config;
+}

@@ -1,0 +1,9 @@
+import { createLogger } from "@mimascota/shared/logger";
+import { runUntilSignal } from "@mimascota/shared/process";
+import { startAuthService } from "./compose.ts";
+import { loadAuthConfig } from "./config.ts";
+
+const config = loadAuthConfig();
+const logger = createLogger("auth", config.LOG_LEVEL);
+const service = await startAuthService(config, { logger });
+runUntilSignal(logger, () => service.close());

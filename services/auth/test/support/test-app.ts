@@ -1,0 +1,75 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import { desc } from "drizzle-orm";
+import { ManualClock } from "@mimascota/shared/clock";
+import { openDatabase, type DatabaseHandle } from "@mimascota/shared/db/database";
+import { migrateInfra } from "@mimascota/shared/db/infra-migrations";
+import { mailQueue, outboxEvents } from "@mimascota/shared/db/infra-schema";
+import { MemoryKeyValueStore } from "@mimascota/shared/kv/memory-key-value-store";
+import { createLogger } from "@mimascota/shared/logger";
+import { createTestDatabase } from "@mimascota/shared/testing/services";
+import { buildApp } from "../../src/app.ts";
+import { loadAuthConfig, type AuthConfig } from "../../src/config.ts";
+import { migrateAuth } from "../../src/db/migrations.ts";
+
+export interface AuthTestContext {
+  app: FastifyInstance;
+  config: AuthConfig;
+  clock: ManualClock;
+  database: DatabaseHandle;
+  kv: MemoryKeyValueStore;
+  /** Queued mails, newest first (the worker is not running: tests read the queue). */
+  mails(): Promise<(typeof mailQueue.$inferSelect)[]>;
+  /** Outbox rows, newest first. */
+  events(): Promise<(typeof outboxEvents.$inferSelect)[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * The auth app over a fresh database: real PostgreSQL (`"postgres"`, a new database per context) or
+ * embedded PGlite in a temp folder. Time is a ManualClock; the key-value store is in memory.
+ */
+export async function createAuthTestContext(
+  options: { database?: "postgres" | "pglite"; env?: Record<string, string> } = {},
+): Promise<AuthTestContext> {
+  const dataDir = mkdtempSync(join(tmpdir(), "mm-auth-test-"));
+  const testDb = options.database === "pglite" ? undefined : await createTestDatabase();
+  const config = loadAuthConfig({
+    NODE_ENV: "test",
+    LOG_LEVEL: "silent",
+    DATA_DIR: dataDir,
+    DATABASE_URL: testDb?.url ?? "",
+    ...options.env,
+  });
+  const clock = new ManualClock(new Date());
+  const database = await openDatabase({ url: config.DATABASE_URL, dataDir });
+  await migrateInfra(database);
+  await migrateAuth(database);
+  const kv = new MemoryKeyValueStore({ clock });
+  const app = await buildApp({
+    config,
+    logger: createLogger("auth-test", "silent"),
+    clock,
+    database,
+    kv,
+  });
+  await app.ready();
+  return {
+    app,
+    config,
+    clock,
+    database,
+    kv,
+    mails: () => database.db.select().from(mailQueue).orderBy(desc(mailQueue.createdAt)),
+    events: () => database.db.select().from(outboxEvents).orderBy(desc(outboxEvents.createdAt)),
+    close: async () => {
+      await app.close();
+      await kv.close();
+      await database.close();
+      await testDb?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
