@@ -45,6 +45,11 @@ export const authConfigSchema = z.object({
     z.string(),
   ),
   BODY_LIMIT_BYTES: env.int(16 * 1024, 1024),
+  /**
+   * Register, resend-verification and forgot-password answer no sooner than this (ms), whatever the email, so
+   * the different work done for known and unknown addresses is not visible in the response time.
+   */
+  ACCOUNT_RESPONSE_FLOOR_MS: env.int(200, 0),
 });
 
 export type AuthConfig = z.output<typeof authConfigSchema>;

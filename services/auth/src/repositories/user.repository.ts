@@ -1,0 +1,142 @@
+import { and, eq, isNull, sql } from "drizzle-orm";
+import type { Database, Executor } from "@mimascota/shared/db/database";
+import { users } from "../db/schema.ts";
+
+type Locale = "es" | "en";
+
+export interface NewUser {
+  id: string;
+  email: string;
+  passwordHash: string;
+  fullName: string | null;
+  locale: Locale;
+  createdAt: Date;
+}
+
+/** Who to write to: enough for a mail, never the password hash. */
+export interface MailRecipient {
+  id: string;
+  email: string;
+  fullName: string | null;
+  locale: Locale;
+  emailVerifiedAt: Date | null;
+}
+
+const recipientColumns = {
+  id: users.id,
+  email: users.email,
+  fullName: users.fullName,
+  locale: users.locale,
+  emailVerifiedAt: users.emailVerifiedAt,
+};
+
+/** Users by intent; the password hash is selected only by the methods that verify a password. */
+export class UserRepository {
+  readonly #db: Database;
+
+  constructor(options: { db: Database }) {
+    this.#db = options.db;
+  }
+
+  /**
+   * Inserts unless the email is taken. `on conflict do nothing` turns the check-then-insert race of two
+   * registrations of one email into a plain "not inserted", never a unique-violation error.
+   */
+  async insertIfEmailFree(tx: Executor, user: NewUser): Promise<boolean> {
+    const rows = await tx
+      .insert(users)
+      .values(user)
+      .onConflictDoNothing({ target: users.email })
+      .returning({ id: users.id });
+    return rows.length === 1;
+  }
+
+  async findRecipientByEmail(email: string, tx: Executor = this.#db): Promise<MailRecipient | undefined> {
+    const [row] = await tx.select(recipientColumns).from(users).where(eq(users.email, email));
+    return row;
+  }
+
+  async findRecipientById(id: string, tx: Executor = this.#db): Promise<MailRecipient | undefined> {
+    const [row] = await tx.select(recipientColumns).from(users).where(eq(users.id, id));
+    return row;
+  }
+
+  /** Takes the user's row lock for the rest of the transaction (serialises per-account cooldowns). */
+  async lockForUpdate(tx: Executor, id: string): Promise<boolean> {
+    const rows = await tx.select({ id: users.id }).from(users).where(eq(users.id, id)).for("update");
+    return rows.length === 1;
+  }
+
+  async getForLogin(email: string, tx: Executor = this.#db) {
+    const [row] = await tx
+      .select({
+        id: users.id,
+        email: users.email,
+        passwordHash: users.passwordHash,
+        fullName: users.fullName,
+        locale: users.locale,
+        emailVerifiedAt: users.emailVerifiedAt,
+        twoFactorEnabledAt: users.twoFactorEnabledAt,
+      })
+      .from(users)
+      .where(eq(users.email, email));
+    return row;
+  }
+
+  async getForChangePassword(id: string, tx: Executor = this.#db) {
+    const [row] = await tx
+      .select({
+        id: users.id,
+        email: users.email,
+        passwordHash: users.passwordHash,
+        fullName: users.fullName,
+        locale: users.locale,
+      })
+      .from(users)
+      .where(eq(users.id, id));
+    return row;
+  }
+
+  /** The contract's `user` object. */
+  async getProfile(id: string, tx: Executor = this.#db) {
+    const [row] = await tx
+      .select({
+        id: users.id,
+        email: users.email,
+        fullName: users.fullName,
+        emailVerifiedAt: users.emailVerifiedAt,
+        twoFactorEnabledAt: users.twoFactorEnabledAt,
+        createdAt: users.createdAt,
+      })
+      .from(users)
+      .where(eq(users.id, id));
+    if (!row) return undefined;
+    return {
+      id: row.id,
+      email: row.email,
+      fullName: row.fullName,
+      emailVerified: row.emailVerifiedAt !== null,
+      twoFactorEnabled: row.twoFactorEnabledAt !== null,
+      createdAt: row.createdAt.toISOString(),
+    };
+  }
+
+  async setPasswordHash(tx: Executor, id: string, passwordHash: string, changedAt: Date): Promise<void> {
+    await tx.update(users).set({ passwordHash, passwordChangedAt: changedAt }).where(eq(users.id, id));
+  }
+
+  /** Sets the verification time once; true only for the call that verified the address. */
+  async markEmailVerified(tx: Executor, id: string, at: Date): Promise<boolean> {
+    const rows = await tx
+      .update(users)
+      .set({ emailVerifiedAt: at })
+      .where(and(eq(users.id, id), isNull(users.emailVerifiedAt)))
+      .returning({ id: users.id });
+    return rows.length === 1;
+  }
+
+  async count(tx: Executor = this.#db): Promise<number> {
+    const [row] = await tx.select({ n: sql<number>`count(*)::int` }).from(users);
+    return row?.n ?? 0;
+  }
+}

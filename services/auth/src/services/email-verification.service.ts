@@ -1,0 +1,89 @@
+import { randomUUID } from "node:crypto";
+import type { Clock } from "@mimascota/shared/clock";
+import type { Database } from "@mimascota/shared/db/database";
+import { enqueueEvent } from "@mimascota/shared/events/outbox";
+import type { AuthConfig } from "../config.ts";
+import { hashToken, newOpaqueToken } from "../crypto/opaque-token.ts";
+import { problems } from "../errors.ts";
+import type { AccountMailer } from "../mail/account-mailer.ts";
+import type { OneTimeTokenRepository } from "../repositories/one-time-token.repository.ts";
+import type { UserRepository } from "../repositories/user.repository.ts";
+import { EVENT_SOURCE, type Wake } from "./account-ports.ts";
+import { withUniformDuration } from "./uniform-duration.ts";
+
+export interface EmailVerificationDeps {
+  db: Database;
+  clock: Clock;
+  config: Pick<AuthConfig, "VERIFICATION_TOKEN_TTL" | "RESEND_COOLDOWN" | "ACCOUNT_RESPONSE_FLOOR_MS">;
+  users: UserRepository;
+  tokens: OneTimeTokenRepository;
+  mailer: AccountMailer;
+  wake?: Wake | undefined;
+}
+
+export class EmailVerificationService {
+  readonly #d: EmailVerificationDeps;
+
+  constructor(deps: EmailVerificationDeps) {
+    this.#d = deps;
+  }
+
+  /** Unknown, used, voided and expired tokens all fail alike, so a failure says nothing about the token. */
+  async verify(token: string): Promise<void> {
+    const { db, clock, users, tokens } = this.#d;
+    const now = clock.now();
+    const verified = await db.transaction(async (tx) => {
+      const userId = await tokens.consume(tx, "verify_email", hashToken(token), now);
+      if (!userId) throw problems.error("INVALID_TOKEN", "The link is invalid, already used or expired.");
+      // False when the address was verified meanwhile (e.g. by a password reset): no second event then.
+      if (!(await users.markEmailVerified(tx, userId, now))) return false;
+      const user = await users.findRecipientById(userId, tx);
+      await enqueueEvent(tx, EVENT_SOURCE, {
+        topic: "user.verified.v1",
+        key: userId,
+        data: { userId, email: user?.email, verifiedAt: now.toISOString() },
+        occurredAt: now,
+      });
+      return true;
+    });
+    if (verified) this.#d.wake?.events();
+  }
+
+  /**
+   * Always the same answer (the route's 202). Only an existing, unverified account outside its cooldown gets a
+   * new link; the new token voids the previous one.
+   */
+  resend(email: string): Promise<void> {
+    return withUniformDuration(this.#d.config.ACCOUNT_RESPONSE_FLOOR_MS, () => this.#resend(email));
+  }
+
+  async #resend(email: string): Promise<void> {
+    const { db, clock, users, tokens, mailer, config } = this.#d;
+    const user = await users.findRecipientByEmail(email);
+    if (!user || user.emailVerifiedAt) return;
+    const sent = await db.transaction(async (tx) => {
+      // The row lock serialises concurrent resends for one account, so the cooldown check below sees the
+      // token a concurrent request just issued and at most one mail goes out per cooldown.
+      if (!(await users.lockForUpdate(tx, user.id))) return false;
+      const now = clock.now();
+      const last = await tokens.lastIssuedAt(tx, user.id, "verify_email");
+      if (last && now.getTime() - last.getTime() < config.RESEND_COOLDOWN * 1000) return false;
+      const token = newOpaqueToken();
+      await tokens.issue(tx, {
+        id: randomUUID(),
+        userId: user.id,
+        purpose: "verify_email",
+        tokenHash: hashToken(token),
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + config.VERIFICATION_TOKEN_TTL * 1000),
+      });
+      await mailer.queue(tx, user, "verify-email", {
+        name: user.fullName,
+        link: mailer.links.verifyEmail(token),
+        validHours: Math.max(1, Math.round(config.VERIFICATION_TOKEN_TTL / 3600)),
+      });
+      return true;
+    });
+    if (sent) this.#d.wake?.mail();
+  }
+}

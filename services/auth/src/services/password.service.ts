@@ -1,0 +1,153 @@
+import { randomUUID } from "node:crypto";
+import type { Clock } from "@mimascota/shared/clock";
+import type { Database } from "@mimascota/shared/db/database";
+import { enqueueEvent } from "@mimascota/shared/events/outbox";
+import type { AuthConfig } from "../config.ts";
+import { hashToken, newOpaqueToken } from "../crypto/opaque-token.ts";
+import type { PasswordHasher } from "../crypto/password-hasher.ts";
+import { problems } from "../errors.ts";
+import type { AccountMailer } from "../mail/account-mailer.ts";
+import type { OneTimeTokenRepository } from "../repositories/one-time-token.repository.ts";
+import type { UserRepository } from "../repositories/user.repository.ts";
+import { EVENT_SOURCE, type AccountUnlocker, type SessionRevoker, type Wake } from "./account-ports.ts";
+import type { PasswordPolicy } from "./password-policy.ts";
+import { withUniformDuration } from "./uniform-duration.ts";
+
+export interface PasswordDeps {
+  db: Database;
+  clock: Clock;
+  config: Pick<AuthConfig, "RESET_TOKEN_TTL" | "ACCOUNT_RESPONSE_FLOOR_MS">;
+  users: UserRepository;
+  tokens: OneTimeTokenRepository;
+  mailer: AccountMailer;
+  policy: PasswordPolicy;
+  hasher: PasswordHasher;
+  sessions: SessionRevoker;
+  throttles: AccountUnlocker;
+  wake?: Wake | undefined;
+}
+
+const INVALID_RESET = "The reset link is invalid, already used or expired.";
+
+/** Forgot/reset (proof by mailbox) and change (proof by current password). */
+export class PasswordService {
+  readonly #d: PasswordDeps;
+
+  constructor(deps: PasswordDeps) {
+    this.#d = deps;
+  }
+
+  /** Always the same answer after the same time; only a known email gets a link (voiding any earlier one). */
+  forgot(email: string): Promise<void> {
+    return withUniformDuration(this.#d.config.ACCOUNT_RESPONSE_FLOOR_MS, () => this.#forgot(email));
+  }
+
+  async #forgot(email: string): Promise<void> {
+    const { db, clock, users, tokens, mailer, config } = this.#d;
+    const user = await users.findRecipientByEmail(email);
+    if (!user) return;
+    const now = clock.now();
+    await db.transaction(async (tx) => {
+      const token = newOpaqueToken();
+      await tokens.issue(tx, {
+        id: randomUUID(),
+        userId: user.id,
+        purpose: "reset_password",
+        tokenHash: hashToken(token),
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + config.RESET_TOKEN_TTL * 1000),
+      });
+      await mailer.queue(tx, user, "reset-password", {
+        name: user.fullName,
+        link: mailer.links.resetPassword(token),
+        validMinutes: Math.max(1, Math.round(config.RESET_TOKEN_TTL / 60)),
+      });
+    });
+    this.#d.wake?.mail();
+  }
+
+  /**
+   * Sets a new password from a reset link: every session ends, a lockout is lifted, and 2FA stays on (the
+   * mailbox proves only one factor). The address counts as verified: the link reached it.
+   */
+  async reset(token: string, newPassword: string): Promise<void> {
+    const { db, clock, users, tokens, mailer, hasher } = this.#d;
+    const tokenHash = hashToken(token);
+    // Checked before it is spent, so a refused password does not burn the link.
+    const pendingUserId = await tokens.findUsable("reset_password", tokenHash, clock.now());
+    const pending = pendingUserId ? await users.findRecipientById(pendingUserId) : undefined;
+    if (!pending) throw problems.error("INVALID_TOKEN", INVALID_RESET);
+    this.#d.policy.enforce(newPassword, pending.email);
+    const passwordHash = await hasher.hash(newPassword);
+    const now = clock.now();
+    const result = await db.transaction(async (tx) => {
+      // The atomic use decides between concurrent resets with one link: exactly one gets here.
+      const userId = await tokens.consume(tx, "reset_password", tokenHash, now);
+      if (userId !== pending.id) throw problems.error("INVALID_TOKEN", INVALID_RESET);
+      await users.setPasswordHash(tx, userId, passwordHash, now);
+      const revoked = await this.#d.sessions.revokeAllForUser(tx, userId, { reason: "password_reset" });
+      await this.#d.throttles.unlock(tx, pending.email);
+      const newlyVerified = await users.markEmailVerified(tx, userId, now);
+      if (newlyVerified) {
+        await enqueueEvent(tx, EVENT_SOURCE, {
+          topic: "user.verified.v1",
+          key: userId,
+          data: { userId, email: pending.email, verifiedAt: now.toISOString() },
+          occurredAt: now,
+        });
+      }
+      await enqueueEvent(tx, EVENT_SOURCE, {
+        topic: "user.password_reset.v1",
+        key: userId,
+        data: { userId, resetAt: now.toISOString(), revokedSessions: revoked.length },
+        occurredAt: now,
+      });
+      await mailer.queue(tx, pending, "password-changed", {
+        name: pending.fullName,
+        at: now,
+        resetLink: mailer.links.forgotPassword(),
+      });
+      return revoked;
+    });
+    await this.#afterCommit(result);
+  }
+
+  /** Needs the current password; ends every other session of the user and tells the owner by mail. */
+  async change(auth: { userId: string; sessionId: string }, currentPassword: string, newPassword: string) {
+    const { db, clock, users, mailer, hasher } = this.#d;
+    const user = await users.getForChangePassword(auth.userId);
+    if (!user || !(await hasher.verify(user.passwordHash, currentPassword))) {
+      throw problems.error("INVALID_CURRENT_PASSWORD", "The current password is incorrect.");
+    }
+    this.#d.policy.enforce(newPassword, user.email);
+    // Hashed with today's parameters, so a change also upgrades an old hash.
+    const passwordHash = await hasher.hash(newPassword);
+    const now = clock.now();
+    const revoked = await db.transaction(async (tx) => {
+      await users.setPasswordHash(tx, user.id, passwordHash, now);
+      const ids = await this.#d.sessions.revokeAllForUser(tx, user.id, {
+        exceptSessionId: auth.sessionId,
+        reason: "password_changed",
+      });
+      await enqueueEvent(tx, EVENT_SOURCE, {
+        topic: "user.password_changed.v1",
+        key: user.id,
+        data: { userId: user.id, changedAt: now.toISOString(), revokedSessions: ids.length },
+        occurredAt: now,
+      });
+      await mailer.queue(tx, user, "password-changed", {
+        name: user.fullName,
+        at: now,
+        resetLink: mailer.links.forgotPassword(),
+      });
+      return ids;
+    });
+    await this.#afterCommit(revoked);
+  }
+
+  async #afterCommit(revokedSessionIds: string[]): Promise<void> {
+    this.#d.wake?.mail();
+    this.#d.wake?.events();
+    if (revokedSessionIds.length > 0) await this.#d.sessions.publishRevoked(revokedSessionIds);
+  }
+}

@@ -1,0 +1,108 @@
+import { randomUUID } from "node:crypto";
+import type { Clock } from "@mimascota/shared/clock";
+import type { Database } from "@mimascota/shared/db/database";
+import { enqueueEvent } from "@mimascota/shared/events/outbox";
+import type { AuthConfig } from "../config.ts";
+import { hashToken, newOpaqueToken } from "../crypto/opaque-token.ts";
+import type { PasswordHasher } from "../crypto/password-hasher.ts";
+import type { AccountMailer } from "../mail/account-mailer.ts";
+import type { OneTimeTokenRepository } from "../repositories/one-time-token.repository.ts";
+import type { UserRepository } from "../repositories/user.repository.ts";
+import { EVENT_SOURCE, type Wake } from "./account-ports.ts";
+import type { PasswordPolicy } from "./password-policy.ts";
+import { withUniformDuration } from "./uniform-duration.ts";
+
+export interface RegistrationInput {
+  email: string;
+  password: string;
+  fullName: string | null;
+  locale: "es" | "en";
+}
+
+export interface RegistrationDeps {
+  db: Database;
+  clock: Clock;
+  config: Pick<AuthConfig, "VERIFICATION_TOKEN_TTL" | "ACCOUNT_RESPONSE_FLOOR_MS">;
+  users: UserRepository;
+  tokens: OneTimeTokenRepository;
+  mailer: AccountMailer;
+  policy: PasswordPolicy;
+  hasher: PasswordHasher;
+  wake?: Wake | undefined;
+  onRegistered?: () => void;
+}
+
+/**
+ * Registration that reveals nothing about which emails have accounts: the caller always gets the same answer
+ * (the route's 202) after the same work (policy check, one argon2id hash, one transaction), and the owner of
+ * an existing account is told by mail instead.
+ */
+export class RegistrationService {
+  readonly #d: RegistrationDeps;
+
+  constructor(deps: RegistrationDeps) {
+    this.#d = deps;
+  }
+
+  register(input: RegistrationInput): Promise<void> {
+    return withUniformDuration(this.#d.config.ACCOUNT_RESPONSE_FLOOR_MS, () => this.#register(input));
+  }
+
+  async #register(input: RegistrationInput): Promise<void> {
+    const { db, clock, users, tokens, mailer } = this.#d;
+    // The policy sees only the input, so a refusal is the same for new and existing emails.
+    this.#d.policy.enforce(input.password, input.email);
+    // Hashed for existing emails too: skipping it would make "already registered" measurably faster.
+    const passwordHash = await this.#d.hasher.hash(input.password);
+    const now = clock.now();
+    const created = await db.transaction(async (tx) => {
+      const userId = randomUUID();
+      const inserted = await users.insertIfEmailFree(tx, {
+        id: userId,
+        email: input.email,
+        passwordHash,
+        fullName: input.fullName,
+        locale: input.locale,
+        createdAt: now,
+      });
+      if (!inserted) {
+        // Taken (possibly by a registration racing this one, now committed): tell the owner, in their language.
+        const owner = await users.findRecipientByEmail(input.email, tx);
+        if (owner) {
+          await mailer.queue(tx, owner, "already-registered", {
+            name: owner.fullName,
+            loginLink: mailer.links.login(),
+            resetLink: mailer.links.forgotPassword(),
+          });
+        }
+        return false;
+      }
+      const token = newOpaqueToken();
+      await tokens.issue(tx, {
+        id: randomUUID(),
+        userId,
+        purpose: "verify_email",
+        tokenHash: hashToken(token),
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + this.#d.config.VERIFICATION_TOKEN_TTL * 1000),
+      });
+      await mailer.queue(tx, { email: input.email, locale: input.locale }, "verify-email", {
+        name: input.fullName,
+        link: mailer.links.verifyEmail(token),
+        validHours: Math.max(1, Math.round(this.#d.config.VERIFICATION_TOKEN_TTL / 3600)),
+      });
+      await enqueueEvent(tx, EVENT_SOURCE, {
+        topic: "user.registered.v1",
+        key: userId,
+        data: { userId, email: input.email, locale: input.locale, registeredAt: now.toISOString() },
+        occurredAt: now,
+      });
+      return true;
+    });
+    this.#d.wake?.mail();
+    if (created) {
+      this.#d.wake?.events();
+      this.#d.onRegistered?.();
+    }
+  }
+}

@@ -1,0 +1,17 @@
+import { setTimeout as sleep } from "node:timers/promises";
+
+/**
+ * Runs `work` and settles no sooner than `floorMs` after the start, with its result or its error. Register,
+ * resend and forgot do different work for known and unknown emails (a few inserts and a mail, or nothing);
+ * padding every answer to one floor above that work makes the response time say nothing about the address.
+ * Wall time on purpose: this is about what a client can measure, not the domain clock.
+ */
+export async function withUniformDuration<T>(floorMs: number, work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await work();
+  } finally {
+    const remaining = floorMs - (performance.now() - started);
+    if (remaining > 0) await sleep(remaining);
+  }
+}
