@@ -14,6 +14,14 @@ import type { DatabaseHandle } from "@mimascota/shared/db/database";
 import { createHttpServer } from "@mimascota/shared/http";
 import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
 import type { AuthConfig } from "./config.ts";
+import { PasswordHasher } from "./crypto/password-hasher.ts";
+import { AccountMailer } from "./mail/account-mailer.ts";
+import { OneTimeTokenRepository } from "./repositories/one-time-token.repository.ts";
+import { UserRepository } from "./repositories/user.repository.ts";
+import { registerRegistrationRoutes } from "./routes/registration.routes.ts";
+import { EmailVerificationService } from "./services/email-verification.service.ts";
+import { PasswordPolicy } from "./services/password-policy.ts";
+import { RegistrationService } from "./services/registration.service.ts";
 
 /** Everything the auth service needs from the outside world; tests pass fakes or real servers here. */
 export interface AuthDeps {
@@ -59,6 +67,38 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
   typed.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
   // --- composition: repositories → services → routes ---
+  const { db } = deps.database;
+  const wake = deps.wake;
+  const users = new UserRepository({ db });
+  const oneTimeTokens = new OneTimeTokenRepository({ db });
+  const hasher = new PasswordHasher({
+    memoryCost: deps.config.ARGON2_MEMORY_KIB,
+    timeCost: deps.config.ARGON2_TIME_COST,
+    parallelism: deps.config.ARGON2_PARALLELISM,
+  });
+  const passwordPolicy = new PasswordPolicy();
+  const mailer = new AccountMailer({ publicAppUrl: deps.config.PUBLIC_APP_URL });
+  const registration = new RegistrationService({
+    db,
+    clock: deps.clock,
+    config: deps.config,
+    users,
+    tokens: oneTimeTokens,
+    mailer,
+    policy: passwordPolicy,
+    hasher,
+    wake,
+  });
+  const verification = new EmailVerificationService({
+    db,
+    clock: deps.clock,
+    config: deps.config,
+    users,
+    tokens: oneTimeTokens,
+    mailer,
+    wake,
+  });
+  registerRegistrationRoutes(app, { registration, verification });
 
   return app;
 }
