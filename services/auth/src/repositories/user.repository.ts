@@ -125,6 +125,11 @@ export class UserRepository {
     await tx.update(users).set({ passwordHash, passwordChangedAt: changedAt }).where(eq(users.id, id));
   }
 
+  /** Same password, stronger hash (argon2 parameters rose): not a password change, so no timestamp moves. */
+  async upgradePasswordHash(tx: Executor, id: string, passwordHash: string): Promise<void> {
+    await tx.update(users).set({ passwordHash }).where(eq(users.id, id));
+  }
+
   /** Sets the verification time once; true only for the call that verified the address. */
   async markEmailVerified(tx: Executor, id: string, at: Date): Promise<boolean> {
     const rows = await tx
