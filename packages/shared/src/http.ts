@@ -17,6 +17,11 @@ export interface HttpServerOptions {
   bodyLimit?: number;
   /** Trusted proxy setting passed to fastify (addresses, CIDRs, or hop count). */
   trustProxy?: boolean | string | string[];
+  /**
+   * A service's own mapping, tried before the generic one (e.g. an unreachable database → 503); undefined
+   * falls through to `toAppError`.
+   */
+  mapError?: (error: unknown, request: FastifyRequest) => AppError | undefined;
 }
 
 /** The caller's request id if it is safe to echo back, else a fresh one. */
@@ -64,7 +69,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   });
 
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
-    return sendProblem(reply, request, toAppError(error, request));
+    return sendProblem(reply, request, options.mapError?.(error, request) ?? toAppError(error, request));
   });
 
   return app;

@@ -15,6 +15,21 @@ import { createHttpServer } from "@mimascota/shared/http";
 import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
 import type { AuthConfig } from "./config.ts";
 import { PasswordHasher } from "./crypto/password-hasher.ts";
+import { secretBoxFromConfig } from "./crypto/secret-box-from-config.ts";
+import { isDatabaseUnavailable } from "./db/database-errors.ts";
+import { problems } from "./errors.ts";
+import { AuthMetrics } from "./metrics.ts";
+import { LoginThrottleRepository } from "./repositories/login-throttle.repository.ts";
+import { RefreshTokenRepository } from "./repositories/refresh-token.repository.ts";
+import { SessionRepository } from "./repositories/session.repository.ts";
+import { SigningKeyRepository } from "./repositories/signing-key.repository.ts";
+import { TwoFactorChallengeRepository } from "./repositories/two-factor-challenge.repository.ts";
+import { registerOpsRoutes } from "./routes/ops.routes.ts";
+import { registerSessionRoutes } from "./routes/session.routes.ts";
+import { AccessTokenService } from "./services/access-token.service.ts";
+import { LoginService } from "./services/login.service.ts";
+import { SessionService } from "./services/session.service.ts";
+import { SigningKeyService } from "./services/signing-key.service.ts";
 import { AccountMailer } from "./mail/account-mailer.ts";
 import { OneTimeTokenRepository } from "./repositories/one-time-token.repository.ts";
 import { UserRepository } from "./repositories/user.repository.ts";
@@ -49,6 +64,14 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     logger: deps.logger,
     bodyLimit: deps.config.BODY_LIMIT_BYTES,
     trustProxy: deps.config.TRUST_PROXY.length > 0 ? deps.config.TRUST_PROXY : false,
+    // An unreachable database is an outage, not a bug: 503 (retryable) instead of the edge's logged 500.
+    mapError: (error, request) => {
+      if (!isDatabaseUnavailable(error)) return undefined;
+      request.log.warn({ err: error }, "database unavailable");
+      return problems.error("SERVICE_UNAVAILABLE", "The service is temporarily unavailable.", {
+        headers: { "retry-after": "5" },
+      });
+    },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -69,6 +92,7 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
   // --- composition: repositories → services → routes ---
   const { db } = deps.database;
   const wake = deps.wake;
+  const metrics = new AuthMetrics({ queueStats: deps.queueStats });
   const users = new UserRepository({ db });
   const oneTimeTokens = new OneTimeTokenRepository({ db });
   const hasher = new PasswordHasher({
@@ -88,6 +112,7 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     policy: passwordPolicy,
     hasher,
     wake,
+    onRegistered: () => metrics.registrations.inc(),
   });
   const verification = new EmailVerificationService({
     db,
@@ -99,6 +124,63 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     wake,
   });
   registerRegistrationRoutes(app, { registration, verification });
+
+  // sessions: signing keys, access tokens, login with lockout, refresh rotation, logout, me, ops
+  const signingKeys = new SigningKeyService({
+    db,
+    clock: deps.clock,
+    config: deps.config,
+    keys: new SigningKeyRepository({ db }),
+    sealer: await secretBoxFromConfig(deps.config),
+  });
+  const accessTokens = new AccessTokenService({ clock: deps.clock, config: deps.config, keys: signingKeys });
+  const throttles = new LoginThrottleRepository({ db });
+  const sessions = new SessionService({
+    db,
+    clock: deps.clock,
+    logger: deps.logger,
+    config: deps.config,
+    sessions: new SessionRepository({ db }),
+    refreshTokens: new RefreshTokenRepository({ db }),
+    accessTokens,
+    kv: deps.kv,
+    metrics,
+    wake,
+  });
+  const login = new LoginService({
+    db,
+    clock: deps.clock,
+    config: deps.config,
+    users,
+    throttles,
+    challenges: new TwoFactorChallengeRepository(),
+    hasher,
+    sessions,
+    accessTokens,
+    mailer,
+    metrics,
+    wake,
+  });
+  registerSessionRoutes(app, {
+    config: deps.config,
+    clock: deps.clock,
+    login,
+    sessions,
+    accessTokens,
+    users,
+  });
+  registerOpsRoutes(app, {
+    checks: { database: () => deps.database.ping(), kv: () => deps.kv.ping(), ...deps.readiness },
+    metrics,
+    signingKeys,
+  });
+  // The first key is made at start so the JWKS is never empty; a database still starting is not fatal here
+  // (the key is then made on first use, and /ready reports the database).
+  app.addHook("onReady", async () => {
+    await signingKeys.ensureActive().catch((error: unknown) => {
+      deps.logger.warn({ err: error }, "could not prepare the signing key yet");
+    });
+  });
 
   return app;
 }

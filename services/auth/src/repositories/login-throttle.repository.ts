@@ -1,0 +1,62 @@
+import { eq, sql } from "drizzle-orm";
+import type { Database, Executor, Transaction } from "@mimascota/shared/db/database";
+import { loginThrottles } from "../db/schema.ts";
+import type { ThrottleState } from "../services/lockout-policy.ts";
+
+const stateColumns = {
+  failureCount: loginThrottles.failureCount,
+  windowStartedAt: loginThrottles.windowStartedAt,
+  lockedUntil: loginThrottles.lockedUntil,
+  lockCount: loginThrottles.lockCount,
+  lastLockedAt: loginThrottles.lastLockedAt,
+};
+
+/** Failed-login state per canonical email (unknown emails included). */
+export class LoginThrottleRepository {
+  readonly #db: Database;
+
+  constructor(options: { db: Database }) {
+    this.#db = options.db;
+  }
+
+  /**
+   * The email's state with its row locked until `tx` ends. The row is created first if missing (`on conflict
+   * do nothing` makes two first attempts at once safe), so even the very first failures of an email are
+   * serialised: 50 parallel wrong passwords are counted one by one and lock exactly at the threshold.
+   */
+  async lockState(tx: Transaction, email: string, now: Date): Promise<ThrottleState> {
+    await tx
+      .insert(loginThrottles)
+      .values({ email, failureCount: 0, windowStartedAt: now, lockCount: 0 })
+      .onConflictDoNothing({ target: loginThrottles.email });
+    const [row] = await tx
+      .select(stateColumns)
+      .from(loginThrottles)
+      .where(eq(loginThrottles.email, email))
+      .for("update");
+    if (!row) throw new Error("login throttle row vanished inside its transaction");
+    return row;
+  }
+
+  async save(tx: Transaction, email: string, state: ThrottleState): Promise<void> {
+    await tx.update(loginThrottles).set(state).where(eq(loginThrottles.email, email));
+  }
+
+  /** A correct password forgets earlier failures; the lock history (doubling) is kept. */
+  async resetFailures(tx: Executor, email: string): Promise<void> {
+    await tx
+      .update(loginThrottles)
+      .set({ failureCount: 0 })
+      .where(sql`${loginThrottles.email} = ${email} and ${loginThrottles.failureCount} > 0`);
+  }
+
+  /** A password reset proved control of the mailbox: lift the lock and forget the history. */
+  async unlock(tx: Executor, email: string): Promise<void> {
+    await tx.delete(loginThrottles).where(eq(loginThrottles.email, email));
+  }
+
+  async find(email: string, tx: Executor = this.#db): Promise<ThrottleState | undefined> {
+    const [row] = await tx.select(stateColumns).from(loginThrottles).where(eq(loginThrottles.email, email));
+    return row;
+  }
+}

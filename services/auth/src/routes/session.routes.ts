@@ -1,0 +1,165 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
+import type { Clock } from "@mimascota/shared/clock";
+import type { AuthConfig } from "../config.ts";
+import { problems } from "../errors.ts";
+import type { LoginService } from "../services/login.service.ts";
+import type { Client, RefreshGrant, SessionService } from "../services/session.service.ts";
+import type { RequestSite } from "../services/same-site.ts";
+import type { UserRepository } from "../repositories/user.repository.ts";
+import { authenticate, requireAuth, type AuthenticateDeps } from "./authenticate.ts";
+import { problemResponses } from "./problem-responses.ts";
+import { emailSchema, passwordInputSchema, userResponse } from "./schemas.ts";
+
+export interface SessionRouteDeps extends AuthenticateDeps {
+  config: Pick<AuthConfig, "REFRESH_COOKIE_NAME" | "COOKIE_SECURE">;
+  clock: Clock;
+  login: LoginService;
+  sessions: SessionService;
+  users: UserRepository;
+}
+
+/** Unknown fields are stripped by zod and never reach the service. */
+const loginBody = z.object({ email: emailSchema, password: passwordInputSchema });
+const tokenResponse = z.object({
+  accessToken: z.string(),
+  tokenType: z.literal("Bearer"),
+  expiresIn: z.number().int().describe("Seconds until the access token expires"),
+});
+const loginResponse = z.union([
+  tokenResponse.extend({ user: userResponse }),
+  z.object({
+    twoFactorRequired: z.literal(true),
+    twoFactorToken: z.string(),
+    expiresIn: z.number().int().describe("Seconds until the two-factor token expires"),
+  }),
+]);
+
+/** The refresh cookie is scoped to the auth endpoints, so no other path (or script) ever sees it. */
+const COOKIE_PATH = "/api/v1/auth";
+const tags = ["sessions"];
+
+/** Login, refresh, logout and me: each handler parses, makes one service call, replies. */
+export function registerSessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): void {
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  const cookieName = deps.config.REFRESH_COOKIE_NAME;
+
+  const setRefreshCookie = (reply: FastifyReply, grant: RefreshGrant) => {
+    const remaining = Math.floor((grant.refreshExpiresAt.getTime() - deps.clock.now().getTime()) / 1000);
+    reply.setCookie(cookieName, grant.refreshToken, {
+      ...cookieAttributes(deps.config),
+      maxAge: Math.max(0, remaining),
+    });
+  };
+
+  typed.post(
+    "/api/v1/auth/login",
+    {
+      schema: {
+        tags,
+        summary: "Sign in with email and password (sets the refresh cookie, or asks for the second factor)",
+        body: loginBody,
+        response: {
+          200: loginResponse,
+          ...problemResponses({ 401: ["INVALID_CREDENTIALS"], 403: ["EMAIL_NOT_VERIFIED"] }),
+        },
+      },
+    },
+    async (request, reply) => {
+      const outcome = await deps.login.login(request.body.email, request.body.password, clientOf(request));
+      reply.header("cache-control", "no-store");
+      if (outcome.kind === "two-factor") {
+        const { twoFactorToken, expiresIn } = outcome;
+        return { twoFactorRequired: true as const, twoFactorToken, expiresIn };
+      }
+      setRefreshCookie(reply, outcome);
+      const { accessToken, expiresIn, user } = outcome;
+      return { accessToken, tokenType: "Bearer" as const, expiresIn, user };
+    },
+  );
+
+  typed.post(
+    "/api/v1/auth/refresh",
+    {
+      schema: {
+        tags,
+        summary: "Rotate the refresh cookie and get a new access token",
+        response: {
+          200: tokenResponse,
+          ...problemResponses(
+            {
+              401: ["INVALID_REFRESH_TOKEN", "REFRESH_TOKEN_REUSED", "REFRESH_TOKEN_STALE"],
+              403: ["CROSS_SITE_REQUEST"],
+            },
+            { withBody: false },
+          ),
+        },
+      },
+    },
+    async (request, reply) => {
+      const pair = await deps.sessions.refresh(request.cookies[cookieName], siteOf(request));
+      reply.header("cache-control", "no-store");
+      setRefreshCookie(reply, pair);
+      return { accessToken: pair.accessToken, tokenType: "Bearer" as const, expiresIn: pair.expiresIn };
+    },
+  );
+
+  typed.post(
+    "/api/v1/auth/logout",
+    {
+      schema: {
+        tags,
+        summary: "End the cookie's session and clear the cookie (idempotent)",
+        response: {
+          204: z.null().describe("Signed out"),
+          ...problemResponses({ 403: ["CROSS_SITE_REQUEST"] }, { withBody: false }),
+        },
+      },
+    },
+    async (request, reply) => {
+      await deps.sessions.logout(request.cookies[cookieName], siteOf(request));
+      // Same attributes as when it was set, or browsers treat it as another cookie and keep the real one.
+      reply.setCookie(cookieName, "", { ...cookieAttributes(deps.config), maxAge: 0, expires: new Date(0) });
+      return reply.status(204).send(null);
+    },
+  );
+
+  typed.get(
+    "/api/v1/auth/me",
+    {
+      preHandler: authenticate(deps),
+      schema: {
+        tags,
+        summary: "The signed-in user",
+        security: [{ bearer: [] }],
+        response: { 200: userResponse, ...problemResponses({ 401: ["UNAUTHORIZED"] }, { withBody: false }) },
+      },
+    },
+    async (request, reply) => {
+      const user = await deps.users.getProfile(requireAuth(request).userId);
+      if (!user) throw problems.error("UNAUTHORIZED", "A valid access token is required.");
+      // The gateway caches this per user and purges it on that user's writes.
+      reply.header("cache-control", "private, max-age=300");
+      return user;
+    },
+  );
+}
+
+function cookieAttributes(config: SessionRouteDeps["config"]) {
+  return { httpOnly: true, sameSite: "strict", path: COOKIE_PATH, secure: config.COOKIE_SECURE } as const;
+}
+
+function clientOf(request: FastifyRequest): Client {
+  const agent = request.headers["user-agent"];
+  return { userAgent: typeof agent === "string" ? agent.slice(0, 512) : null, ip: request.ip || null };
+}
+
+function siteOf(request: FastifyRequest): RequestSite {
+  const { origin } = request.headers;
+  const fetchSite = request.headers["sec-fetch-site"];
+  return {
+    origin: typeof origin === "string" ? origin : undefined,
+    fetchSite: typeof fetchSite === "string" ? fetchSite : undefined,
+  };
+}

@@ -1,0 +1,78 @@
+import { randomUUID } from "node:crypto";
+import { errors, jwtVerify, SignJWT } from "jose";
+import type { Clock } from "@mimascota/shared/clock";
+import type { AuthConfig } from "../config.ts";
+import { SIGNING_ALG, type SigningKeyService } from "./signing-key.service.ts";
+
+export const ACCESS_TOKEN_TYPE = "at+jwt";
+
+export interface AccessTokenSubject {
+  userId: string;
+  sessionId: string;
+  amr: string[];
+}
+
+export interface AccessTokenDeps {
+  clock: Clock;
+  config: Pick<AuthConfig, "ACCESS_TOKEN_TTL" | "JWT_ISSUER" | "JWT_AUDIENCE">;
+  keys: SigningKeyService;
+}
+
+/** Short-lived JWT access tokens (RFC 9068 profile: `typ: at+jwt`), signed with the active Ed25519 key. */
+export class AccessTokenService {
+  readonly #d: AccessTokenDeps;
+
+  constructor(deps: AccessTokenDeps) {
+    this.#d = deps;
+  }
+
+  async issue(subject: AccessTokenSubject): Promise<{ accessToken: string; expiresIn: number }> {
+    const { config } = this.#d;
+    const { kid, key } = await this.#d.keys.signer();
+    const iat = Math.floor(this.#d.clock.now().getTime() / 1000);
+    const accessToken = await new SignJWT({ sid: subject.sessionId, amr: subject.amr })
+      .setProtectedHeader({ alg: SIGNING_ALG, typ: ACCESS_TOKEN_TYPE, kid })
+      .setIssuer(config.JWT_ISSUER)
+      .setAudience(config.JWT_AUDIENCE)
+      .setSubject(subject.userId)
+      .setJti(randomUUID())
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + config.ACCESS_TOKEN_TTL)
+      .sign(key);
+    return { accessToken, expiresIn: config.ACCESS_TOKEN_TTL };
+  }
+
+  /**
+   * The subject of a valid token, or undefined: wrong signature, unknown or unpublished kid, another `typ`,
+   * issuer or audience, expired, or missing claims. Revocation is the caller's check (it needs the database).
+   */
+  async verify(token: string): Promise<AccessTokenSubject | undefined> {
+    const { config } = this.#d;
+    try {
+      const { payload } = await jwtVerify(
+        token,
+        async (header) => {
+          const key = await this.#d.keys.verificationKey(header.kid);
+          if (!key) throw new errors.JWKSNoMatchingKey();
+          return key;
+        },
+        {
+          algorithms: [SIGNING_ALG],
+          typ: ACCESS_TOKEN_TYPE,
+          issuer: config.JWT_ISSUER,
+          audience: config.JWT_AUDIENCE,
+          currentDate: this.#d.clock.now(),
+          requiredClaims: ["sub", "sid", "jti", "iat", "exp"],
+        },
+      );
+      const { sub, sid, amr } = payload as { sub?: unknown; sid?: unknown; amr?: unknown };
+      if (typeof sub !== "string" || typeof sid !== "string") return undefined;
+      const methods = Array.isArray(amr) ? amr.filter((m): m is string => typeof m === "string") : [];
+      return { userId: sub, sessionId: sid, amr: methods };
+    } catch (error) {
+      // Only a bad token is "no subject"; anything else (the database failing) must surface as such.
+      if (error instanceof errors.JOSEError) return undefined;
+      throw error;
+    }
+  }
+}

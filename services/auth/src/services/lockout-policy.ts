@@ -1,0 +1,68 @@
+/** The failed-login state of one canonical email, as stored in `login_throttles`. */
+export interface ThrottleState {
+  failureCount: number;
+  windowStartedAt: Date;
+  lockedUntil: Date | null;
+  lockCount: number;
+  lastLockedAt: Date | null;
+}
+
+export interface LockoutSettings {
+  /** Failures within the window that lock. */
+  threshold: number;
+  windowSeconds: number;
+  /** The first lock's length; each further lock doubles it, up to the cap. */
+  durationSeconds: number;
+  maxDurationSeconds: number;
+}
+
+export type FailureOutcome =
+  | { kind: "locked-already"; state: ThrottleState }
+  | { kind: "counted"; state: ThrottleState }
+  | { kind: "locked-now"; state: ThrottleState; lockedUntil: Date };
+
+export function isLocked(state: Pick<ThrottleState, "lockedUntil"> | undefined, now: Date): boolean {
+  return !!state?.lockedUntil && state.lockedUntil.getTime() > now.getTime();
+}
+
+/**
+ * The next state after one failed attempt. Pure, so every branch is unit-tested; the repository applies it
+ * under a row lock, which makes concurrent failures count one by one.
+ *
+ * - While locked nothing changes: an attacker hammering a locked account cannot keep the owner out longer.
+ * - Failures older than the window are forgotten (the window restarts at the first new failure).
+ * - Reaching the threshold locks for `duration × 2^(locks so far)`, capped; the doubling memory fades once twice
+ *   the cap (48 h by default) has passed since the last lock, so one bad afternoon does not haunt an account
+ *   forever.
+ */
+export function afterFailure(state: ThrottleState, now: Date, s: LockoutSettings): FailureOutcome {
+  if (isLocked(state, now)) return { kind: "locked-already", state };
+  const t = now.getTime();
+  const windowOpen = t - state.windowStartedAt.getTime() < s.windowSeconds * 1000;
+  const failureCount = windowOpen ? state.failureCount + 1 : 1;
+  const windowStartedAt = windowOpen ? state.windowStartedAt : now;
+  if (failureCount < s.threshold) {
+    return { kind: "counted", state: { ...state, failureCount, windowStartedAt } };
+  }
+  const memoryFaded =
+    state.lastLockedAt === null || t - state.lastLockedAt.getTime() >= s.maxDurationSeconds * 1000 * 2;
+  const previousLocks = memoryFaded ? 0 : state.lockCount;
+  const lockedUntil = new Date(t + lockDurationSeconds(previousLocks, s) * 1000);
+  return {
+    kind: "locked-now",
+    lockedUntil,
+    state: {
+      failureCount: 0,
+      windowStartedAt: now,
+      lockedUntil,
+      lockCount: previousLocks + 1,
+      lastLockedAt: now,
+    },
+  };
+}
+
+/** 30 min, 60 min, 120 min, … capped at the maximum (24 h by default). */
+export function lockDurationSeconds(previousLocks: number, s: LockoutSettings): number {
+  // Exponent bounded so the doubling cannot overflow to Infinity on a pathological lock count.
+  return Math.min(s.durationSeconds * 2 ** Math.min(previousLocks, 30), s.maxDurationSeconds);
+}

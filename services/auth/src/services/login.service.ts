@@ -1,0 +1,193 @@
+import { randomUUID } from "node:crypto";
+import type { Clock } from "@mimascota/shared/clock";
+import type { Database, Transaction } from "@mimascota/shared/db/database";
+import { enqueueEvent } from "@mimascota/shared/events/outbox";
+import type { AuthConfig } from "../config.ts";
+import { hashToken, newOpaqueToken } from "../crypto/opaque-token.ts";
+import type { PasswordHasher } from "../crypto/password-hasher.ts";
+import { problems } from "../errors.ts";
+import type { AccountMailer } from "../mail/account-mailer.ts";
+import type { AuthMetrics } from "../metrics.ts";
+import type { LoginThrottleRepository } from "../repositories/login-throttle.repository.ts";
+import type { TwoFactorChallengeRepository } from "../repositories/two-factor-challenge.repository.ts";
+import type { UserRepository } from "../repositories/user.repository.ts";
+import type { AccessTokenService } from "./access-token.service.ts";
+import { EVENT_SOURCE, type Wake } from "./account-ports.ts";
+import { afterFailure, isLocked, type LockoutSettings } from "./lockout-policy.ts";
+import type { Client, RefreshGrant, SessionService } from "./session.service.ts";
+
+type LoginUser = NonNullable<Awaited<ReturnType<UserRepository["getForLogin"]>>>;
+type Profile = NonNullable<Awaited<ReturnType<UserRepository["getProfile"]>>>;
+
+export type LoginOutcome =
+  | ({ kind: "session"; accessToken: string; expiresIn: number; user: Profile } & RefreshGrant)
+  | { kind: "two-factor"; twoFactorToken: string; expiresIn: number };
+
+export interface LoginDeps {
+  db: Database;
+  clock: Clock;
+  config: Pick<
+    AuthConfig,
+    | "LOCKOUT_THRESHOLD"
+    | "LOCKOUT_WINDOW"
+    | "LOCKOUT_DURATION"
+    | "LOCKOUT_MAX_DURATION"
+    | "TWO_FACTOR_TOKEN_TTL"
+  >;
+  users: UserRepository;
+  throttles: LoginThrottleRepository;
+  challenges: TwoFactorChallengeRepository;
+  hasher: PasswordHasher;
+  sessions: SessionService;
+  accessTokens: AccessTokenService;
+  mailer: AccountMailer;
+  metrics: AuthMetrics;
+  wake?: Wake | undefined;
+}
+
+const INVALID = "The email or password is incorrect.";
+
+/** What the transaction decided; turned into a reply (or a problem) once it has committed. */
+type Decision =
+  | { kind: "refused"; result: "invalid_credentials" | "locked"; lockedNow: boolean }
+  | { kind: "unverified" }
+  | { kind: "two-factor"; twoFactorToken: string }
+  | { kind: "session"; userId: string; grant: RefreshGrant & { sessionId: string } };
+
+/**
+ * Password login. Unknown email, wrong password and locked account give one answer after the same work (one
+ * argon2 verification, one throttle transaction), so neither the body nor the time says which it was; only
+ * someone who knows the password learns that the address is unverified.
+ */
+export class LoginService {
+  readonly #d: LoginDeps;
+  readonly #lockout: LockoutSettings;
+
+  constructor(deps: LoginDeps) {
+    this.#d = deps;
+    this.#lockout = {
+      threshold: deps.config.LOCKOUT_THRESHOLD,
+      windowSeconds: deps.config.LOCKOUT_WINDOW,
+      durationSeconds: deps.config.LOCKOUT_DURATION,
+      maxDurationSeconds: deps.config.LOCKOUT_MAX_DURATION,
+    };
+  }
+
+  async login(email: string, password: string, client: Client): Promise<LoginOutcome> {
+    const { users, hasher } = this.#d;
+    const user = await users.getForLogin(email);
+    const passwordOk = user
+      ? await hasher.verify(user.passwordHash, password)
+      : await hasher.verifyDummy(password);
+    // Hashed outside the transaction so the throttle row lock is not held across an argon2 run.
+    const upgradedHash =
+      user && passwordOk && hasher.needsRehash(user.passwordHash) ? await hasher.hash(password) : undefined;
+    const decision = await this.#d.db.transaction((tx) =>
+      this.#decide(tx, email, passwordOk ? user : undefined, user, upgradedHash, client),
+    );
+    return this.#reply(decision);
+  }
+
+  async #decide(
+    tx: Transaction,
+    email: string,
+    authenticated: LoginUser | undefined,
+    owner: LoginUser | undefined,
+    upgradedHash: string | undefined,
+    client: Client,
+  ): Promise<Decision> {
+    const { throttles } = this.#d;
+    const now = this.#d.clock.now();
+    // Taken for every attempt, known email or not: the same queries either way, and failures serialised.
+    const state = await throttles.lockState(tx, email, now);
+    // While locked even the right password is refused, and the lock is not extended.
+    if (isLocked(state, now)) return { kind: "refused", result: "locked", lockedNow: false };
+    if (!authenticated) {
+      const outcome = afterFailure(state, now, this.#lockout);
+      await throttles.save(tx, email, outcome.state);
+      if (outcome.kind !== "locked-now")
+        return { kind: "refused", result: "invalid_credentials", lockedNow: false };
+      if (owner) await this.#announceLock(tx, owner, now, outcome.lockedUntil);
+      return { kind: "refused", result: "invalid_credentials", lockedNow: true };
+    }
+    if (state.failureCount > 0) await throttles.resetFailures(tx, email);
+    if (upgradedHash) await this.#d.users.upgradePasswordHash(tx, authenticated.id, upgradedHash);
+    if (!authenticated.emailVerifiedAt) return { kind: "unverified" };
+    if (authenticated.twoFactorEnabledAt) {
+      return { kind: "two-factor", twoFactorToken: await this.#challenge(tx, authenticated.id, now, client) };
+    }
+    const grant = await this.#d.sessions.start(tx, { userId: authenticated.id, amr: ["pwd"], client });
+    return { kind: "session", userId: authenticated.id, grant };
+  }
+
+  async #reply(decision: Decision): Promise<LoginOutcome> {
+    const { metrics } = this.#d;
+    switch (decision.kind) {
+      case "refused":
+        metrics.logins.inc({ result: decision.result });
+        if (decision.lockedNow) {
+          metrics.locks.inc();
+          this.#d.wake?.mail();
+          this.#d.wake?.events();
+        }
+        throw problems.error("INVALID_CREDENTIALS", INVALID);
+      case "unverified":
+        metrics.logins.inc({ result: "email_not_verified" });
+        throw problems.error(
+          "EMAIL_NOT_VERIFIED",
+          "Confirm your email address with the link we sent, then sign in.",
+        );
+      case "two-factor":
+        metrics.logins.inc({ result: "two_factor_required" });
+        return {
+          kind: "two-factor",
+          twoFactorToken: decision.twoFactorToken,
+          expiresIn: this.#d.config.TWO_FACTOR_TOKEN_TTL,
+        };
+      case "session": {
+        const { userId, grant } = decision;
+        const access = await this.#d.accessTokens.issue({ userId, sessionId: grant.sessionId, amr: ["pwd"] });
+        const user = await this.#d.users.getProfile(userId);
+        if (!user) throw problems.error("INVALID_CREDENTIALS", INVALID);
+        metrics.logins.inc({ result: "success" });
+        return { kind: "session", ...access, ...grant, user };
+      }
+    }
+  }
+
+  /** The owner learns of the lock by mail (with the way out: a reset) and other services by event. */
+  async #announceLock(tx: Transaction, owner: LoginUser, now: Date, lockedUntil: Date): Promise<void> {
+    const { mailer } = this.#d;
+    await mailer.queue(tx, owner, "account-locked", {
+      name: owner.fullName,
+      until: lockedUntil,
+      resetLink: mailer.links.forgotPassword(),
+    });
+    await enqueueEvent(tx, EVENT_SOURCE, {
+      topic: "user.locked.v1",
+      key: owner.id,
+      data: {
+        userId: owner.id,
+        email: owner.email,
+        reason: "too_many_failed_logins",
+        lockedAt: now.toISOString(),
+        lockedUntil: lockedUntil.toISOString(),
+      },
+      occurredAt: now,
+    });
+  }
+
+  async #challenge(tx: Transaction, userId: string, now: Date, client: Client): Promise<string> {
+    const token = newOpaqueToken();
+    await this.#d.challenges.create(tx, {
+      id: randomUUID(),
+      userId,
+      tokenHash: hashToken(token),
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + this.#d.config.TWO_FACTOR_TOKEN_TTL * 1000),
+      userAgent: client.userAgent,
+      ip: client.ip,
+    });
+    return token;
+  }
+}

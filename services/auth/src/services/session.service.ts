@@ -1,0 +1,222 @@
+import { randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import type { Clock } from "@mimascota/shared/clock";
+import type { Database, Executor, Transaction } from "@mimascota/shared/db/database";
+import { enqueueEvent } from "@mimascota/shared/events/outbox";
+import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
+import type { AuthConfig } from "../config.ts";
+import { hashToken, newOpaqueToken } from "../crypto/opaque-token.ts";
+import { problems } from "../errors.ts";
+import type { AuthMetrics } from "../metrics.ts";
+import type { RefreshTokenRepository } from "../repositories/refresh-token.repository.ts";
+import type { SessionRepository } from "../repositories/session.repository.ts";
+import type { AccessTokenService } from "./access-token.service.ts";
+import { EVENT_SOURCE, type SessionRevoker, type Wake } from "./account-ports.ts";
+import { assertSameSite, type RequestSite } from "./same-site.ts";
+
+/** The key the gateway checks before accepting a session's access tokens (see the README). */
+export const revokedSessionKey = (sessionId: string) => `revoked-session:${sessionId}`;
+
+export interface SessionDeps {
+  db: Database;
+  clock: Clock;
+  logger: Logger;
+  config: Pick<
+    AuthConfig,
+    | "ACCESS_TOKEN_TTL"
+    | "REFRESH_IDLE_TTL"
+    | "REFRESH_ABSOLUTE_TTL"
+    | "REFRESH_REUSE_GRACE"
+    | "ALLOWED_ORIGINS"
+  >;
+  sessions: SessionRepository;
+  refreshTokens: RefreshTokenRepository;
+  accessTokens: AccessTokenService;
+  kv: KeyValueStore;
+  metrics: AuthMetrics;
+  wake?: Wake | undefined;
+}
+
+export interface Client {
+  userAgent: string | null;
+  ip: string | null;
+}
+
+/** A refresh token for the cookie and when it stops working. */
+export interface RefreshGrant {
+  refreshToken: string;
+  refreshExpiresAt: Date;
+}
+
+export interface TokenPair extends RefreshGrant {
+  accessToken: string;
+  expiresIn: number;
+}
+
+const INVALID = "The refresh token is invalid or expired. Sign in again.";
+
+/** Sessions and their refresh-token families: start, rotate, detect reuse, revoke. */
+export class SessionService implements SessionRevoker {
+  readonly #d: SessionDeps;
+
+  constructor(deps: SessionDeps) {
+    this.#d = deps;
+  }
+
+  /** Opens a session in the caller's transaction (the login that proves it). */
+  async start(
+    tx: Transaction,
+    input: { userId: string; amr: string[]; client: Client },
+  ): Promise<RefreshGrant & { sessionId: string }> {
+    const now = this.#d.clock.now();
+    const sessionId = randomUUID();
+    const expiresAt = new Date(now.getTime() + this.#d.config.REFRESH_ABSOLUTE_TTL * 1000);
+    await this.#d.sessions.insert(tx, {
+      id: sessionId,
+      userId: input.userId,
+      amr: input.amr,
+      userAgent: input.client.userAgent,
+      ip: input.client.ip,
+      createdAt: now,
+      expiresAt,
+    });
+    return { sessionId, ...(await this.#issueRefresh(tx, sessionId, null, now, expiresAt)) };
+  }
+
+  /**
+   * Rotates a refresh token. The cross-site check comes first, so a forged request cannot even spend (and
+   * thereby invalidate) the victim's token.
+   */
+  async refresh(token: string | undefined, site: RequestSite): Promise<TokenPair> {
+    try {
+      assertSameSite(site, this.#d.config.ALLOWED_ORIGINS);
+    } catch (error) {
+      this.#d.metrics.refreshes.inc({ result: "cross_site" });
+      throw error;
+    }
+    const now = this.#d.clock.now();
+    const found = token ? await this.#d.refreshTokens.findWithSession(hashToken(token)) : undefined;
+    if (!found || found.sessionRevokedAt || found.sessionExpiresAt <= now) throw this.#fail("invalid");
+    if (found.rotatedAt) {
+      if (now.getTime() - found.rotatedAt.getTime() <= this.#d.config.REFRESH_REUSE_GRACE * 1000) {
+        throw this.#fail("stale");
+      }
+      await this.#revokeForReuse(found.sessionId, found.userId, now);
+      throw this.#fail("reused");
+    }
+    if (found.expiresAt <= now) throw this.#fail("invalid");
+    const grant = await this.#d.db.transaction(async (tx) => {
+      // The losers of a race for one token land here: the winner rotated it a moment ago.
+      if (!(await this.#d.refreshTokens.markRotated(tx, found.id, now))) return undefined;
+      await this.#d.sessions.touch(tx, found.sessionId, now);
+      return this.#issueRefresh(tx, found.sessionId, found.id, now, found.sessionExpiresAt);
+    });
+    if (!grant) throw this.#fail("stale");
+    const access = await this.#d.accessTokens.issue({
+      userId: found.userId,
+      sessionId: found.sessionId,
+      amr: found.amr,
+    });
+    this.#d.metrics.refreshes.inc({ result: "success" });
+    return { ...access, ...grant };
+  }
+
+  /** Ends the cookie's session, whatever state its token is in; nothing to do without a known token. */
+  async logout(token: string | undefined, site: RequestSite): Promise<void> {
+    assertSameSite(site, this.#d.config.ALLOWED_ORIGINS);
+    if (!token) return;
+    const found = await this.#d.refreshTokens.findWithSession(hashToken(token));
+    if (!found || found.sessionRevokedAt) return;
+    const revoked = await this.#d.sessions.revoke(this.#d.db, found.sessionId, "logout", this.#d.clock.now());
+    if (revoked) await this.publishRevoked([found.sessionId]);
+  }
+
+  /** Whether a session still counts: exists for this user, not revoked, not past its absolute end. */
+  async isActive(sessionId: string, userId: string): Promise<boolean> {
+    const status = await this.#d.sessions.getStatus(sessionId);
+    return (
+      !!status &&
+      status.userId === userId &&
+      status.revokedAt === null &&
+      status.expiresAt.getTime() > this.#d.clock.now().getTime()
+    );
+  }
+
+  revokeAllForUser(
+    tx: Transaction,
+    userId: string,
+    options: { exceptSessionId?: string; reason: string },
+  ): Promise<string[]> {
+    return this.#d.sessions.revokeAllForUser(tx, userId, { ...options, at: this.#d.clock.now() });
+  }
+
+  /**
+   * After commit: marks the sessions revoked in the key-value store for the access tokens' lifetime (plus a
+   * minute of clock leeway), so the gateway refuses them at once. Never throws: the database already says
+   * they are revoked, and the bearer guard here checks the database.
+   */
+  async publishRevoked(sessionIds: string[]): Promise<void> {
+    const ttlMs = (this.#d.config.ACCESS_TOKEN_TTL + 60) * 1000;
+    await Promise.all(
+      sessionIds.map((id) =>
+        this.#d.kv.set(revokedSessionKey(id), "1", ttlMs).catch((error: unknown) => {
+          this.#d.logger.error({ err: error, sessionId: id }, "could not publish a session revocation");
+        }),
+      ),
+    );
+  }
+
+  async #issueRefresh(
+    tx: Executor,
+    sessionId: string,
+    parentId: string | null,
+    now: Date,
+    sessionExpiresAt: Date,
+  ): Promise<RefreshGrant> {
+    const refreshToken = newOpaqueToken();
+    // Idle lifetime from issuance, never past the session's absolute end.
+    const idleEnd = now.getTime() + this.#d.config.REFRESH_IDLE_TTL * 1000;
+    const refreshExpiresAt = new Date(Math.min(idleEnd, sessionExpiresAt.getTime()));
+    await this.#d.refreshTokens.insert(tx, {
+      id: randomUUID(),
+      sessionId,
+      parentId,
+      tokenHash: hashToken(refreshToken),
+      createdAt: now,
+      expiresAt: refreshExpiresAt,
+    });
+    return { refreshToken, refreshExpiresAt };
+  }
+
+  /** A rotated token came back after the grace window: assume theft and end the whole family. */
+  async #revokeForReuse(sessionId: string, userId: string, now: Date): Promise<void> {
+    const revoked = await this.#d.db.transaction(async (tx) => {
+      if (!(await this.#d.sessions.revoke(tx, sessionId, "refresh_token_reused", now))) return false;
+      await enqueueEvent(tx, EVENT_SOURCE, {
+        topic: "auth.refresh_token_reused.v1",
+        key: userId,
+        data: { userId, sessionId, reason: "refresh_token_reused", detectedAt: now.toISOString() },
+        occurredAt: now,
+      });
+      return true;
+    });
+    if (!revoked) return;
+    this.#d.metrics.reuseDetections.inc();
+    this.#d.wake?.events();
+    await this.publishRevoked([sessionId]);
+  }
+
+  #fail(kind: "invalid" | "stale" | "reused") {
+    this.#d.metrics.refreshes.inc({ result: kind });
+    if (kind === "stale") {
+      return problems.error("REFRESH_TOKEN_STALE", "This refresh token was just rotated; use the newer one.");
+    }
+    if (kind === "reused") {
+      return problems.error(
+        "REFRESH_TOKEN_REUSED",
+        "This refresh token was already used; the session has ended.",
+      );
+    }
+    return problems.error("INVALID_REFRESH_TOKEN", INVALID);
+  }
+}

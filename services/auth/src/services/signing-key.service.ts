@@ -1,0 +1,154 @@
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
+import type { Clock } from "@mimascota/shared/clock";
+import type { Database } from "@mimascota/shared/db/database";
+import type { AuthConfig } from "../config.ts";
+import type { SigningKeyRepository } from "../repositories/signing-key.repository.ts";
+
+export const SIGNING_ALG = "EdDSA";
+
+/** What the key service needs from `SecretBox`: authenticated encryption bound to the key id. */
+export interface Sealer {
+  seal(plaintext: string, aad: string): string;
+  open(sealed: string, aad: string): string;
+}
+
+/** How long an instance keeps signing with the key it loaded before looking for a newer one. */
+const SIGNER_CACHE_MS = 30_000;
+/**
+ * How long a retired public key outlives the last token it can have signed: the signer cache above (another
+ * replica may sign with the old key that much longer) plus the verifiers' 60 s clock leeway.
+ */
+export const RETIRED_KEY_LEEWAY_SECONDS = 120;
+/** Unknown `kid`s reload the public keys at most this often, so random kids cannot hammer the database. */
+const UNKNOWN_KID_RELOAD_MS = 5_000;
+
+type CryptoKey = Awaited<ReturnType<typeof importJWK>>;
+
+export interface SigningKeyDeps {
+  db: Database;
+  clock: Clock;
+  config: Pick<AuthConfig, "ACCESS_TOKEN_TTL">;
+  keys: SigningKeyRepository;
+  sealer: Sealer;
+}
+
+interface PublicEntry {
+  key: CryptoKey;
+  expiresAt: Date | null;
+}
+
+/**
+ * Ed25519 signing keys: created on first use (once, even with several replicas starting together), rotated by
+ * `npm run keys:rotate`, and published as a JWKS that keeps a retired key until every token it signed has
+ * expired.
+ */
+export class SigningKeyService {
+  readonly #d: SigningKeyDeps;
+  #signer: { kid: string; key: CryptoKey; loadedAt: number } | undefined;
+  #public: { byKid: Map<string, PublicEntry>; loadedAt: number } | undefined;
+
+  constructor(deps: SigningKeyDeps) {
+    this.#d = deps;
+  }
+
+  /** The key new tokens are signed with. */
+  async signer(): Promise<{ kid: string; key: CryptoKey }> {
+    const now = this.#d.clock.now().getTime();
+    if (this.#signer && now - this.#signer.loadedAt < SIGNER_CACHE_MS) return this.#signer;
+    const active = (await this.#d.keys.findActive()) ?? (await this.#createFirst());
+    const jwk = JSON.parse(this.#d.sealer.open(active.privateKeySealed, sealAad(active.kid))) as JWK;
+    this.#signer = { kid: active.kid, key: await importJWK(jwk, SIGNING_ALG), loadedAt: now };
+    return this.#signer;
+  }
+
+  /** The public key for a token's `kid`, if it is still published. */
+  async verificationKey(kid: string | undefined): Promise<CryptoKey | undefined> {
+    if (!kid) return undefined;
+    const now = this.#d.clock.now().getTime();
+    let cache = await this.#publicKeys(now);
+    if (!cache.has(kid) && now - (this.#public?.loadedAt ?? 0) >= UNKNOWN_KID_RELOAD_MS) {
+      cache = await this.#publicKeys(now, true);
+    }
+    const entry = cache.get(kid);
+    // A cached key past its publication end no longer verifies, even before the next reload.
+    if (!entry || (entry.expiresAt && entry.expiresAt.getTime() <= now)) return undefined;
+    return entry.key;
+  }
+
+  /** `GET /.well-known/jwks.json`: read fresh, so a rotation shows at once. */
+  async jwks(): Promise<{ keys: JWK[] }> {
+    let rows = await this.#d.keys.listPublishable(this.#d.clock.now());
+    if (rows.length === 0) {
+      // Nothing signed yet (a fresh database): publish the first key now rather than an empty set.
+      await this.ensureActive();
+      rows = await this.#d.keys.listPublishable(this.#d.clock.now());
+    }
+    return { keys: rows.map((r) => publicJwk(r.kid, r.publicJwk)) };
+  }
+
+  /** Makes sure a signing key exists (first start); returns its kid. */
+  async ensureActive(): Promise<string> {
+    return (await this.signer()).kid;
+  }
+
+  /** A new signing key takes over; the previous one is retired but stays published until its tokens expire. */
+  async rotate(): Promise<{ kid: string; retired: string[] }> {
+    const result = await this.#d.db.transaction(async (tx) => {
+      await this.#d.keys.lockForKeyChange(tx);
+      const now = this.#d.clock.now();
+      const created = await this.#newKey(now);
+      await this.#d.keys.insert(tx, created);
+      const expiresAt = new Date(
+        now.getTime() + (this.#d.config.ACCESS_TOKEN_TTL + RETIRED_KEY_LEEWAY_SECONDS) * 1000,
+      );
+      const retired = await this.#d.keys.retireAllExcept(tx, created.kid, now, expiresAt);
+      return { kid: created.kid, retired };
+    });
+    this.#signer = undefined;
+    this.#public = undefined;
+    return result;
+  }
+
+  async #createFirst() {
+    return this.#d.db.transaction(async (tx) => {
+      await this.#d.keys.lockForKeyChange(tx);
+      // Another replica may have created it while this one waited for the lock.
+      const existing = await this.#d.keys.findActive(tx);
+      if (existing) return existing;
+      const created = await this.#newKey(this.#d.clock.now());
+      await this.#d.keys.insert(tx, created);
+      return created;
+    });
+  }
+
+  async #newKey(now: Date) {
+    const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
+    const publicJwk = await exportJWK(publicKey);
+    // RFC 7638 thumbprint: a kid derived from the key itself, unique without coordination.
+    const kid = await calculateJwkThumbprint(publicJwk);
+    const privateKeySealed = this.#d.sealer.seal(JSON.stringify(await exportJWK(privateKey)), sealAad(kid));
+    return { kid, alg: SIGNING_ALG, publicJwk: { ...publicJwk }, privateKeySealed, createdAt: now };
+  }
+
+  async #publicKeys(now: number, force = false): Promise<Map<string, PublicEntry>> {
+    if (!force && this.#public && now - this.#public.loadedAt < SIGNER_CACHE_MS) return this.#public.byKid;
+    const rows = await this.#d.keys.listPublishable(new Date(now));
+    const byKid = new Map<string, PublicEntry>();
+    for (const row of rows) {
+      const key = await importJWK(publicJwk(row.kid, row.publicJwk), SIGNING_ALG);
+      byKid.set(row.kid, { key, expiresAt: row.expiresAt });
+    }
+    this.#public = { byKid, loadedAt: now };
+    return byKid;
+  }
+}
+
+function publicJwk(kid: string, stored: Record<string, unknown>): JWK {
+  const { kty, crv, x } = stored as { kty?: string; crv?: string; x?: string };
+  return { kty, crv, x, kid, alg: SIGNING_ALG, use: "sig" };
+}
+
+/** Binds a sealed private key to its row: copied under another kid, it does not open. */
+function sealAad(kid: string): string {
+  return `signing-key:${kid}`;
+}
