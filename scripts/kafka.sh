@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# A real Apache Kafka broker for the integration tests: fetched from Maven Central with Maven (no tarball, no
+# other download), run in KRaft mode as one combined broker+controller node listening on loopback only.
+#
+#   bash scripts/kafka.sh start|stop|status
+#
+# KAFKA_PORT (default 9092) is the client port, KAFKA_CONTROLLER_PORT (default KAFKA_PORT+1) the controller's;
+# state (classpath, storage, pid, log) lives under KAFKA_HOME_DIR (default ~/.cache/mimascota-kafka), one
+# instance folder per port. KAFKA_HEAP overrides the JVM heap flags. `start` is a no-op when it already runs.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")/kafka" && pwd)"
+home="${KAFKA_HOME_DIR:-$HOME/.cache/mimascota-kafka}"
+port="${KAFKA_PORT:-9092}"
+controller_port="${KAFKA_CONTROLLER_PORT:-$((port + 1))}"
+heap="${KAFKA_HEAP:--Xms128m -Xmx512m}"
+start_timeout="${KAFKA_START_TIMEOUT:-120}"
+java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+javac="${JAVA_HOME:+$JAVA_HOME/bin/}javac"
+
+instance="$home/instance-$port"
+pidfile="$instance/kafka.pid"
+logfile="$instance/kafka.log"
+props="$instance/server.properties"
+datadir="$instance/data"
+
+say() { echo "kafka: $*"; }
+fail() {
+  echo "kafka: $*" >&2
+  exit 1
+}
+
+# The classpath is resolved once per pom.xml content; later starts need neither Maven nor the network.
+classpath() {
+  local key cpfile started
+  key="$(sha1sum "$here/pom.xml" | cut -c1-12)"
+  cpfile="$home/classpath-$key.txt"
+  if [ -s "$cpfile" ] && tr ':' '\n' <"$cpfile" | while read -r jar; do [ -f "$jar" ] || exit 1; done; then
+    cat "$cpfile"
+    return
+  fi
+  command -v mvn >/dev/null || fail "Maven (mvn) is needed to fetch the broker from Maven Central"
+  local version
+  version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$here/pom.xml")"
+  say "fetching org.apache.kafka:kafka_2.13:$version and its dependencies from Maven Central (first run only)" >&2
+  mkdir -p "$home"
+  started=$SECONDS
+  if ! mvn -q -B -f "$here/pom.xml" dependency:build-classpath -Dmdep.outputFile="$cpfile.tmp" >"$home/mvn.log" 2>&1; then
+    tail -n 30 "$home/mvn.log" >&2
+    fail "Maven could not resolve the broker (log: $home/mvn.log)"
+  fi
+  mv "$cpfile.tmp" "$cpfile"
+  say "fetched $(tr ':' '\n' <"$cpfile" | wc -l) jars in $((SECONDS - started)) s" >&2
+  cat "$cpfile"
+}
+
+pid_of() { [ -f "$pidfile" ] && cat "$pidfile" || true; }
+
+running() {
+  local pid
+  pid="$(pid_of)"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka'
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Compiled once next to the classpath so each readiness probe is one short JVM run.
+ready_check() {
+  local cp="$1" classes="$home/ready-check"
+  if [ ! -f "$classes/ReadyCheck.class" ] || [ "$here/ReadyCheck.java" -nt "$classes/ReadyCheck.class" ]; then
+    mkdir -p "$classes"
+    "$javac" -nowarn -cp "$cp" -d "$classes" "$here/ReadyCheck.java"
+  fi
+  "$java" -Xmx64m -Dlog4j2.configurationFile="$here/log4j2.properties" \
+    -cp "$cp:$classes" ReadyCheck "127.0.0.1:$port" >/dev/null 2>&1
+}
+
+write_properties() {
+  mkdir -p "$datadir"
+  cat >"$props" <<EOF
+# Written by scripts/kafka.sh: single-node KRaft (broker + controller), loopback only, for tests.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$controller_port
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$datadir
+num.partitions=1
+auto.create.topics.enable=true
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+num.network.threads=2
+num.io.threads=2
+num.recovery.threads.per.data.dir=1
+log.retention.hours=24
+EOF
+}
+
+start() {
+  if running; then
+    say "already running (pid $(pid_of)) on 127.0.0.1:$port"
+    return 0
+  fi
+  local cp started pid
+  cp="$(classpath)"
+  if port_open "$port"; then
+    if ready_check "$cp"; then
+      say "a broker this script did not start already answers on 127.0.0.1:$port; using it"
+      return 0
+    fi
+    fail "127.0.0.1:$port is taken by something that is not a Kafka broker (set KAFKA_PORT)"
+  fi
+  port_open "$controller_port" && fail "controller port 127.0.0.1:$controller_port is taken (set KAFKA_CONTROLLER_PORT)"
+  started=$SECONDS
+  write_properties
+  if [ ! -f "$datadir/meta.properties" ]; then
+    say "formatting the KRaft storage in $datadir"
+    local cluster_id
+    cluster_id="$("$java" -cp "$cp" kafka.tools.StorageTool random-uuid)"
+    "$java" -Xmx256m -Dlog4j2.configurationFile="$here/log4j2.properties" -cp "$cp" \
+      kafka.tools.StorageTool format -t "$cluster_id" -c "$props" --ignore-formatted >>"$logfile" 2>&1 ||
+      fail "formatting the storage failed (log: $logfile)"
+  fi
+  say "starting the broker on 127.0.0.1:$port (controller 127.0.0.1:$controller_port, log $logfile)"
+  # setsid: the broker outlives this script and is not hit by signals sent to the caller's process group.
+  # shellcheck disable=SC2086 # heap holds several JVM flags on purpose
+  setsid "$java" $heap -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$here/log4j2.properties" -cp "$cp" kafka.Kafka "$props" \
+    </dev/null >>"$logfile" 2>&1 &
+  pid=$!
+  echo "$pid" >"$pidfile"
+  say "waiting for it to accept connections and serve metadata (pid $pid)"
+  while true; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 40 "$logfile" >&2
+      rm -f "$pidfile"
+      fail "the broker exited during start-up (log: $logfile)"
+    fi
+    if port_open "$port" && ready_check "$cp"; then break; fi
+    if [ $((SECONDS - started)) -ge "$start_timeout" ]; then
+      tail -n 40 "$logfile" >&2
+      stop
+      fail "the broker was not ready within $start_timeout s (log: $logfile)"
+    fi
+    sleep 1
+  done
+  say "ready on 127.0.0.1:$port in $((SECONDS - started)) s (pid $pid)"
+}
+
+stop() {
+  if ! running; then
+    rm -f "$pidfile"
+    say "not running on 127.0.0.1:$port"
+    return 0
+  fi
+  local pid
+  pid="$(pid_of)"
+  say "stopping the broker (pid $pid)"
+  kill -TERM "$pid"
+  for _ in $(seq 1 60); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      rm -f "$pidfile"
+      say "stopped"
+      return 0
+    fi
+    sleep 0.5
+  done
+  say "no clean exit within 30 s; killing it"
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$pidfile"
+}
+
+status() {
+  if running; then
+    say "running (pid $(pid_of)) on 127.0.0.1:$port"
+  else
+    say "not running on 127.0.0.1:$port"
+    return 3
+  fi
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *)
+    echo "usage: $0 start|stop|status" >&2
+    exit 2
+    ;;
+esac
