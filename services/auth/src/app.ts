@@ -33,9 +33,12 @@ import { SigningKeyService } from "./services/signing-key.service.ts";
 import { AccountMailer } from "./mail/account-mailer.ts";
 import { OneTimeTokenRepository } from "./repositories/one-time-token.repository.ts";
 import { UserRepository } from "./repositories/user.repository.ts";
+import { authenticate } from "./routes/authenticate.ts";
+import { registerPasswordRoutes } from "./routes/password.routes.ts";
 import { registerRegistrationRoutes } from "./routes/registration.routes.ts";
 import { EmailVerificationService } from "./services/email-verification.service.ts";
 import { PasswordPolicy } from "./services/password-policy.ts";
+import { PasswordService } from "./services/password.service.ts";
 import { RegistrationService } from "./services/registration.service.ts";
 
 /** Everything the auth service needs from the outside world; tests pass fakes or real servers here. */
@@ -169,6 +172,20 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     accessTokens,
     users,
   });
+  const passwords = new PasswordService({
+    db,
+    clock: deps.clock,
+    config: deps.config,
+    users,
+    tokens: oneTimeTokens,
+    mailer,
+    policy: passwordPolicy,
+    hasher,
+    sessions,
+    throttles,
+    wake,
+  });
+  registerPasswordRoutes(app, { passwords, authenticate: authenticate({ accessTokens, sessions }) });
   registerOpsRoutes(app, {
     checks: { database: () => deps.database.ping(), kv: () => deps.kv.ping(), ...deps.readiness },
     metrics,

@@ -65,4 +65,16 @@ describe("account enumeration", { skip: await skipUnless("postgres") }, () => {
     assert.equal(sent.length, ROUNDS + 1, "the known side did its full work each time");
     assertSameTiming("resend-verification", times.a, times.b);
   });
+  it("forgot-password: response times for known and unknown emails do not differ beyond noise", async () => {
+    const times = await timeAlternately(
+      ROUNDS,
+      () => post(ctx, "forgot-password", { email: "known@example.com" }),
+      (round) => post(ctx, "forgot-password", { email: `stranger-${round}@example.com` }),
+    );
+    const sent = (await ctx.mails()).filter(
+      (m) => m.toAddress === "known@example.com" && m.template === "reset-password",
+    );
+    assert.equal(sent.length, ROUNDS, "the known side did its full work each time");
+    assertSameTiming("forgot-password", times.a, times.b);
+  });
 });
