@@ -60,44 +60,48 @@ export class AuthMetrics {
   }
 
   #queueGauges(stats: NonNullable<AuthDeps["queueStats"]>, registers: Registry[]): void {
-    const pending = new Gauge({
-      name: "auth_outbox_pending",
-      help: "Outbox events not yet published",
-      registers,
-    });
-    new Gauge({
-      name: "auth_outbox_lag_seconds",
-      help: "Age of the oldest unpublished outbox event",
-      registers,
-      // Read at scrape time; a failing source leaves the gauges as they were rather than failing the scrape.
-      async collect() {
-        const s = await stats.outbox().catch(() => undefined);
-        if (!s) return;
-        this.set(s.oldestPendingAgeSeconds);
-        pending.set(s.pending);
-      },
-    });
-    const dead = new Gauge({
-      name: "auth_mail_queue_dead",
-      help: "Mails that exhausted their retries",
-      registers,
-    });
-    const age = new Gauge({
-      name: "auth_mail_queue_oldest_age_seconds",
-      help: "Age of the oldest undelivered mail",
-      registers,
-    });
-    new Gauge({
-      name: "auth_mail_queue_depth",
-      help: "Mails waiting for delivery",
-      registers,
-      async collect() {
-        const s = await stats.mail().catch(() => undefined);
-        if (!s) return;
-        this.set(s.pending);
-        dead.set(s.dead);
-        age.set(s.oldestPendingAgeSeconds);
-      },
-    });
+    const outbox = onePerScrape(() => stats.outbox());
+    const mail = onePerScrape(() => stats.mail());
+    const gauge = <T>(
+      name: string,
+      help: string,
+      read: () => Promise<T | undefined>,
+      pick: (s: T) => number,
+    ) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        // Read at scrape time; a failing source leaves the gauge as it was rather than failing the scrape.
+        async collect() {
+          const s = await read();
+          if (s !== undefined) this.set(pick(s));
+        },
+      });
+    gauge("auth_outbox_pending", "Outbox events not yet published", outbox, (s) => s.pending);
+    gauge(
+      "auth_outbox_lag_seconds",
+      "Age of the oldest unpublished outbox event",
+      outbox,
+      (s) => s.oldestPendingAgeSeconds,
+    );
+    gauge("auth_mail_queue_depth", "Mails waiting for delivery", mail, (s) => s.pending);
+    gauge("auth_mail_queue_dead", "Mails that exhausted their retries", mail, (s) => s.dead);
+    gauge(
+      "auth_mail_queue_oldest_age_seconds",
+      "Age of the oldest undelivered mail",
+      mail,
+      (s) => s.oldestPendingAgeSeconds,
+    );
   }
+}
+
+/** Several gauges read one source: one query per scrape, not one per gauge. */
+function onePerScrape<T>(read: () => Promise<T>): () => Promise<T | undefined> {
+  let last: { at: number; value: Promise<T | undefined> } | undefined;
+  return () => {
+    const now = performance.now();
+    if (!last || now - last.at > 1_000) last = { at: now, value: read().catch(() => undefined) };
+    return last.value;
+  };
 }
