@@ -190,4 +190,17 @@ describe("forgot and reset password", { skip: await skipUnless("postgres") }, ()
       assert.equal(problem(response).code, "VALIDATION_ERROR");
     }
   });
+  it("a verification token is no reset token, and a reset token verifies nothing", async () => {
+    await register(ctx, "purpose@example.com");
+    const verifyToken = await tokenFromMail(ctx, "purpose@example.com", "verify-email");
+    await forgot("purpose@example.com");
+    const resetToken = await tokenFromMail(ctx, "purpose@example.com", "reset-password");
+    const wrongReset = await post(ctx, "reset-password", {
+      token: verifyToken,
+      newPassword: OTHER_STRONG_PASSWORD,
+    });
+    assert.equal(problem(wrongReset).code, "INVALID_TOKEN");
+    assert.equal(problem(await post(ctx, "verify-email", { token: resetToken })).code, "INVALID_TOKEN");
+    assert.equal((await userRow(ctx, "purpose@example.com")).emailVerifiedAt, null);
+  });
 });

@@ -213,4 +213,16 @@ describe("POST /register", { skip: await skipUnless("postgres") }, () => {
     const get = await ctx.app.inject({ method: "GET", url: "/api/v1/auth/register" });
     assert.equal(get.statusCode, 405);
   });
+  it("builds mail links from PUBLIC_APP_URL, never from the request's Host or forwarding headers", async () => {
+    const response = await post(
+      ctx,
+      "register",
+      { email: "host@example.com", password: STRONG_PASSWORD },
+      { host: "evil.example", "x-forwarded-host": "evil.example", "x-forwarded-proto": "http" },
+    );
+    assert.equal(response.statusCode, 202);
+    const mail = (await ctx.mails()).find((m) => m.toAddress === "host@example.com")!;
+    assert.doesNotMatch(mail.textBody + mail.htmlBody, /evil\.example/);
+    assert.ok(mail.textBody.includes(`${ctx.config.PUBLIC_APP_URL}/verify-email?token=`));
+  });
 });
