@@ -1,6 +1,6 @@
-import { randomUUID } from "node:crypto";
 import type { Executor } from "../db/database.ts";
 import { outboxEvents } from "../db/infra-schema.ts";
+import { timeOrderedId } from "./event-id.ts";
 
 export interface DomainEvent {
   /** Kafka topic, e.g. `user.registered.v1`. */
@@ -19,10 +19,11 @@ export function eventType(topic: string): string {
 
 /**
  * Writes the event in the caller's transaction: it is published if and only if the state change commits.
- * The relay publishes it later, at least once.
+ * The relay publishes it later, at least once, in the order events were enqueued. The id is also the CloudEvents
+ * `id` consumers de-duplicate on.
  */
 export async function enqueueEvent(tx: Executor, source: string, event: DomainEvent): Promise<string> {
-  const id = randomUUID();
+  const id = timeOrderedId();
   await tx.insert(outboxEvents).values({
     id,
     topic: event.topic,

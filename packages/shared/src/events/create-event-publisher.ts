@@ -1,0 +1,18 @@
+import type { Logger } from "pino";
+import type { EventPublisher } from "./event-publisher.ts";
+import { KafkaEventPublisher } from "./kafka-event-publisher.ts";
+import { LogEventPublisher } from "./log-event-publisher.ts";
+
+export interface EventPublisherConfig {
+  /** From KAFKA_BROKERS; empty or unset means the embedded mode (events go to the log). */
+  brokers?: string[] | undefined;
+  clientId: string;
+  logger: Logger;
+}
+
+export function createEventPublisher(config: EventPublisherConfig): EventPublisher {
+  if (config.brokers && config.brokers.length > 0) {
+    return new KafkaEventPublisher({ brokers: config.brokers, clientId: config.clientId });
+  }
+  return new LogEventPublisher(config.logger);
+}
