@@ -114,6 +114,7 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     mailer,
     policy: passwordPolicy,
     hasher,
+    kv: deps.kv,
     wake,
     onRegistered: () => metrics.registrations.inc(),
   });

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "@mimascota/shared/clock";
 import type { Database } from "@mimascota/shared/db/database";
+import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
 import { enqueueEvent } from "@mimascota/shared/events/outbox";
 import type { AuthConfig } from "../config.ts";
 import { hashToken, newOpaqueToken } from "../crypto/opaque-token.ts";
@@ -22,7 +23,9 @@ export interface RegistrationInput {
 export interface RegistrationDeps {
   db: Database;
   clock: Clock;
-  config: Pick<AuthConfig, "VERIFICATION_TOKEN_TTL" | "ACCOUNT_RESPONSE_FLOOR_MS">;
+  config: Pick<AuthConfig, "VERIFICATION_TOKEN_TTL" | "RESEND_COOLDOWN" | "ACCOUNT_RESPONSE_FLOOR_MS">;
+  /** Holds the per-account cooldown of "already registered" notices. */
+  kv: KeyValueStore;
   users: UserRepository;
   tokens: OneTimeTokenRepository;
   mailer: AccountMailer;
@@ -68,7 +71,7 @@ export class RegistrationService {
       if (!inserted) {
         // Taken (possibly by a registration racing this one, now committed): tell the owner, in their language.
         const owner = await users.findRecipientByEmail(input.email, tx);
-        if (owner) {
+        if (owner && (await this.#noticeAllowed(owner.id))) {
           await mailer.queue(tx, owner, "already-registered", {
             name: owner.fullName,
             loginLink: mailer.links.login(),
@@ -103,6 +106,21 @@ export class RegistrationService {
     if (created) {
       this.#d.wake?.events();
       this.#d.onRegistered?.();
+    }
+  }
+
+  /**
+   * At most one "already registered" notice per account per cooldown (RESEND_COOLDOWN), so repeated sign-ups
+   * with someone's address cannot flood their mailbox. If the store is unreachable the notice is sent: a
+   * possible extra mail is better than a silently missing one.
+   */
+  async #noticeAllowed(userId: string): Promise<boolean> {
+    const cooldownMs = this.#d.config.RESEND_COOLDOWN * 1000;
+    if (cooldownMs <= 0) return true;
+    try {
+      return await this.#d.kv.setIfAbsent(`already-registered-notice:${userId}`, "1", cooldownMs);
+    } catch {
+      return true;
     }
   }
 }

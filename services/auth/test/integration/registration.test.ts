@@ -89,7 +89,8 @@ describe("POST /register", { skip: await skipUnless("postgres") }, () => {
     assert.equal(rows.length, 1);
     const mails = (await ctx.mails()).filter((m) => m.toAddress === "race@example.com");
     assert.equal(mails.filter((m) => m.template === "verify-email").length, 1);
-    assert.equal(mails.filter((m) => m.template === "already-registered").length, 9);
+    // One notice: the others fall within the notice cooldown.
+    assert.equal(mails.filter((m) => m.template === "already-registered").length, 1);
   });
 
   it("refuses a weak password with WEAK_PASSWORD and its reason, creating nothing", async () => {
@@ -224,5 +225,17 @@ describe("POST /register", { skip: await skipUnless("postgres") }, () => {
     const mail = (await ctx.mails()).find((m) => m.toAddress === "host@example.com")!;
     assert.doesNotMatch(mail.textBody + mail.htmlBody, /evil\.example/);
     assert.ok(mail.textBody.includes(`${ctx.config.PUBLIC_APP_URL}/verify-email?token=`));
+  });
+  it("sends the owner at most one already-registered notice per cooldown, so sign-ups cannot flood a mailbox", async () => {
+    await register(ctx, "flood@example.com");
+    const notices = async () =>
+      (await ctx.mails()).filter(
+        (m) => m.toAddress === "flood@example.com" && m.template === "already-registered",
+      );
+    for (let i = 0; i < 3; i++) await register(ctx, "flood@example.com");
+    assert.equal((await notices()).length, 1);
+    ctx.clock.advance(ctx.config.RESEND_COOLDOWN * 1000);
+    await register(ctx, "flood@example.com");
+    assert.equal((await notices()).length, 2);
   });
 });
