@@ -87,13 +87,11 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRouteDe
         summary: "Rotate the refresh cookie and get a new access token",
         response: {
           200: tokenResponse,
-          ...problemResponses(
-            {
-              401: ["INVALID_REFRESH_TOKEN", "REFRESH_TOKEN_REUSED", "REFRESH_TOKEN_STALE"],
-              403: ["CROSS_SITE_REQUEST"],
-            },
-            { withBody: false },
-          ),
+          // No body is expected, but a POST may carry one: the edge's body codes stay documented.
+          ...problemResponses({
+            401: ["INVALID_REFRESH_TOKEN", "REFRESH_TOKEN_REUSED", "REFRESH_TOKEN_STALE"],
+            403: ["CROSS_SITE_REQUEST"],
+          }),
         },
       },
     },
@@ -113,7 +111,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRouteDe
         summary: "End the cookie's session and clear the cookie (idempotent)",
         response: {
           204: z.null().describe("Signed out"),
-          ...problemResponses({ 403: ["CROSS_SITE_REQUEST"] }, { withBody: false }),
+          ...problemResponses({ 403: ["CROSS_SITE_REQUEST"] }),
         },
       },
     },
