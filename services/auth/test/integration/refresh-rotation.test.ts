@@ -174,7 +174,7 @@ describe("POST /refresh", { skip: await skipUnless("postgres") }, () => {
 
   it("refuses a cross-site Origin or Sec-Fetch-Site before consuming the token", async () => {
     const { refreshToken } = await signedIn(ctx, "csrf@example.com");
-    const attempts = [
+    const attempts: Record<string, string>[] = [
       { origin: "https://evil.example" },
       { origin: "null" },
       { "sec-fetch-site": "cross-site" },
