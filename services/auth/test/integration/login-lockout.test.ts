@@ -4,7 +4,14 @@ import { eq } from "drizzle-orm";
 import { skipUnless } from "@mimascota/shared/testing/services";
 import { loginThrottles } from "../../src/db/schema.ts";
 import { LoginThrottleRepository } from "../../src/repositories/login-throttle.repository.ts";
-import { problem, userRow, verifiedUser } from "../support/account-helpers.ts";
+import {
+  OTHER_STRONG_PASSWORD,
+  post,
+  problem,
+  tokenFromMail,
+  userRow,
+  verifiedUser,
+} from "../support/account-helpers.ts";
 import { login } from "../support/session-helpers.ts";
 import { createAuthTestContext, type AuthTestContext } from "../support/test-app.ts";
 
@@ -129,5 +136,17 @@ describe("login lockout", { skip: await skipUnless("postgres") }, () => {
     await ctx.database.db.transaction((tx) => throttles.unlock(tx, "unlock@example.com"));
     assert.equal((await login(ctx, "unlock@example.com")).statusCode, 200);
     assert.ok(await userRow(ctx, "unlock@example.com"));
+  });
+
+  it("a password reset through the endpoints lifts a lock made by failed logins", async () => {
+    await verifiedUser(ctx, "reset-unlock@example.com");
+    await failTimes(ctx, "reset-unlock@example.com", 10);
+    assert.ok((await throttle(ctx, "reset-unlock@example.com"))?.lockedUntil);
+    assert.equal((await post(ctx, "forgot-password", { email: "reset-unlock@example.com" })).statusCode, 202);
+    const token = await tokenFromMail(ctx, "reset-unlock@example.com", "reset-password");
+    const reset = await post(ctx, "reset-password", { token, newPassword: OTHER_STRONG_PASSWORD });
+    assert.equal(reset.statusCode, 200, reset.body);
+    const response = await login(ctx, "reset-unlock@example.com", OTHER_STRONG_PASSWORD);
+    assert.equal(response.statusCode, 200, "no waiting for the lock to expire");
   });
 });
