@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -53,6 +54,10 @@ async function appWithoutDatabase(extra: Partial<AuthDeps> = {}) {
   };
 }
 
+function hasPromtool(): boolean {
+  return spawnSync("promtool", ["--version"], { encoding: "utf8" }).status === 0;
+}
+
 const get = (app: FastifyInstance, url: string) => app.inject({ method: "GET", url });
 
 describe("ops endpoints", { skip: await skipUnless("postgres") }, () => {
@@ -82,6 +87,22 @@ describe("ops endpoints", { skip: await skipUnless("postgres") }, () => {
     assert.match(response.body, /^auth_account_locks_total 0$/m);
     assert.match(response.body, /^process_cpu_user_seconds_total /m);
   });
+
+  it(
+    "the auth_* metric families pass promtool's lint",
+    { skip: !hasPromtool() && "promtool is not installed" },
+    async () => {
+      const body = (await get(ctx.app, "/metrics")).body;
+      // prom-client's default nodejs_* gauges carry a _total suffix promtool dislikes; they are not ours to rename.
+      const ours = body
+        .split("\n\n")
+        .filter((family) => /^# HELP auth_/.test(family))
+        .join("\n\n");
+      assert.ok(ours.includes("auth_logins_total"));
+      const result = spawnSync("promtool", ["check", "metrics"], { input: `${ours}\n`, encoding: "utf8" });
+      assert.equal(result.status, 0, `${result.stdout}${result.stderr}`);
+    },
+  );
 
   it("/ready names a failing key-value store and extra readiness checks in a 503 problem", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "mm-auth-ops-"));
