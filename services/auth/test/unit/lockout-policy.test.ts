@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   afterFailure,
+  type FailureOutcome,
   isLocked,
   lockDurationSeconds,
   type LockoutSettings,
@@ -24,14 +25,11 @@ const fresh: ThrottleState = {
   lastLockedAt: null,
 };
 
-function failTimes(state: ThrottleState, times: number, now: Date) {
-  let current = state;
-  let last = afterFailure(current, now, settings);
-  for (let i = 0; i < times; i++) {
-    last = afterFailure(current, now, settings);
-    current = last.state;
-  }
-  return last;
+/** Applies `times` failures at one instant and returns the last outcome. */
+function failTimes(state: ThrottleState, times: number, now: Date): FailureOutcome {
+  let outcome: FailureOutcome = { kind: "counted", state };
+  for (let i = 0; i < times; i++) outcome = afterFailure(outcome.state, now, settings);
+  return outcome;
 }
 
 describe("lockout policy", () => {
