@@ -1,0 +1,175 @@
+import { createHash } from "node:crypto";
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import type { Clock } from "@mimascota/shared/clock";
+import { createHttpServer } from "@mimascota/shared/http";
+import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
+import { TokenVerifier } from "./auth/token-verifier.ts";
+import { CircuitBreaker, type BreakerState } from "./breaker/circuit-breaker.ts";
+import { MemoryCacheStore, RedisCacheStore } from "./cache/cache-store.ts";
+import { ResponseCache } from "./cache/response-cache.ts";
+import type { GatewayConfig } from "./config.ts";
+import { registerCors } from "./cors.ts";
+import { registerRequestHooks } from "./http-hooks.ts";
+import { GatewayMetrics } from "./metrics.ts";
+import { GatewayService } from "./proxy/gateway.service.ts";
+import { Upstream } from "./proxy/upstream.ts";
+import { MemoryAdmissionStore } from "./rate-limit/memory-admission.store.ts";
+import { RateLimiter } from "./rate-limit/rate-limiter.ts";
+import { RedisAdmissionStore } from "./rate-limit/redis-admission.store.ts";
+import type { RedisCommander } from "./redis-commander.ts";
+import { registerDevMailRoutes } from "./routes/dev-mail.routes.ts";
+import { registerOpsRoutes } from "./routes/ops.routes.ts";
+import { Router } from "./routing/router.ts";
+
+export interface GatewayDeps {
+  config: GatewayConfig;
+  logger: Logger;
+  clock: Clock;
+  /** The gateway's Redis connection; undefined in embedded mode. */
+  redis: RedisCommander | undefined;
+  /** The in-process store the auth service writes revocations to (embedded mode). */
+  kv: KeyValueStore | undefined;
+  /** Skips process metrics (tests that build several apps in one process). */
+  processMetrics?: boolean;
+}
+
+const PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+const BREAKER_STATE_VALUE: Record<BreakerState, 0 | 1 | 2> = { closed: 0, open: 1, "half-open": 2 };
+
+/** Builds the gateway (not listening): every component from the config, the routes, and their cleanup. */
+export function buildApp(deps: GatewayDeps): FastifyInstance {
+  const { config, logger, clock, redis } = deps;
+  const metrics = new GatewayMetrics({ defaultMetrics: deps.processMetrics ?? true });
+  const router = new Router(config.routeTable, { bodyLimit: config.BODY_LIMIT_BYTES });
+  const upstreams = new Map<string, Upstream>();
+  for (const [name, spec] of Object.entries(config.routeTable.upstreams)) {
+    metrics.setBreakerState(name, 0);
+    const breaker = new CircuitBreaker(
+      {
+        consecutiveFailures: config.BREAKER_CONSECUTIVE_FAILURES,
+        failureRate: config.BREAKER_FAILURE_RATE / 100,
+        minCalls: config.BREAKER_MIN_CALLS,
+        windowMs: config.BREAKER_WINDOW * 1000,
+        openMs: config.BREAKER_OPEN_DURATION * 1000,
+        halfOpenProbes: config.BREAKER_HALF_OPEN_PROBES,
+        closeAfter: config.BREAKER_CLOSE_AFTER,
+      },
+      clock,
+      (state) => {
+        metrics.setBreakerState(name, BREAKER_STATE_VALUE[state]);
+        logger.warn({ upstream: name, state }, "circuit breaker state changed");
+      },
+    );
+    const upstream = new Upstream(
+      {
+        name,
+        url: spec.url,
+        healthPath: spec.healthPath,
+        connections: config.UPSTREAM_CONNECTIONS,
+        connectTimeoutMs: config.UPSTREAM_CONNECT_TIMEOUT_MS,
+        timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+        keepAliveMs: config.UPSTREAM_KEEP_ALIVE_MS,
+      },
+      breaker,
+      metrics,
+    );
+    upstreams.set(name, upstream);
+  }
+
+  const fallback = new MemoryAdmissionStore({ revocations: deps.kv });
+  const limiter = new RateLimiter({
+    redis: redis ? { store: new RedisAdmissionStore(redis), commander: redis } : undefined,
+    fallback,
+    metrics,
+    clock,
+    logger,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    revokedSessionPrefix: config.REVOKED_SESSION_KEY_PREFIX,
+    ipPolicy: {
+      name: "ip",
+      limit: config.RATE_LIMIT_IP,
+      windowMs: config.RATE_LIMIT_WINDOW * 1000,
+      per: "ip",
+    },
+    userPolicy: {
+      name: "user",
+      limit: config.RATE_LIMIT_USER,
+      windowMs: config.RATE_LIMIT_WINDOW * 1000,
+      per: "user",
+    },
+  });
+  const cacheStore = redis
+    ? new RedisCacheStore(redis, (text) => createHash("sha1").update(text).digest("hex"))
+    : new MemoryCacheStore({ now: () => clock.now().getTime() });
+  const cache = new ResponseCache({
+    store: cacheStore,
+    metrics,
+    clock,
+    logger,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    maxTtlSeconds: config.CACHE_MAX_TTL,
+    maxBodyBytes: config.CACHE_MAX_BODY_BYTES,
+  });
+  const verifier = new TokenVerifier({
+    jwksUrl: config.jwksUrl,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    algorithms: config.JWT_ALGORITHMS,
+    clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE,
+    jwksCacheMaxAgeSeconds: config.JWKS_CACHE_MAX_AGE,
+    jwksRefetchCooldownSeconds: config.JWKS_REFETCH_COOLDOWN,
+    cacheSize: config.TOKEN_CACHE_SIZE,
+    cacheTtlSeconds: config.TOKEN_CACHE_TTL,
+    clock,
+  });
+  const gateway = new GatewayService({
+    upstreams,
+    verifier,
+    limiter,
+    cache,
+    metrics,
+    trustsProxies: config.TRUSTED_PROXIES.length > 0,
+  });
+
+  const app = createHttpServer({
+    logger,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    trustProxy: config.TRUSTED_PROXIES.length > 0 ? config.TRUSTED_PROXIES : false,
+  });
+  // Bodies are streamed to the upstream untouched: no parsing, whatever the content type.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", (_request, _payload, done) => done(null));
+  registerRequestHooks(app, router, metrics);
+  registerCors(app, config.CORS_ORIGINS);
+
+  metrics.redisUp.set(redis ? (redis.isReady ? 1 : 0) : 1);
+  redis?.onStateChange((up) => metrics.redisUp.set(up ? 1 : 0));
+  registerOpsRoutes(app, {
+    metrics,
+    upstreams,
+    cacheKind: cacheStore.kind,
+    redis: {
+      configured: redis !== undefined,
+      ping: async () =>
+        redis
+          ? redis.ping().then(
+              () => true,
+              () => false,
+            )
+          : true,
+    },
+  });
+  if (config.devMailbox) registerDevMailRoutes(app, config.DATA_DIR);
+  app.route({
+    method: PROXY_METHODS,
+    url: "/*",
+    handler: (request, reply) => gateway.handle(request, reply),
+  });
+
+  app.addHook("onClose", async () => {
+    fallback.close();
+    await Promise.allSettled([...upstreams.values()].map((u) => u.close()));
+  });
+  return app;
+}

@@ -1,0 +1,237 @@
+import { createHash } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Logger } from "pino";
+import type { Dispatcher } from "undici";
+import type { Clock } from "@mimascota/shared/clock";
+import type { GatewayMetrics } from "../metrics.ts";
+import { clientResponseHeaders } from "../proxy/forward-headers.ts";
+import type { GatewayRoute } from "../routing/router.ts";
+import { mustBypass, storableSeconds, varyNames } from "./cache-policy.ts";
+import type { CacheStore } from "./cache-store.ts";
+
+type Headers = Record<string, string | string[]>;
+
+interface Captured {
+  status: number;
+  headers: Headers;
+  body: Buffer;
+  /** 0 when it may not be stored nor shared with coalesced requests. */
+  ttlSeconds: number;
+  vary: string[];
+  variant: string;
+  storedAt: number;
+  age: number;
+}
+
+interface Entry {
+  s: number;
+  h: Headers;
+  b: string;
+  t: number;
+  a: number;
+}
+
+export interface ResponseCacheOptions {
+  store: CacheStore;
+  metrics: GatewayMetrics;
+  clock: Clock;
+  logger: Logger;
+  keyPrefix: string;
+  maxTtlSeconds: number;
+  maxBodyBytes: number;
+}
+
+/**
+ * The response cache for GET/HEAD on routes that allow it. Keys are scoped by user for authenticated
+ * requests (`u:<id>`) or shared (`anon`), then the raw URL; a response with `Vary` leaves a record at that
+ * key naming the headers, and the entry itself under the hash of the request's values for them. Concurrent
+ * misses for the same key in this process wait for one upstream call (single flight). Redis unavailable:
+ * every request is a BYPASS.
+ */
+export class ResponseCache {
+  readonly #o: ResponseCacheOptions;
+  readonly #flights = new Map<string, Promise<Captured>>();
+
+  constructor(options: ResponseCacheOptions) {
+    this.#o = options;
+  }
+
+  async serve(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    route: GatewayRoute,
+    userId: string | undefined,
+    fetch: () => Promise<Dispatcher.ResponseData>,
+  ): Promise<FastifyReply> {
+    const authenticated = userId !== undefined;
+    if (mustBypass(request.headers, authenticated) || !this.#o.store.available) {
+      if (!this.#o.store.available) this.#o.metrics.degraded.labels("cache").inc();
+      return stream(reply, await fetch(), "BYPASS");
+    }
+    const base = `${this.#o.keyPrefix}c:${authenticated ? `u:${userId}` : "anon"}:${request.url}`;
+    let found: { entry?: Entry; variantKey?: string };
+    try {
+      found = await this.#lookup(base, request.headers);
+    } catch (error) {
+      this.#o.logger.debug({ err: error }, "cache lookup failed; bypassing");
+      this.#o.metrics.degraded.labels("cache").inc();
+      return stream(reply, await fetch(), "BYPASS");
+    }
+    if (found.entry) {
+      this.#o.metrics.cacheHits.labels(route.template).inc();
+      return this.#send(
+        reply,
+        found.entry.s,
+        found.entry.h,
+        Buffer.from(found.entry.b, "base64"),
+        found.entry,
+        "HIT",
+      );
+    }
+    this.#o.metrics.cacheMisses.labels(route.template).inc();
+    if (request.method === "HEAD") return stream(reply, await fetch(), "MISS");
+
+    const flightKey = found.variantKey ?? base;
+    const inFlight = this.#flights.get(flightKey);
+    if (inFlight) {
+      const shared = await inFlight.catch(() => undefined);
+      if (shared && shared.ttlSeconds > 0 && variantOf(shared.vary, request.headers) === shared.variant) {
+        return this.#send(
+          reply,
+          shared.status,
+          shared.headers,
+          shared.body,
+          { t: shared.storedAt, a: shared.age },
+          "HIT",
+        );
+      }
+      return stream(reply, await fetch(), "MISS");
+    }
+    const flight = this.#fill(base, request.headers, authenticated, userId, fetch);
+    this.#flights.set(flightKey, flight);
+    try {
+      const captured = await flight;
+      return this.#send(
+        reply,
+        captured.status,
+        captured.headers,
+        captured.body,
+        { t: captured.storedAt, a: captured.age },
+        "MISS",
+      );
+    } finally {
+      this.#flights.delete(flightKey);
+    }
+  }
+
+  /** Drops every entry of a user after one of their writes succeeded, so they never read their old state. */
+  async purgeUser(userId: string): Promise<void> {
+    if (!this.#o.store.available) return;
+    try {
+      await this.#o.store.purge(this.#indexKey(userId));
+    } catch (error) {
+      this.#o.logger.warn({ err: error }, "cache purge failed");
+    }
+  }
+
+  async #lookup(base: string, headers: IncomingHttpHeaders): Promise<{ entry?: Entry; variantKey?: string }> {
+    const raw = await this.#o.store.get(base);
+    if (raw === null) return {};
+    const record = JSON.parse(raw) as Entry | { v: string[] };
+    if (!("v" in record)) return { entry: record };
+    const variantKey = `${base}#${variantOf(record.v, headers)}`;
+    const variant = await this.#o.store.get(variantKey);
+    return variant === null ? { variantKey } : { entry: JSON.parse(variant) as Entry, variantKey };
+  }
+
+  async #fill(
+    base: string,
+    requestHeaders: IncomingHttpHeaders,
+    authenticated: boolean,
+    userId: string | undefined,
+    fetch: () => Promise<Dispatcher.ResponseData>,
+  ): Promise<Captured> {
+    const response = await fetch();
+    const body = Buffer.from(await response.body.arrayBuffer());
+    const vary = varyNames(response.headers.vary);
+    const ttlSeconds =
+      vary === null || body.length > this.#o.maxBodyBytes
+        ? 0
+        : storableSeconds(response.statusCode, response.headers, authenticated, this.#o.maxTtlSeconds);
+    const captured: Captured = {
+      status: response.statusCode,
+      headers: clientResponseHeaders(response.headers),
+      body,
+      ttlSeconds,
+      vary: vary ?? [],
+      variant: variantOf(vary ?? [], requestHeaders),
+      storedAt: this.#o.clock.now().getTime(),
+      age: Number.parseInt(String(response.headers.age ?? "0"), 10) || 0,
+    };
+    if (ttlSeconds > 0) {
+      const entry: Entry = {
+        s: captured.status,
+        h: captured.headers,
+        b: body.toString("base64"),
+        t: captured.storedAt,
+        a: captured.age,
+      };
+      const records: [string, string][] =
+        captured.vary.length === 0
+          ? [[base, JSON.stringify(entry)]]
+          : [
+              [base, JSON.stringify({ v: captured.vary })],
+              [`${base}#${captured.variant}`, JSON.stringify(entry)],
+            ];
+      try {
+        await this.#o.store.put(
+          records,
+          ttlSeconds * 1000,
+          userId === undefined ? undefined : this.#indexKey(userId),
+        );
+      } catch (error) {
+        this.#o.logger.debug({ err: error }, "cache store failed");
+        // Not stored, so not shared with coalesced requests either: they ask the upstream themselves.
+        captured.ttlSeconds = 0;
+      }
+    }
+    return captured;
+  }
+
+  #indexKey(userId: string): string {
+    return `${this.#o.keyPrefix}ci:u:${userId}`;
+  }
+
+  #send(
+    reply: FastifyReply,
+    status: number,
+    headers: Headers,
+    body: Buffer,
+    timing: { t: number; a: number },
+    outcome: "HIT" | "MISS",
+  ): FastifyReply {
+    const age = timing.a + Math.max(0, Math.floor((this.#o.clock.now().getTime() - timing.t) / 1000));
+    return reply.code(status).headers(headers).header("age", age).header("x-cache", outcome).send(body);
+  }
+}
+
+function stream(
+  reply: FastifyReply,
+  response: Dispatcher.ResponseData,
+  outcome: "MISS" | "BYPASS",
+): FastifyReply {
+  reply.code(response.statusCode).headers(clientResponseHeaders(response.headers)).header("x-cache", outcome);
+  if (response.headers.age === undefined) reply.header("age", 0);
+  return reply.send(response.body);
+}
+
+function variantOf(names: string[], headers: IncomingHttpHeaders): string {
+  if (names.length === 0) return "";
+  const hash = createHash("sha1");
+  for (const name of names) {
+    const value = headers[name];
+    hash.update(`${name}:${Array.isArray(value) ? value.join(",") : (value ?? "")}\n`);
+  }
+  return hash.digest("hex");
+}

@@ -1,0 +1,108 @@
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { commonConfigShape, ConfigError, env, parseConfig } from "@mimascota/shared/config";
+import { defaultRouteTable } from "./routing/default-routes.ts";
+import { parseRouteTable, type RouteTableSpec } from "./routing/route-table.ts";
+
+const text = (fallback: string) =>
+  z.preprocess((v) => (v === "" || v === undefined ? fallback : v), z.string().min(1));
+
+export const gatewayConfigSchema = z.object({
+  ...commonConfigShape,
+  PORT: env.port(8080),
+  HOST: text("127.0.0.1"),
+  AUTH_SERVICE_URL: z.preprocess((v) => (v === "" || v === undefined ? "http://127.0.0.1:8006" : v), z.url()),
+  /** A JSON route table (see docs/routes.md); unset means the built-in table for the auth service. */
+  GATEWAY_ROUTES_FILE: env.optionalString(),
+  /** The same table inline, as JSON; wins over the file. */
+  GATEWAY_ROUTES: env.optionalString(),
+
+  JWT_ISSUER: text("mimascota-auth"),
+  JWT_AUDIENCE: text("mimascota-api"),
+  JWT_ALGORITHMS: env.list(["EdDSA", "ES256"]).pipe(z.array(z.enum(["EdDSA", "ES256"])).min(1)),
+  /** Leeway for exp/nbf in seconds; the contract caps it at 60. */
+  JWT_CLOCK_TOLERANCE: z.preprocess(
+    (v) => (v === "" || v === undefined ? 30 : v),
+    z.coerce.number().int().min(0).max(60),
+  ),
+  /** Unset means `<AUTH_SERVICE_URL>/.well-known/jwks.json`. */
+  JWKS_URL: env.optionalUrl(),
+  JWKS_CACHE_MAX_AGE: env.int(600, 1),
+  /** At most one JWKS refetch (triggered by an unknown kid) per this many seconds. */
+  JWKS_REFETCH_COOLDOWN: env.int(30, 1),
+  TOKEN_CACHE_SIZE: env.int(10_000, 0),
+  /** A verified token is re-verified (signature, key still published) after this many seconds. */
+  TOKEN_CACHE_TTL: env.int(60, 1),
+  REVOKED_SESSION_KEY_PREFIX: text("revoked-session:"),
+
+  RATE_LIMIT_IP: env.int(100, 1),
+  RATE_LIMIT_USER: env.int(300, 1),
+  RATE_LIMIT_WINDOW: env.int(60, 1),
+  RATE_LIMIT_LOGIN: env.int(10, 1),
+  RATE_LIMIT_REGISTER: env.int(5, 1),
+  RATE_LIMIT_PASSWORD_RESET: env.int(5, 1),
+  RATE_LIMIT_RESEND: env.int(5, 1),
+  RATE_LIMIT_TWO_FACTOR: env.int(10, 1),
+  /** Addresses or CIDRs whose X-Forwarded-For is believed; empty means the socket peer is the client. */
+  TRUSTED_PROXIES: env.list([]),
+  CORS_ORIGINS: env.list(["http://localhost:3000"]),
+
+  BREAKER_CONSECUTIVE_FAILURES: env.int(5, 1),
+  BREAKER_FAILURE_RATE: z.preprocess(
+    (v) => (v === "" || v === undefined ? 50 : v),
+    z.coerce.number().min(1).max(100),
+  ),
+  BREAKER_MIN_CALLS: env.int(20, 1),
+  BREAKER_WINDOW: env.int(10, 1),
+  BREAKER_OPEN_DURATION: env.int(60, 1),
+  BREAKER_HALF_OPEN_PROBES: env.int(3, 1),
+  BREAKER_CLOSE_AFTER: env.int(2, 1),
+
+  CACHE_MAX_TTL: env.int(300, 0),
+  CACHE_MAX_BODY_BYTES: env.int(1024 * 1024, 0),
+  BODY_LIMIT_BYTES: env.int(1024 * 1024, 0),
+
+  UPSTREAM_CONNECT_TIMEOUT_MS: env.int(2_000, 1),
+  UPSTREAM_TIMEOUT_MS: env.int(15_000, 1),
+  UPSTREAM_CONNECTIONS: env.int(128, 1),
+  UPSTREAM_KEEP_ALIVE_MS: env.int(30_000, 1),
+
+  REDIS_KEY_PREFIX: text("gw:"),
+  REDIS_TIMEOUT_MS: env.int(250, 1),
+  /** The dev mailbox page at /_dev/mail; always off when NODE_ENV=production. */
+  DEV_MAILBOX: env.bool(true),
+});
+
+export type GatewayEnv = z.output<typeof gatewayConfigSchema>;
+export type GatewayConfig = GatewayEnv & { routeTable: RouteTableSpec; jwksUrl: string; devMailbox: boolean };
+
+export function loadGatewayConfig(environment: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const parsed = parseConfig(gatewayConfigSchema, environment);
+  return {
+    ...parsed,
+    routeTable: loadRouteTable(parsed),
+    jwksUrl: parsed.JWKS_URL ?? new URL("/.well-known/jwks.json", parsed.AUTH_SERVICE_URL).toString(),
+    devMailbox: parsed.DEV_MAILBOX && parsed.NODE_ENV !== "production",
+  };
+}
+
+function loadRouteTable(config: GatewayEnv): RouteTableSpec {
+  let source: string | undefined = config.GATEWAY_ROUTES;
+  let name = "GATEWAY_ROUTES";
+  if (source === undefined && config.GATEWAY_ROUTES_FILE !== undefined) {
+    name = "GATEWAY_ROUTES_FILE";
+    try {
+      source = readFileSync(config.GATEWAY_ROUTES_FILE, "utf8");
+    } catch (error) {
+      throw new ConfigError(`Invalid configuration:\n  ${name}: cannot read (${(error as Error).message})`);
+    }
+  }
+  if (source === undefined) return defaultRouteTable(config);
+  let json: unknown;
+  try {
+    json = JSON.parse(source);
+  } catch {
+    throw new ConfigError(`Invalid configuration:\n  ${name}: not valid JSON`);
+  }
+  return parseRouteTable(json, name);
+}

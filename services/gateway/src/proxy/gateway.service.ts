@@ -1,0 +1,194 @@
+import { Readable } from "node:stream";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Dispatcher } from "undici";
+import type { AppError } from "@mimascota/shared/errors";
+import type { TokenVerifier, VerifiedToken } from "../auth/token-verifier.ts";
+import type { ResponseCache } from "../cache/response-cache.ts";
+import { problems, type GatewayErrorType } from "../errors.ts";
+import type { GatewayMetrics } from "../metrics.ts";
+import { applyRateLimitHeaders, type RateLimiter } from "../rate-limit/rate-limiter.ts";
+import type { GatewayRoute } from "../routing/router.ts";
+import { isBodyTooLarge, limitedBody } from "./body-limit.ts";
+import { clientResponseHeaders, upstreamRequestHeaders } from "./forward-headers.ts";
+import { CircuitOpenError, UpstreamError, type Upstream } from "./upstream.ts";
+
+export interface GatewayServiceDeps {
+  upstreams: Map<string, Upstream>;
+  verifier: TokenVerifier;
+  limiter: RateLimiter;
+  cache: ResponseCache;
+  metrics: GatewayMetrics;
+  /** Whether X-Forwarded-For may be passed on (only when trusted proxies are configured). */
+  trustsProxies: boolean;
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * The request pipeline (the route was matched by the metrics hook): token → one admission round trip (revocation and rate limits) → body limit
+ * → cache or upstream. The order matters: a request with a bad token still spends its IP's quota (so token
+ * guessing is rate limited), and a refused request never reaches an upstream or its breaker.
+ */
+export class GatewayService {
+  readonly #d: GatewayServiceDeps;
+
+  constructor(deps: GatewayServiceDeps) {
+    this.#d = deps;
+  }
+
+  async handle(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const route = request.gatewayRoute;
+    if (!route) throw this.#fail(request, "not_found", problems.error("NOT_FOUND"));
+
+    let token: VerifiedToken | undefined;
+    let authFailure: "missing" | "invalid" | "keys_unavailable" | undefined;
+    if (!route.public) {
+      const bearer = bearerToken(request.headers.authorization);
+      if (bearer === undefined) authFailure = "missing";
+      else {
+        const verification = await this.#d.verifier.verify(bearer);
+        if (verification.ok) token = verification.token;
+        else authFailure = verification.reason;
+      }
+    }
+
+    const decision = await this.#d.limiter.admit(route, request.ip, token);
+    const retryAfter = applyRateLimitHeaders(reply, decision);
+    if (decision.outcome === "limited") {
+      throw this.#fail(
+        request,
+        "rate_limited",
+        problems.error("RATE_LIMITED", "Too many requests; retry later.", {
+          headers: { "retry-after": String(retryAfter) },
+        }),
+      );
+    }
+    if (decision.outcome === "revoked") authFailure = "invalid";
+    if (authFailure === "keys_unavailable") {
+      throw this.#fail(
+        request,
+        "keys_unavailable",
+        problems.error("SERVICE_UNAVAILABLE", "Token keys are unavailable.", {
+          headers: { "retry-after": "5" },
+        }),
+      );
+    }
+    if (authFailure !== undefined) {
+      reply.header(
+        "www-authenticate",
+        authFailure === "missing" ? 'Bearer realm="api"' : 'Bearer realm="api", error="invalid_token"',
+      );
+      throw this.#fail(
+        request,
+        "unauthorized",
+        problems.error("UNAUTHORIZED", "A valid access token is required."),
+      );
+    }
+
+    const declared = request.headers["content-length"];
+    if (declared !== undefined && Number(declared) > route.bodyLimit) {
+      throw this.#fail(request, "payload_too_large", problems.error("PAYLOAD_TOO_LARGE"));
+    }
+    const upstream = this.#d.upstreams.get(route.upstream)!;
+    const fetch = (): Promise<Dispatcher.ResponseData> => this.#call(request, upstream, route, token);
+    try {
+      if (route.cache && (request.method === "GET" || request.method === "HEAD")) {
+        return await this.#d.cache.serve(request, reply, route, token?.userId, fetch);
+      }
+      const response = await fetch();
+      if (response.statusCode >= 500)
+        this.#d.metrics.countError(request.method, route.template, "upstream_5xx");
+      if (
+        token &&
+        !SAFE_METHODS.has(request.method) &&
+        response.statusCode >= 200 &&
+        response.statusCode < 300
+      ) {
+        await this.#d.cache.purgeUser(token.userId);
+      }
+      return reply
+        .code(response.statusCode)
+        .headers(clientResponseHeaders(response.headers))
+        .send(response.body);
+    } catch (error) {
+      throw this.#upstreamFailure(request, error);
+    }
+  }
+
+  #call(
+    request: FastifyRequest,
+    upstream: Upstream,
+    route: GatewayRoute,
+    token: VerifiedToken | undefined,
+  ): Promise<Dispatcher.ResponseData> {
+    const headers = upstreamRequestHeaders(request.headers, {
+      requestId: request.id,
+      userId: token?.userId,
+      peerIp: request.socket.remoteAddress ?? request.ip,
+      forwardedFor: this.#d.trustsProxies ? trustedChain(request) : undefined,
+      proto: request.protocol,
+      host: request.headers.host,
+    });
+    const hasBody =
+      request.headers["content-length"] !== undefined || request.headers["transfer-encoding"] !== undefined;
+    const body =
+      !hasBody || SAFE_METHODS.has(request.method)
+        ? undefined
+        : request.headers["content-length"] !== undefined
+          ? request.raw
+          : Readable.from(limitedBody(request.raw, route.bodyLimit));
+    return upstream.call({
+      method: request.method,
+      path: request.url,
+      headers,
+      body,
+    });
+  }
+
+  #upstreamFailure(request: FastifyRequest, error: unknown): unknown {
+    if (error instanceof CircuitOpenError) {
+      return this.#fail(
+        request,
+        "circuit_open",
+        problems.error("SERVICE_UNAVAILABLE", "The service is temporarily unavailable.", {
+          headers: { "retry-after": String(error.retryAfterSeconds) },
+        }),
+      );
+    }
+    if (error instanceof UpstreamError) {
+      return error.type === "timeout"
+        ? this.#fail(
+            request,
+            "timeout",
+            problems.error("GATEWAY_TIMEOUT", "The service did not answer in time."),
+          )
+        : this.#fail(
+            request,
+            "connection",
+            problems.error("BAD_GATEWAY", "The service could not be reached."),
+          );
+    }
+    if (isBodyTooLarge(error))
+      return this.#fail(request, "payload_too_large", problems.error("PAYLOAD_TOO_LARGE"));
+    return error;
+  }
+
+  #fail(request: FastifyRequest, type: GatewayErrorType, error: AppError): AppError {
+    this.#d.metrics.countError(request.method, request.gatewayRoute?.template ?? "unmatched", type);
+    return error;
+  }
+}
+
+function bearerToken(header: string | undefined): string | undefined {
+  if (header === undefined || header.length < 8) return undefined;
+  if (header.slice(0, 7).toLowerCase() !== "bearer ") return undefined;
+  const token = header.slice(7).trim();
+  return token.length > 0 ? token : undefined;
+}
+
+/** X-Forwarded-For entries added by trusted proxies, client first (fastify's `ips` lists them nearest first). */
+function trustedChain(request: FastifyRequest): string | undefined {
+  const ips = request.ips;
+  if (!ips || ips.length < 2) return undefined;
+  return ips.slice(1).reverse().join(", ");
+}

@@ -1,0 +1,132 @@
+import { Pool, type Dispatcher } from "undici";
+import type { CircuitBreaker } from "../breaker/circuit-breaker.ts";
+import type { GatewayMetrics } from "../metrics.ts";
+import { isBodyTooLarge } from "./body-limit.ts";
+
+export interface UpstreamOptions {
+  name: string;
+  url: string;
+  healthPath: string;
+  connections: number;
+  connectTimeoutMs: number;
+  /** Time allowed for the response headers, and between body chunks. */
+  timeoutMs: number;
+  keepAliveMs: number;
+}
+
+export type UpstreamFailure = "connection" | "timeout";
+
+/** The upstream could not be reached or did not answer in time (502 / 504 at the edge). */
+export class UpstreamError extends Error {
+  override name = "UpstreamError";
+  readonly type: UpstreamFailure;
+  constructor(type: UpstreamFailure, cause: unknown) {
+    super(`upstream ${type} failure`, { cause });
+    this.type = type;
+  }
+}
+
+/** The breaker is open: the call was refused without touching the upstream. */
+export class CircuitOpenError extends Error {
+  override name = "CircuitOpenError";
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number) {
+    super("circuit open");
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+const TIMEOUT_CODES = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
+
+/**
+ * One upstream service: a keep-alive undici pool behind its circuit breaker, with the backend metrics.
+ * Outcomes feed the breaker: connection errors, timeouts and 5xx are failures; any other status a success.
+ */
+export class Upstream {
+  readonly name: string;
+  readonly breaker: CircuitBreaker;
+  readonly #pool: Pool;
+  readonly #healthPath: string;
+  readonly #metrics: GatewayMetrics;
+  readonly #byStatus = new Map<number, { inc(): void }>();
+  readonly #duration;
+
+  constructor(options: UpstreamOptions, breaker: CircuitBreaker, metrics: GatewayMetrics) {
+    this.name = options.name;
+    this.breaker = breaker;
+    this.#healthPath = options.healthPath;
+    this.#metrics = metrics;
+    this.#duration = metrics.backendDuration.labels(options.name);
+    this.#pool = new Pool(options.url, {
+      connections: options.connections,
+      connectTimeout: options.connectTimeoutMs,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      keepAliveTimeout: options.keepAliveMs,
+      keepAliveMaxTimeout: options.keepAliveMs,
+    });
+  }
+
+  async call(options: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData> {
+    if (!this.breaker.tryAcquire()) {
+      this.#metrics.backendErrors.labels(this.name, "circuit_open").inc();
+      throw new CircuitOpenError(this.breaker.retryAfterSeconds());
+    }
+    const started = performance.now();
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await this.#pool.request(options);
+    } catch (error) {
+      if (isBodyTooLarge(error)) {
+        // The client's fault, not the upstream's: release the breaker permit as a success.
+        this.breaker.record(true);
+        throw error;
+      }
+      const type: UpstreamFailure = TIMEOUT_CODES.has((error as { code?: string }).code ?? "")
+        ? "timeout"
+        : "connection";
+      this.#failed(type);
+      throw new UpstreamError(type, error);
+    }
+    this.#duration.observe((performance.now() - started) / 1000);
+    this.#countStatus(response.statusCode);
+    if (response.statusCode >= 500) this.#failed("upstream_5xx");
+    else this.breaker.record(true);
+    return response;
+  }
+
+  /** For /ready: asks the health path directly, past the breaker, with a short deadline. */
+  async probe(): Promise<boolean> {
+    try {
+      const response = await this.#pool.request({
+        method: "GET",
+        path: this.#healthPath,
+        headersTimeout: 1_000,
+        bodyTimeout: 1_000,
+      });
+      await response.body.dump();
+      return response.statusCode < 500;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+
+  #failed(type: UpstreamFailure | "upstream_5xx"): void {
+    this.breaker.record(false);
+    this.#metrics.breakerFailures.labels(this.name).inc();
+    this.#metrics.backendErrors.labels(this.name, type).inc();
+  }
+
+  #countStatus(status: number): void {
+    let counter = this.#byStatus.get(status);
+    if (!counter) {
+      counter = this.#metrics.backendRequests.labels(this.name, String(status));
+      this.#byStatus.set(status, counter);
+    }
+    counter.inc();
+  }
+}

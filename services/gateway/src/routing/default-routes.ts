@@ -1,0 +1,69 @@
+import type { RouteTableSpec } from "./route-table.ts";
+
+interface DefaultRouteSettings {
+  AUTH_SERVICE_URL: string;
+  RATE_LIMIT_WINDOW: number;
+  RATE_LIMIT_LOGIN: number;
+  RATE_LIMIT_REGISTER: number;
+  RATE_LIMIT_PASSWORD_RESET: number;
+  RATE_LIMIT_RESEND: number;
+  RATE_LIMIT_TWO_FACTOR: number;
+}
+
+const AUTH = "/api/v1/auth";
+
+/**
+ * The built-in table: the auth service's public endpoints listed exactly, everything else under its prefix
+ * behind a token. Credential-guessing endpoints get their own, stricter limits.
+ */
+export function defaultRouteTable(s: DefaultRouteSettings): RouteTableSpec {
+  const window = s.RATE_LIMIT_WINDOW;
+  const open = (path: string, rateLimits: string[] = []) => ({
+    path: `${AUTH}${path}`,
+    upstream: "auth",
+    public: true,
+    rateLimits,
+    cache: false,
+  });
+  const guarded = (path: string, rateLimits: string[] = [], cache = false) => ({
+    path: `${AUTH}${path}`,
+    upstream: "auth",
+    public: false,
+    rateLimits,
+    cache,
+  });
+  return {
+    upstreams: { auth: { url: s.AUTH_SERVICE_URL, healthPath: "/health" } },
+    policies: {
+      login: { limit: s.RATE_LIMIT_LOGIN, window, per: "ip" },
+      register: { limit: s.RATE_LIMIT_REGISTER, window, per: "ip" },
+      "password-reset": { limit: s.RATE_LIMIT_PASSWORD_RESET, window, per: "ip" },
+      resend: { limit: s.RATE_LIMIT_RESEND, window, per: "ip" },
+      "two-factor": { limit: s.RATE_LIMIT_TWO_FACTOR, window, per: "user" },
+    },
+    routes: [
+      open("/register", ["register"]),
+      open("/verify-email"),
+      open("/resend-verification", ["resend"]),
+      open("/login", ["login"]),
+      open("/login/2fa", ["two-factor"]),
+      open("/refresh"),
+      open("/logout"),
+      open("/forgot-password", ["password-reset"]),
+      open("/reset-password", ["password-reset"]),
+      guarded("/me", [], true),
+      guarded("/2fa/enable", ["two-factor"]),
+      guarded("/2fa/verify-setup", ["two-factor"]),
+      guarded("/2fa/disable", ["two-factor"]),
+      guarded("/2fa/regenerate-backup-codes", ["two-factor"]),
+      { prefix: `${AUTH}/`, upstream: "auth", public: false, rateLimits: [], cache: false },
+      {
+        path: "/.well-known/jwks.json",
+        upstream: "auth",
+        public: true,
+        rateLimits: [],
+        cache: true,
+      },
+    ],
+  };
+}

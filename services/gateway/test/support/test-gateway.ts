@@ -1,0 +1,63 @@
+import type { Clock } from "@mimascota/shared/clock";
+import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
+import { createLogger } from "@mimascota/shared/logger";
+import { uniquePrefix } from "@mimascota/shared/testing/services";
+import { startGateway, type RunningGateway } from "../../src/compose.ts";
+import { loadGatewayConfig, type GatewayConfig } from "../../src/config.ts";
+import type { RouteTableSpec } from "../../src/routing/route-table.ts";
+
+export interface TestGateway extends RunningGateway {
+  url: string;
+  config: GatewayConfig;
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+}
+
+/** A table with one upstream `app`: public exact paths and a guarded prefix, cache on `/api/cached*`. */
+export function testRoutes(upstreamUrl: string, extra: Partial<RouteTableSpec> = {}): RouteTableSpec {
+  return {
+    upstreams: { app: { url: upstreamUrl, healthPath: "/health" } },
+    policies: { login: { limit: 3, window: 60, per: "ip" }, ...extra.policies },
+    routes: [
+      { path: "/api/public", upstream: "app", public: true, rateLimits: [], cache: false },
+      { path: "/api/v1/auth/login", upstream: "app", public: true, rateLimits: ["login"], cache: false },
+      { path: "/api/public-cached", upstream: "app", public: true, rateLimits: [], cache: true },
+      { prefix: "/api/cached/", upstream: "app", public: false, rateLimits: [], cache: true },
+      { prefix: "/api/", upstream: "app", public: false, rateLimits: [], cache: false, bodyLimit: 1024 },
+      ...(extra.routes ?? []),
+    ],
+  };
+}
+
+/** Starts a real gateway on a free port; `env` overrides settings as an operator would. */
+export async function startTestGateway(options: {
+  routes: RouteTableSpec;
+  jwksUrl?: string;
+  env?: Record<string, string>;
+  clock?: Clock;
+  kv?: KeyValueStore;
+  redisUrl?: string | null;
+  keyPrefix?: string;
+}): Promise<TestGateway> {
+  const config = loadGatewayConfig({
+    PORT: "0",
+    LOG_LEVEL: "silent",
+    NODE_ENV: "test",
+    GATEWAY_ROUTES: JSON.stringify(options.routes),
+    JWKS_URL: options.jwksUrl ?? "http://127.0.0.1:9/.well-known/jwks.json",
+    REDIS_URL: options.redisUrl === null ? "" : (options.redisUrl ?? "redis://127.0.0.1:6379"),
+    REDIS_KEY_PREFIX: options.keyPrefix ?? `${uniquePrefix("gw-test")}:`,
+    REVOKED_SESSION_KEY_PREFIX: `${options.keyPrefix ?? uniquePrefix("gw-test")}:revoked-session:`,
+    DEV_MAILBOX: "false",
+    ...options.env,
+  });
+  const running = await startGateway(config, {
+    logger: createLogger("gateway-test", "silent"),
+    clock: options.clock,
+    kv: options.kv,
+    processMetrics: false,
+  });
+  const address = running.app.server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  const url = `http://127.0.0.1:${port}`;
+  return { ...running, url, config, fetch: (path, init) => fetch(`${url}${path}`, init) };
+}

@@ -1,0 +1,77 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload, type CryptoKey } from "jose";
+
+export interface TokenOptions {
+  sub?: string;
+  sid?: string;
+  iss?: string;
+  aud?: string;
+  typ?: string;
+  kid?: string;
+  /** Seconds from now. */
+  expiresIn?: number;
+  notBefore?: number;
+  omit?: string[];
+  extra?: JWTPayload;
+}
+
+/**
+ * A stand-in for the auth service's signing side: an Ed25519 key served as a JWKS over real HTTP (counting
+ * fetches, so refetch throttling is observable) and access tokens shaped like the contract's.
+ */
+export class TokenIssuer {
+  readonly kid = "test-key-1";
+  jwksFetches = 0;
+  privateKey!: CryptoKey;
+  publicJwk!: JWK;
+  readonly #server = createServer((req, res) => {
+    if (req.url !== "/.well-known/jwks.json") {
+      res.statusCode = 404;
+      res.end();
+      return;
+    }
+    this.jwksFetches++;
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify({ keys: [{ ...this.publicJwk, kid: this.kid, alg: "EdDSA", use: "sig" }] }));
+  });
+  #url = "";
+
+  get jwksUrl(): string {
+    return `${this.#url}/.well-known/jwks.json`;
+  }
+
+  async start(): Promise<this> {
+    const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
+    this.privateKey = privateKey;
+    this.publicJwk = await exportJWK(publicKey);
+    await new Promise<void>((resolve) => this.#server.listen(0, "127.0.0.1", resolve));
+    this.#url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async token(options: TokenOptions = {}, now = Date.now()): Promise<string> {
+    const iat = Math.floor(now / 1000);
+    const claims: JWTPayload = {
+      iss: options.iss ?? "mimascota-auth",
+      aud: options.aud ?? "mimascota-api",
+      sub: options.sub ?? "user-1",
+      sid: options.sid ?? "session-1",
+      jti: crypto.randomUUID(),
+      iat,
+      exp: iat + (options.expiresIn ?? 900),
+      amr: ["pwd"],
+      ...(options.notBefore !== undefined ? { nbf: iat + options.notBefore } : {}),
+      ...options.extra,
+    };
+    for (const name of options.omit ?? []) delete claims[name];
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: "EdDSA", typ: options.typ ?? "at+jwt", kid: options.kid ?? this.kid })
+      .sign(this.privateKey);
+  }
+
+  async close(): Promise<void> {
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+}
