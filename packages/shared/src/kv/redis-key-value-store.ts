@@ -1,0 +1,143 @@
+import type { Logger } from "pino";
+import { createClient } from "redis";
+import type { KeyValueStore } from "./key-value-store.ts";
+
+type RedisClient = ReturnType<typeof createClient>;
+
+export interface RedisKeyValueStoreOptions {
+  /** redis:// or rediss:// URL. */
+  url: string;
+  logger: Logger;
+  /** Prepended to every key, so several deployments (or test files) can share one Redis. */
+  keyPrefix?: string;
+  /** A command that gets no answer within this long fails (ms). */
+  commandTimeoutMs?: number;
+  /** How long a command issued during the very first connection attempt waits for it (ms). */
+  connectTimeoutMs?: number;
+}
+
+// INCR then PEXPIRE only when INCR created the key: a TTL set on every increment would keep a busy counter
+// alive forever, and two round trips would leave an immortal key if the process died between them.
+const INCREMENT_SCRIPT = `
+local value = redis.call('INCR', KEYS[1])
+if value == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return value`;
+
+/** Reconnect delay: 50 ms, 100 ms, … up to 5 s, with jitter so many instances do not reconnect in lockstep. */
+function reconnectDelay(retries: number): number {
+  return Math.min(5_000, 50 * 2 ** Math.min(retries, 7)) + Math.floor(Math.random() * 100);
+}
+
+/**
+ * The Redis implementation, shared by every instance. It never crashes the process when Redis goes away:
+ * connection errors are logged (once per outage) and the client reconnects in the background, while commands
+ * issued in the meantime fail at once (`disableOfflineQueue`) so callers can degrade instead of hanging.
+ */
+export class RedisKeyValueStore implements KeyValueStore {
+  readonly kind = "redis";
+  readonly #client: RedisClient;
+  readonly #logger: Logger;
+  readonly #prefix: string;
+  /** Settles after the first connection attempt (success or failure), so boot-time commands do not fail. */
+  readonly #firstAttempt: Promise<void>;
+  #down = false;
+  #closed = false;
+
+  constructor(options: RedisKeyValueStoreOptions) {
+    this.#logger = options.logger.child({ component: "redis" });
+    this.#prefix = options.keyPrefix ?? "";
+    const connectTimeout = options.connectTimeoutMs ?? 2_000;
+    this.#client = createClient({
+      url: options.url,
+      disableOfflineQueue: true,
+      commandOptions: { timeout: options.commandTimeoutMs ?? 2_000 },
+      socket: { connectTimeout, reconnectStrategy: reconnectDelay },
+    });
+    this.#client.on("error", (error: unknown) => this.#onError(error));
+    this.#client.on("ready", () => {
+      if (this.#down) this.#logger.info("redis connection restored");
+      this.#down = false;
+    });
+    const connecting = this.#client.connect().then(
+      () => undefined,
+      (error: unknown) => this.#onError(error),
+    );
+    this.#firstAttempt = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, connectTimeout);
+      timer.unref();
+      const settle = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.#client.once("ready", settle);
+      this.#client.once("error", settle);
+      void connecting.then(settle);
+    });
+  }
+
+  async get(key: string): Promise<string | null> {
+    const client = await this.#ready();
+    return client.get(this.#key(key));
+  }
+
+  async set(key: string, value: string, ttlMs?: number): Promise<void> {
+    const client = await this.#ready();
+    if (ttlMs === undefined) await client.set(this.#key(key), value);
+    else await client.set(this.#key(key), value, { expiration: { type: "PX", value: ttlMs } });
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    const client = await this.#ready();
+    const reply = await client.set(this.#key(key), value, {
+      condition: "NX",
+      expiration: { type: "PX", value: ttlMs },
+    });
+    return reply === "OK";
+  }
+
+  async increment(key: string, ttlMs: number): Promise<number> {
+    const client = await this.#ready();
+    const reply = await client.eval(INCREMENT_SCRIPT, {
+      keys: [this.#key(key)],
+      arguments: [String(Math.max(1, Math.ceil(ttlMs)))],
+    });
+    return Number(reply);
+  }
+
+  async delete(...keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    const client = await this.#ready();
+    await client.del(keys.map((key) => this.#key(key)));
+  }
+
+  async ping(): Promise<void> {
+    const client = await this.#ready();
+    await client.ping();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    // destroy() also works while reconnecting, where close() would wait for a connection that may never come.
+    if (this.#client.isReady) await this.#client.close();
+    else this.#client.destroy();
+  }
+
+  async #ready(): Promise<RedisClient> {
+    await this.#firstAttempt;
+    return this.#client;
+  }
+
+  #key(key: string): string {
+    return this.#prefix + key;
+  }
+
+  #onError(error: unknown): void {
+    if (this.#down || this.#closed) return;
+    this.#down = true;
+    this.#logger.error(
+      { err: error instanceof Error ? error.message : String(error) },
+      "redis unavailable; commands fail until it reconnects",
+    );
+  }
+}

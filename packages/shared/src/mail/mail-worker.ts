@@ -1,0 +1,257 @@
+import { and, asc, count, eq, inArray, lte, min, or, sql } from "drizzle-orm";
+import type { Logger } from "pino";
+import { systemClock, type Clock } from "../clock.ts";
+import type { Database } from "../db/database.ts";
+import { mailQueue } from "../db/infra-schema.ts";
+import type { MailTransport } from "./mail-transport.ts";
+
+export interface MailBackoff {
+  /** Delay after the first failed attempt; doubles per further failure (ms). */
+  baseMs: number;
+  /** Upper bound of one delay (ms). */
+  maxMs: number;
+  /** Up to this fraction is taken off each delay at random, so retries after an outage do not stampede. */
+  jitter: number;
+}
+
+export const defaultMailBackoff: MailBackoff = { baseMs: 5_000, maxMs: 15 * 60_000, jitter: 0.2 };
+
+export interface MailWorkerOptions {
+  db: Database;
+  transport: MailTransport;
+  logger: Logger;
+  /** "Now" for due checks, retry times and queue age, so tests move time instead of sleeping. */
+  clock?: Clock;
+  /** Wait between polls when nothing is due; `poke()` cuts it short. */
+  pollIntervalMs?: number;
+  /** Attempts before a mail becomes `dead` (kept in the table, logged at error). */
+  maxAttempts?: number;
+  backoff?: Partial<MailBackoff>;
+  /** Rows claimed per round. */
+  batchSize?: number;
+  /**
+   * How long a claimed row is reserved for this worker. A worker that dies mid-send leaves the row pending;
+   * another picks it up once the lease ends. Must exceed the transport's worst-case send time.
+   */
+  leaseMs?: number;
+  random?: () => number;
+}
+
+export interface MailRoundResult {
+  claimed: number;
+  sent: number;
+  /** Failed and scheduled for another attempt. */
+  retrying: number;
+  /** Failed for the last time. */
+  dead: number;
+}
+
+export interface MailQueueStats {
+  pending: number;
+  dead: number;
+  oldestPendingAgeSeconds: number;
+}
+
+/** Delay before the next attempt after `failedAttempts` failures: base·2^(n−1), capped, minus up to `jitter`. */
+export function mailRetryDelayMs(failedAttempts: number, backoff: MailBackoff, random: () => number): number {
+  const capped = Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.min(Math.max(failedAttempts - 1, 0), 30));
+  return Math.round(capped * (1 - backoff.jitter * random()));
+}
+
+type MailRow = typeof mailQueue.$inferSelect;
+
+/**
+ * Delivers the durable mail queue. Each round claims due rows with `for update skip locked` and leases them
+ * (attempts + 1, next attempt pushed past the lease) in one short transaction, then sends outside any
+ * transaction, so several workers can run side by side and a slow SMTP server never holds a database lock.
+ *
+ * Delivery is at least once: if the process dies after the SMTP server accepted a mail but before the row is
+ * marked sent, the row is sent again when its lease ends. The row id is the Message-ID's local part, so such a
+ * duplicate is recognisable. A mail is never lost: failures only reschedule it, and after `maxAttempts` it is
+ * kept as `dead` for an operator to inspect.
+ */
+export class MailWorker {
+  readonly #db: Database;
+  readonly #transport: MailTransport;
+  readonly #logger: Logger;
+  readonly #clock: Clock;
+  readonly #pollIntervalMs: number;
+  readonly #maxAttempts: number;
+  readonly #backoff: MailBackoff;
+  readonly #batchSize: number;
+  readonly #leaseMs: number;
+  readonly #random: () => number;
+  #running = false;
+  #loop: Promise<void> | undefined;
+  #poked = false;
+  #wake: (() => void) | undefined;
+
+  constructor(options: MailWorkerOptions) {
+    this.#db = options.db;
+    this.#transport = options.transport;
+    this.#logger = options.logger.child({ component: "mail-worker" });
+    this.#clock = options.clock ?? systemClock;
+    this.#pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.#maxAttempts = options.maxAttempts ?? 10;
+    this.#backoff = { ...defaultMailBackoff, ...options.backoff };
+    this.#batchSize = options.batchSize ?? 10;
+    this.#leaseMs = options.leaseMs ?? 2 * 60_000;
+    this.#random = options.random ?? Math.random;
+  }
+
+  start(): void {
+    if (this.#loop) return;
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  /** Stops polling; resolves once the round in flight (its sends and their bookkeeping) has finished. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#wake?.();
+    await this.#loop;
+    this.#loop = undefined;
+  }
+
+  /** Send soon (e.g. right after a commit that queued a mail) instead of at the next poll. */
+  poke(): void {
+    this.#poked = true;
+    this.#wake?.();
+  }
+
+  /** For the queue-depth metrics. */
+  async stats(): Promise<MailQueueStats> {
+    const rows = await this.#db
+      .select({ status: mailQueue.status, total: count(), oldest: min(mailQueue.createdAt) })
+      .from(mailQueue)
+      .where(inArray(mailQueue.status, ["pending", "dead"]))
+      .groupBy(mailQueue.status);
+    const pending = rows.find((row) => row.status === "pending");
+    const dead = rows.find((row) => row.status === "dead");
+    const oldest = pending?.oldest ? new Date(pending.oldest) : undefined;
+    return {
+      pending: Number(pending?.total ?? 0),
+      dead: Number(dead?.total ?? 0),
+      oldestPendingAgeSeconds: oldest
+        ? Math.max(0, (this.#clock.now().getTime() - oldest.getTime()) / 1000)
+        : 0,
+    };
+  }
+
+  /** One round: claim due rows, send each, record the outcome. The loop calls it; tests call it directly. */
+  async processDue(): Promise<MailRoundResult> {
+    const claimed = await this.#claim();
+    const result: MailRoundResult = { claimed: claimed.length, sent: 0, retrying: 0, dead: 0 };
+    for (const row of claimed) {
+      const outcome = await this.#deliver(row);
+      result[outcome] += 1;
+    }
+    return result;
+  }
+
+  async #claim(): Promise<MailRow[]> {
+    const now = this.#clock.now();
+    return this.#db.transaction(async (tx) => {
+      const due = await tx
+        .select()
+        .from(mailQueue)
+        .where(
+          and(
+            eq(mailQueue.status, "pending"),
+            // A mail never tried is due at once whatever the clock says; retries wait for their time.
+            or(eq(mailQueue.attempts, 0), lte(mailQueue.nextAttemptAt, now)),
+          ),
+        )
+        .orderBy(asc(mailQueue.nextAttemptAt), asc(mailQueue.id))
+        .limit(this.#batchSize)
+        .for("update", { skipLocked: true });
+      if (due.length === 0) return [];
+      await tx
+        .update(mailQueue)
+        .set({
+          attempts: sql`${mailQueue.attempts} + 1`,
+          nextAttemptAt: new Date(now.getTime() + this.#leaseMs),
+        })
+        .where(
+          inArray(
+            mailQueue.id,
+            due.map((row) => row.id),
+          ),
+        );
+      return due.map((row) => ({ ...row, attempts: row.attempts + 1 }));
+    });
+  }
+
+  async #deliver(row: MailRow): Promise<"sent" | "retrying" | "dead"> {
+    try {
+      await this.#transport.send({
+        id: row.id,
+        to: row.toAddress,
+        subject: row.subject,
+        text: row.textBody,
+        html: row.htmlBody,
+      });
+    } catch (error) {
+      return this.#failed(row, describeError(error));
+    }
+    await this.#db
+      .update(mailQueue)
+      .set({ status: "sent", sentAt: this.#clock.now(), lastError: null })
+      .where(eq(mailQueue.id, row.id));
+    this.#logger.debug({ mailId: row.id, template: row.template, attempts: row.attempts }, "mail sent");
+    return "sent";
+  }
+
+  async #failed(row: MailRow, lastError: string): Promise<"retrying" | "dead"> {
+    const context = { mailId: row.id, template: row.template, attempts: row.attempts, err: lastError };
+    if (row.attempts >= this.#maxAttempts) {
+      await this.#db.update(mailQueue).set({ status: "dead", lastError }).where(eq(mailQueue.id, row.id));
+      this.#logger.error(context, "mail gave up after its last attempt; kept as dead");
+      return "dead";
+    }
+    const delayMs = mailRetryDelayMs(row.attempts, this.#backoff, this.#random);
+    await this.#db
+      .update(mailQueue)
+      .set({ lastError, nextAttemptAt: new Date(this.#clock.now().getTime() + delayMs) })
+      .where(eq(mailQueue.id, row.id));
+    this.#logger.warn({ ...context, retryInMs: delayMs }, "mail delivery failed; will retry");
+    return "retrying";
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      this.#poked = false;
+      let delay = this.#pollIntervalMs;
+      try {
+        const result = await this.processDue();
+        // A full batch probably left more due rows behind.
+        if (result.claimed === this.#batchSize) delay = 0;
+      } catch (error) {
+        // A database hiccup must not end the loop: log it and try again at the next poll.
+        this.#logger.error({ err: describeError(error) }, "mail worker round failed");
+      }
+      if (!this.#running) break;
+      if (delay > 0 && !this.#poked) await this.#sleep(delay);
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#wake = done;
+    });
+  }
+}
+
+/** A short reason for `last_error` and logs: the error's message only, never the mail it was sending. */
+function describeError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown } | null)?.code;
+  const text = typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message;
+  return text.replace(/\s+/g, " ").slice(0, 300);
+}
