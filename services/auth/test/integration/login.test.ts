@@ -160,3 +160,29 @@ describe("POST /login", { skip: await skipUnless("postgres") }, () => {
     assert.equal(problem(response).code, "EMAIL_NOT_VERIFIED");
   });
 });
+
+describe("refresh cookie settings", { skip: await skipUnless("postgres") }, () => {
+  let ctx: AuthTestContext;
+  before(async () => {
+    ctx = await createAuthTestContext({
+      env: { ACCOUNT_RESPONSE_FLOOR_MS: "0", REFRESH_COOKIE_NAME: "mm_rt", COOKIE_SECURE: "false" },
+    });
+  });
+  after(() => ctx.close());
+
+  it("uses the configured cookie name and leaves out Secure only when told to", async () => {
+    await verifiedUser(ctx, "local-dev@example.com");
+    const response = await login(ctx, "local-dev@example.com");
+    const cookie = refreshCookie(ctx, response);
+    assert.equal(cookie.name, "mm_rt");
+    assert.equal(cookie.secure, undefined);
+    assert.equal(cookie.httpOnly, true);
+    assert.equal(cookie.sameSite, "Strict");
+    const refreshed = await ctx.app.inject({
+      method: "POST",
+      url: "/api/v1/auth/refresh",
+      cookies: { mm_rt: cookie.value },
+    });
+    assert.equal(refreshed.statusCode, 200, refreshed.body);
+  });
+});
