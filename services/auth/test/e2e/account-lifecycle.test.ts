@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { createLogger } from "@mimascota/shared/logger";
+import { MailWorker } from "@mimascota/shared/mail/mail-worker";
+import { SmtpTransport } from "@mimascota/shared/mail/smtp-transport";
+import { TestSmtpServer, type ReceivedMail } from "@mimascota/shared/testing/smtp-server";
 import { skipUnless } from "@mimascota/shared/testing/services";
 import { OTHER_STRONG_PASSWORD, post, problem, STRONG_PASSWORD } from "../support/account-helpers.ts";
 import { login, me, refresh, refreshCookie } from "../support/session-helpers.ts";
@@ -10,24 +14,55 @@ const ORIGIN = { origin: "http://localhost:3000" };
 
 /**
  * One account's whole life through the HTTP API, each step depending on the one before: registration, the
- * verification link from the mail, login, refresh rotation and reuse detection, password change ending the
- * other sessions, and forgot/reset ending every session.
+ * verification link from the mail as delivered over real SMTP (queue → mail worker → SMTP server → parsed
+ * message), login, refresh rotation and reuse detection, password change ending the other sessions, and
+ * forgot/reset ending every session.
  */
 describe("account lifecycle end to end", { skip: await skipUnless("postgres") }, () => {
   let ctx: AuthTestContext;
+  let smtp: TestSmtpServer;
+  let transport: SmtpTransport;
+  let worker: MailWorker;
+  const seen = new Set<ReceivedMail>();
+
   before(async () => {
     ctx = await createAuthTestContext({ env: { ACCOUNT_RESPONSE_FLOOR_MS: "0" } });
+    smtp = await TestSmtpServer.start();
+    transport = new SmtpTransport({ url: smtp.url, from: ctx.config.MAIL_FROM });
+    // The worker runs on wall time (the queue's due times are the database's), polling briskly.
+    worker = new MailWorker({
+      db: ctx.database.db,
+      transport,
+      logger: createLogger("e2e-mail", "silent"),
+      pollIntervalMs: 25,
+    });
+    worker.start();
   });
-  after(() => ctx.close());
+  after(async () => {
+    await worker.stop();
+    await transport.close();
+    await smtp.close();
+    await ctx.close();
+  });
 
-  /** The link in the newest mail of a template to the account, as a user would click it. */
-  async function linkFromMail(template: string): Promise<URL> {
-    const mail = (await ctx.mails()).find((m) => m.toAddress === EMAIL && m.template === template);
-    assert.ok(mail, `a ${template} mail was sent`);
-    const link = /https?:\/\/\S+/.exec(mail.textBody)?.[0];
+  /** The next not yet seen mail to the account with this subject, as delivered over SMTP. */
+  async function nextMail(subject: RegExp): Promise<ReceivedMail> {
+    const mail = await smtp.waitForMail(
+      (m) => !seen.has(m) && m.to.includes(EMAIL) && subject.test(m.subject),
+    );
+    seen.add(mail);
+    return mail;
+  }
+
+  /** The link in a delivered mail, as a user would click it. */
+  async function linkFromMail(subject: RegExp): Promise<URL> {
+    const mail = await nextMail(subject);
+    const link = /https?:\/\/\S+/.exec(mail.text)?.[0];
     assert.ok(link, "the mail has a link");
     const url = new URL(link);
     assert.equal(url.origin, new URL(ctx.config.PUBLIC_APP_URL).origin, "links use the public URL");
+    assert.ok(mail.html.includes(link.replaceAll("&", "&amp;")), "the HTML part carries the same link");
+    assert.ok(mail.from.includes("no-reply@mimascota.app"));
     return url;
   }
 
@@ -51,7 +86,7 @@ describe("account lifecycle end to end", { skip: await skipUnless("postgres") },
       403,
       "unverified: EMAIL_NOT_VERIFIED",
     );
-    const verifyLink = await linkFromMail("verify-email");
+    const verifyLink = await linkFromMail(/Confirm your email address/);
     assert.equal(verifyLink.pathname, "/verify-email");
     const verified = await post(ctx, "verify-email", { token: verifyLink.searchParams.get("token") });
     assert.equal(verified.statusCode, 200, verified.body);
@@ -90,11 +125,11 @@ describe("account lifecycle end to end", { skip: await skipUnless("postgres") },
     assert.equal((await me(ctx, other.access)).statusCode, 401);
     assert.equal((await refresh(ctx, other.refresh, ORIGIN)).statusCode, 401);
     assert.equal((await me(ctx, keep.access)).statusCode, 200);
-    assert.ok((await ctx.mails()).some((m) => m.toAddress === EMAIL && m.template === "password-changed"));
+    await nextMail(/Your password was changed/);
 
     // Forgot → reset by the mailed link: every session ends, the new password works.
     assert.equal((await post(ctx, "forgot-password", { email: EMAIL })).statusCode, 202);
-    const resetLink = await linkFromMail("reset-password");
+    const resetLink = await linkFromMail(/Reset your password/);
     assert.equal(resetLink.pathname, "/reset-password");
     const newest = "lámpara azul junto al río";
     const reset = await post(ctx, "reset-password", {
@@ -105,6 +140,7 @@ describe("account lifecycle end to end", { skip: await skipUnless("postgres") },
     assert.equal((await me(ctx, keep.access)).statusCode, 401, "old sessions are dead");
     assert.equal((await refresh(ctx, keep.refresh, ORIGIN)).statusCode, 401);
     assert.equal((await login(ctx, EMAIL, OTHER_STRONG_PASSWORD)).statusCode, 401);
+    await nextMail(/Your password was changed/);
     const fresh = await signIn(newest);
     assert.equal((await me(ctx, fresh.access)).statusCode, 200);
   });
