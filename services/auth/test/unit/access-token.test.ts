@@ -1,0 +1,103 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from "jose";
+import { ManualClock } from "@mimascota/shared/clock";
+import { AccessTokenService } from "../../src/services/access-token.service.ts";
+import type { SigningKeyService } from "../../src/services/signing-key.service.ts";
+
+const config = { ACCESS_TOKEN_TTL: 900, JWT_ISSUER: "mimascota-auth", JWT_AUDIENCE: "mimascota-api" };
+const subject = { userId: crypto.randomUUID(), sessionId: crypto.randomUUID(), amr: ["pwd"] };
+const { publicKey, privateKey } = await generateKeyPair("EdDSA", { extractable: true });
+const KID = "kid-1";
+
+/** The key service reduced to one in-memory key pair. */
+const keys = {
+  signer: async () => ({ kid: KID, key: privateKey }),
+  verificationKey: async (kid: string | undefined) => (kid === KID ? publicKey : undefined),
+} as unknown as SigningKeyService;
+
+function service(clock = new ManualClock("2026-05-01T12:00:00Z")) {
+  return { clock, tokens: new AccessTokenService({ clock, config, keys }) };
+}
+
+/** A token like the service's, with one thing changed. */
+function forge(
+  clock: ManualClock,
+  change: { header?: Record<string, unknown>; claims?: Record<string, unknown> } = {},
+) {
+  const iat = Math.floor(clock.now().getTime() / 1000);
+  const claims = {
+    iss: config.JWT_ISSUER,
+    aud: config.JWT_AUDIENCE,
+    sub: subject.userId,
+    sid: subject.sessionId,
+    amr: ["pwd"],
+    jti: crypto.randomUUID(),
+    iat,
+    exp: iat + 900,
+    ...change.claims,
+  };
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: "EdDSA", typ: "at+jwt", kid: KID, ...change.header })
+    .sign(privateKey);
+}
+
+describe("access tokens", () => {
+  it("issues a token that verifies to its subject, valid for exactly the TTL", async () => {
+    const { clock, tokens } = service();
+    const { accessToken, expiresIn } = await tokens.issue(subject);
+    assert.equal(expiresIn, 900);
+    assert.deepEqual(await tokens.verify(accessToken), subject);
+    clock.advance(899_000);
+    assert.deepEqual(await tokens.verify(accessToken), subject);
+    clock.advance(1_000);
+    assert.equal(await tokens.verify(accessToken), undefined);
+  });
+
+  it("refuses another issuer, audience or typ, a missing sid, and an unknown kid", async () => {
+    const { clock, tokens } = service();
+    assert.ok(await tokens.verify(await forge(clock)), "the forge itself is valid");
+    for (const change of [
+      { claims: { iss: "someone-else" } },
+      { claims: { aud: "other-api" } },
+      { header: { typ: "JWT" } },
+      { claims: { sid: undefined } },
+      { header: { kid: "kid-2" } },
+    ]) {
+      assert.equal(await tokens.verify(await forge(clock, change)), undefined, JSON.stringify(change));
+    }
+  });
+
+  it("refuses alg none and an HMAC token keyed with the public key (algorithm confusion)", async () => {
+    const { clock, tokens } = service();
+    const iat = Math.floor(clock.now().getTime() / 1000);
+    const claims = {
+      sid: subject.sessionId,
+      sub: subject.userId,
+      iss: config.JWT_ISSUER,
+      aud: config.JWT_AUDIENCE,
+      jti: "x",
+      iat,
+      exp: iat + 900,
+    };
+    const unsecured = new UnsecuredJWT(claims).encode();
+    assert.equal(await tokens.verify(unsecured), undefined);
+    const publicBytes = new TextEncoder().encode(JSON.stringify(await exportJWK(publicKey)));
+    const hmac = await new SignJWT(claims)
+      .setProtectedHeader({ alg: "HS256", typ: "at+jwt", kid: KID })
+      .sign(publicBytes);
+    assert.equal(await tokens.verify(hmac), undefined);
+  });
+
+  it("surfaces a failing key lookup instead of calling the token invalid", async () => {
+    const failing = {
+      signer: keys.signer.bind(keys),
+      verificationKey: async () => {
+        throw Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+      },
+    } as unknown as SigningKeyService;
+    const clock = new ManualClock();
+    const tokens = new AccessTokenService({ clock, config, keys: failing });
+    await assert.rejects(tokens.verify(await forge(clock)), /ECONNREFUSED/);
+  });
+});
