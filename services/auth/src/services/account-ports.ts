@@ -27,4 +27,5 @@ export interface Wake {
   events(): void;
 }
 
-export const EVENT_SOURCE = "auth";
+/** CloudEvents `source` (a URI-reference) of every event this service writes to the outbox. */
+export const EVENT_SOURCE = "/auth";
