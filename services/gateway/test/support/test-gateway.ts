@@ -37,6 +37,7 @@ export async function startTestGateway(options: {
   kv?: KeyValueStore;
   redisUrl?: string | null;
   keyPrefix?: string;
+  processMetrics?: boolean;
 }): Promise<TestGateway> {
   const config = loadGatewayConfig({
     PORT: "0",
@@ -54,7 +55,7 @@ export async function startTestGateway(options: {
     logger: createLogger("gateway-test", "silent"),
     clock: options.clock,
     kv: options.kv,
-    processMetrics: false,
+    processMetrics: options.processMetrics ?? false,
   });
   const address = running.app.server.address();
   const port = typeof address === "object" && address ? address.port : 0;

@@ -8,6 +8,7 @@ export interface TokenOptions {
   iss?: string;
   aud?: string;
   typ?: string;
+  /** "" leaves the header without a kid. */
   kid?: string;
   /** Seconds from now. */
   expiresIn?: number;
@@ -66,7 +67,11 @@ export class TokenIssuer {
     };
     for (const name of options.omit ?? []) delete claims[name];
     return new SignJWT(claims)
-      .setProtectedHeader({ alg: "EdDSA", typ: options.typ ?? "at+jwt", kid: options.kid ?? this.kid })
+      .setProtectedHeader({
+        alg: "EdDSA",
+        typ: options.typ ?? "at+jwt",
+        ...(options.kid === "" ? {} : { kid: options.kid ?? this.kid }),
+      })
       .sign(this.privateKey);
   }
 

@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { servicesRequired } from "@mimascota/shared/testing/services";
+import { startTestGateway, testRoutes, type TestGateway } from "../support/test-gateway.ts";
+import { PrivateRedis, redisServerAvailable } from "../support/private-redis.ts";
+import { TestUpstream } from "../support/upstream.ts";
+import { TokenIssuer } from "../support/token-issuer.ts";
+
+const available = await redisServerAvailable();
+if (!available && servicesRequired)
+  throw new Error("MIMASCOTA_REQUIRE_SERVICES=1 but redis-server is not installed");
+
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (await check()) return;
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting until ${what}`);
+}
+
+describe("when Redis goes down", { skip: available ? false : "redis-server is not installed" }, () => {
+  const redis = new PrivateRedis();
+  let upstream: TestUpstream;
+  let issuer: TokenIssuer;
+  let gateway: TestGateway;
+
+  before(async () => {
+    await redis.start();
+    upstream = await new TestUpstream().start();
+    upstream.handler = (_request, response) => {
+      response.setHeader("cache-control", "max-age=60");
+      response.end("cacheable");
+    };
+    issuer = await new TokenIssuer().start();
+    gateway = await startTestGateway({
+      routes: testRoutes(upstream.url),
+      jwksUrl: issuer.jwksUrl,
+      redisUrl: redis.url,
+      env: { RATE_LIMIT_IP: "5", REDIS_TIMEOUT_MS: "200" },
+    });
+  });
+  after(async () => {
+    await gateway.close();
+    await redis.stop();
+    await upstream.close();
+    await issuer.close();
+  });
+
+  const ready = async () => (await (await gateway.fetch("/ready")).json()) as Record<string, unknown>;
+  const metrics = async () => (await gateway.fetch("/metrics")).text();
+
+  it("keeps serving with per-instance limits, bypasses the cache, and says so in /ready and /metrics", async () => {
+    assert.equal((await ready()).rateLimits, "redis");
+    assert.equal((await gateway.fetch("/api/public-cached")).headers.get("x-cache"), "MISS");
+    assert.equal((await gateway.fetch("/api/public-cached")).headers.get("x-cache"), "HIT");
+
+    await redis.stop();
+    await until(async () => (await ready()).rateLimits !== "redis", "/ready notices");
+    const status = await ready();
+    assert.equal(status.status, "degraded");
+    assert.deepEqual((status.checks as { redis: string }).redis, "down");
+    assert.equal(status.rateLimits, "in-memory (per instance)");
+    assert.equal(status.cache, "bypassed");
+
+    const cached = await gateway.fetch("/api/public-cached");
+    assert.equal(cached.status, 200);
+    assert.equal(cached.headers.get("x-cache"), "BYPASS");
+    const token = await issuer.token();
+    const authed = await gateway.fetch("/api/private", { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(authed.status, 200, "revocation cannot be checked: fail open, counted in metrics");
+
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await gateway.fetch("/api/public")).status);
+    // Five per instance in the fallback; the BYPASS request above spent one of them.
+    assert.deepEqual(statuses, [200, 200, 200, 200, 429, 429, 429], "the fallback still enforces the limit");
+
+    const text = await metrics();
+    assert.match(text, /^gateway_redis_up 0$/m);
+    assert.match(text, /^gateway_degraded_decisions_total\{decision="rate_limit"\} [1-9]/m);
+    assert.match(text, /^gateway_degraded_decisions_total\{decision="revocation"\} [1-9]/m);
+    assert.match(text, /^gateway_degraded_decisions_total\{decision="cache"\} [1-9]/m);
+  });
+
+  it("returns to Redis when it is back", async () => {
+    await redis.start();
+    await until(async () => (await ready()).rateLimits === "redis", "the gateway reconnects");
+    assert.match(await metrics(), /^gateway_redis_up 1$/m);
+    assert.equal(
+      (await gateway.fetch("/api/public-cached")).headers.get("x-cache"),
+      "MISS",
+      "a fresh server, empty",
+    );
+  });
+});
