@@ -40,6 +40,13 @@ import { EmailVerificationService } from "./services/email-verification.service.
 import { PasswordPolicy } from "./services/password-policy.ts";
 import { PasswordService } from "./services/password.service.ts";
 import { RegistrationService } from "./services/registration.service.ts";
+import { BackupCodeRepository } from "./repositories/backup-code.repository.ts";
+import { TwoFactorRepository } from "./repositories/two-factor.repository.ts";
+import { registerTwoFactorRoutes } from "./routes/two-factor.routes.ts";
+import { TwoFactorCheckService } from "./services/two-factor-check.service.ts";
+import { TwoFactorLoginService } from "./services/two-factor-login.service.ts";
+import { TwoFactorService } from "./services/two-factor.service.ts";
+import { TwoFactorAttemptLimiter } from "./two-factor/two-factor-attempts.ts";
 
 /** Everything the auth service needs from the outside world; tests pass fakes or real servers here. */
 export interface AuthDeps {
@@ -130,12 +137,13 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
   registerRegistrationRoutes(app, { registration, verification });
 
   // sessions: signing keys, access tokens, login with lockout, refresh rotation, logout, me, ops
+  const sealer = await secretBoxFromConfig(deps.config);
   const signingKeys = new SigningKeyService({
     db,
     clock: deps.clock,
     config: deps.config,
     keys: new SigningKeyRepository({ db }),
-    sealer: await secretBoxFromConfig(deps.config),
+    sealer,
   });
   const accessTokens = new AccessTokenService({ clock: deps.clock, config: deps.config, keys: signingKeys });
   const throttles = new LoginThrottleRepository({ db });
@@ -151,13 +159,14 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     metrics,
     wake,
   });
+  const challenges = new TwoFactorChallengeRepository();
   const login = new LoginService({
     db,
     clock: deps.clock,
     config: deps.config,
     users,
     throttles,
-    challenges: new TwoFactorChallengeRepository(),
+    challenges,
     hasher,
     sessions,
     accessTokens,
@@ -187,6 +196,49 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     wake,
   });
   registerPasswordRoutes(app, { passwords, authenticate: authenticate({ accessTokens, sessions }) });
+
+  // two-factor: one code check (limits, replay, lockout count) shared by the management endpoints and login
+  const credentials = new TwoFactorRepository({ db });
+  const backupCodes = new BackupCodeRepository({ db });
+  const checker = new TwoFactorCheckService({
+    clock: deps.clock,
+    credentials,
+    backupCodes,
+    sealer,
+    limiter: new TwoFactorAttemptLimiter({ store: credentials, clock: deps.clock }),
+    metrics,
+    onFailure: (email) => login.recordSecondFactorFailure(email),
+  });
+  registerTwoFactorRoutes(app, {
+    config: deps.config,
+    clock: deps.clock,
+    twoFactor: new TwoFactorService({
+      db,
+      clock: deps.clock,
+      users,
+      hasher,
+      credentials,
+      backupCodes,
+      sealer,
+      checker,
+      sessions,
+      mailer,
+      wake,
+    }),
+    twoFactorLogin: new TwoFactorLoginService({
+      db,
+      clock: deps.clock,
+      users,
+      credentials,
+      challenges,
+      throttles,
+      checker,
+      sessions,
+      accessTokens,
+      metrics,
+    }),
+    authenticate: authenticate({ accessTokens, sessions }),
+  });
   registerOpsRoutes(app, {
     checks: { database: () => deps.database.ping(), kv: () => deps.kv.ping(), ...deps.readiness },
     metrics,

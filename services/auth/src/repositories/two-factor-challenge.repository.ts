@@ -1,3 +1,4 @@
+import { and, eq, gt, isNull, lt, sql } from "drizzle-orm";
 import type { Executor } from "@mimascota/shared/db/database";
 import { twoFactorChallenges } from "../db/schema.ts";
 
@@ -15,5 +16,41 @@ export interface NewTwoFactorChallenge {
 export class TwoFactorChallengeRepository {
   async create(tx: Executor, challenge: NewTwoFactorChallenge): Promise<void> {
     await tx.insert(twoFactorChallenges).values(challenge);
+  }
+
+  /**
+   * Counts one attempt on a usable challenge (not consumed, not expired, fewer than `maxAttempts` so far) in a
+   * single statement, before the code is checked: twenty parallel guesses on one token get at most
+   * `maxAttempts` checks. No row means the token is unknown, used, expired or exhausted: all alike.
+   */
+  async reserveAttempt(
+    tx: Executor,
+    tokenHash: string,
+    now: Date,
+    maxAttempts: number,
+  ): Promise<{ id: string; userId: string } | undefined> {
+    const [row] = await tx
+      .update(twoFactorChallenges)
+      .set({ failedAttempts: sql`${twoFactorChallenges.failedAttempts} + 1` })
+      .where(
+        and(
+          eq(twoFactorChallenges.tokenHash, tokenHash),
+          isNull(twoFactorChallenges.consumedAt),
+          gt(twoFactorChallenges.expiresAt, now),
+          lt(twoFactorChallenges.failedAttempts, maxAttempts),
+        ),
+      )
+      .returning({ id: twoFactorChallenges.id, userId: twoFactorChallenges.userId });
+    return row;
+  }
+
+  /** Single use: true only for the one call that consumed it. */
+  async consume(tx: Executor, id: string, now: Date): Promise<boolean> {
+    const rows = await tx
+      .update(twoFactorChallenges)
+      .set({ consumedAt: now })
+      .where(and(eq(twoFactorChallenges.id, id), isNull(twoFactorChallenges.consumedAt)))
+      .returning({ id: twoFactorChallenges.id });
+    return rows.length === 1;
   }
 }

@@ -144,11 +144,11 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRouteDe
   );
 }
 
-function cookieAttributes(config: SessionRouteDeps["config"]) {
+export function cookieAttributes(config: SessionRouteDeps["config"]) {
   return { httpOnly: true, sameSite: "strict", path: COOKIE_PATH, secure: config.COOKIE_SECURE } as const;
 }
 
-function clientOf(request: FastifyRequest): Client {
+export function clientOf(request: FastifyRequest): Client {
   const agent = request.headers["user-agent"];
   return { userAgent: typeof agent === "string" ? agent.slice(0, 512) : null, ip: request.ip || null };
 }

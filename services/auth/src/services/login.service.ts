@@ -155,6 +155,27 @@ export class LoginService {
     }
   }
 
+  /**
+   * A wrong second-factor code counts toward the same account lock as a wrong password (the contract: 2FA
+   * failures count toward the lock), under the same row lock, so code guessing reaches the lock too.
+   */
+  async recordSecondFactorFailure(email: string): Promise<void> {
+    const lockedNow = await this.#d.db.transaction(async (tx) => {
+      const now = this.#d.clock.now();
+      const outcome = afterFailure(await this.#d.throttles.lockState(tx, email, now), now, this.#lockout);
+      if (outcome.kind === "locked-already") return false;
+      await this.#d.throttles.save(tx, email, outcome.state);
+      if (outcome.kind !== "locked-now") return false;
+      const owner = await this.#d.users.getForLogin(email, tx);
+      if (owner) await this.#announceLock(tx, owner, now, outcome.lockedUntil);
+      return true;
+    });
+    if (!lockedNow) return;
+    this.#d.metrics.locks.inc();
+    this.#d.wake?.mail();
+    this.#d.wake?.events();
+  }
+
   /** The owner learns of the lock by mail (with the way out: a reset) and other services by event. */
   async #announceLock(tx: Transaction, owner: LoginUser, now: Date, lockedUntil: Date): Promise<void> {
     const { mailer } = this.#d;

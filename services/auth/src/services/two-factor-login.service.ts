@@ -1,0 +1,82 @@
+import type { Clock } from "@mimascota/shared/clock";
+import type { Database } from "@mimascota/shared/db/database";
+import { hashToken } from "../crypto/opaque-token.ts";
+import { problems } from "../errors.ts";
+import type { AuthMetrics } from "../metrics.ts";
+import type { LoginThrottleRepository } from "../repositories/login-throttle.repository.ts";
+import type { TwoFactorChallengeRepository } from "../repositories/two-factor-challenge.repository.ts";
+import type { TwoFactorRepository } from "../repositories/two-factor.repository.ts";
+import type { UserRepository } from "../repositories/user.repository.ts";
+import { TWO_FACTOR_LIMITS } from "../two-factor/two-factor-attempts.ts";
+import type { AccessTokenService } from "./access-token.service.ts";
+import { isLocked } from "./lockout-policy.ts";
+import type { LoginOutcome } from "./login.service.ts";
+import type { Client, SessionService } from "./session.service.ts";
+import type { TwoFactorCheckService } from "./two-factor-check.service.ts";
+
+export interface TwoFactorLoginDeps {
+  db: Database;
+  clock: Clock;
+  users: UserRepository;
+  credentials: TwoFactorRepository;
+  challenges: TwoFactorChallengeRepository;
+  throttles: LoginThrottleRepository;
+  checker: TwoFactorCheckService;
+  sessions: SessionService;
+  accessTokens: AccessTokenService;
+  metrics: AuthMetrics;
+}
+
+/** Both factors proved: what the access token and the session record as the authentication methods. */
+const AMR = ["pwd", "otp"];
+
+const invalidToken = () =>
+  problems.error("INVALID_2FA_TOKEN", "The sign-in step has expired or was already used. Sign in again.");
+const invalidCode = () =>
+  problems.error("INVALID_2FA_CODE", "The code is not valid. Use the current code or a backup code.");
+
+/** `POST /login/2fa`: the second step of a password login on an account with 2FA on. */
+export class TwoFactorLoginService {
+  readonly #d: TwoFactorLoginDeps;
+
+  constructor(deps: TwoFactorLoginDeps) {
+    this.#d = deps;
+  }
+
+  async complete(
+    twoFactorToken: string,
+    code: string,
+    client: Client,
+  ): Promise<Extract<LoginOutcome, { kind: "session" }>> {
+    const { db, clock, users, credentials, challenges } = this.#d;
+    // Unknown, expired, consumed and exhausted tokens answer alike; the attempt is counted before the check.
+    const challenge = await challenges.reserveAttempt(
+      db,
+      hashToken(twoFactorToken),
+      clock.now(),
+      TWO_FACTOR_LIMITS.perToken,
+    );
+    if (!challenge) throw invalidToken();
+    const user = await users.findRecipientById(challenge.userId);
+    const credential = user ? await credentials.find(user.id) : undefined;
+    // 2FA turned off since the password step, or the account locked meanwhile: start again from the password.
+    if (!user || !credential?.confirmedAt) throw invalidToken();
+    if (isLocked(await this.#d.throttles.find(user.email), clock.now())) throw invalidToken();
+    await this.#d.checker.check(user, credential, code, { acceptBackupCode: true, invalid: invalidCode });
+    const grant = await db.transaction(async (tx) => {
+      // Single use: of two requests racing with one token (and two good codes), one gets the session.
+      if (!(await challenges.consume(tx, challenge.id, clock.now()))) return undefined;
+      return this.#d.sessions.start(tx, { userId: user.id, amr: AMR, client });
+    });
+    if (!grant) throw invalidToken();
+    const access = await this.#d.accessTokens.issue({
+      userId: user.id,
+      sessionId: grant.sessionId,
+      amr: AMR,
+    });
+    const profile = await users.getProfile(user.id);
+    if (!profile) throw invalidToken();
+    this.#d.metrics.logins.inc({ result: "success" });
+    return { kind: "session", ...access, ...grant, user: profile };
+  }
+}

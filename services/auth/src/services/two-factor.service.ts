@@ -1,0 +1,200 @@
+import type { Clock } from "@mimascota/shared/clock";
+import type { Database, Transaction } from "@mimascota/shared/db/database";
+import { AppError } from "@mimascota/shared/errors";
+import { enqueueEvent } from "@mimascota/shared/events/outbox";
+import type { PasswordHasher } from "../crypto/password-hasher.ts";
+import { problems } from "../errors.ts";
+import type { AccountMailer } from "../mail/account-mailer.ts";
+import type { BackupCodeRepository } from "../repositories/backup-code.repository.ts";
+import type { TwoFactorCredential, TwoFactorRepository } from "../repositories/two-factor.repository.ts";
+import type { UserRepository } from "../repositories/user.repository.ts";
+import { generateBackupCodes, hashBackupCodes } from "../two-factor/backup-codes.ts";
+import { qrCodeDataUrl } from "../two-factor/qr-code.ts";
+import type { SecretBox } from "../two-factor/secret-box.ts";
+import { generateSecret, otpauthUrl } from "../two-factor/totp.ts";
+import { EVENT_SOURCE, type SessionRevoker, type Wake } from "./account-ports.ts";
+import { totpSecretAad, type TwoFactorCheckService } from "./two-factor-check.service.ts";
+
+export interface TwoFactorDeps {
+  db: Database;
+  clock: Clock;
+  users: UserRepository;
+  hasher: PasswordHasher;
+  credentials: TwoFactorRepository;
+  backupCodes: BackupCodeRepository;
+  sealer: SecretBox;
+  checker: TwoFactorCheckService;
+  sessions: SessionRevoker;
+  mailer: AccountMailer;
+  wake?: Wake | undefined;
+}
+
+export interface CallerSession {
+  userId: string;
+  sessionId: string;
+}
+
+export interface TwoFactorStatus {
+  enabled: boolean;
+  pending: boolean;
+  enabledAt: string | null;
+  backupCodesRemaining: number;
+}
+
+/** The management endpoints answer a wrong code with 400 (the caller is signed in; 401 is the login step's). */
+const invalidCode = () =>
+  new AppError(
+    "INVALID_2FA_CODE",
+    { ...problems.specs.INVALID_2FA_CODE, status: 400 },
+    "The code is not valid. Use the current code from your authenticator app.",
+  );
+const notEnabled = () =>
+  problems.error("TWO_FACTOR_NOT_ENABLED", "Two-factor authentication is not enabled for this account.");
+
+/** Turning 2FA on and off, backup codes and status, for the signed-in user. */
+export class TwoFactorService {
+  readonly #d: TwoFactorDeps;
+
+  constructor(deps: TwoFactorDeps) {
+    this.#d = deps;
+  }
+
+  async status(userId: string): Promise<TwoFactorStatus> {
+    const { credentials, backupCodes } = this.#d;
+    const [credential, enabledAt, remaining] = await Promise.all([
+      credentials.find(userId),
+      credentials.enabledAt(userId),
+      backupCodes.countUnused(userId),
+    ]);
+    return {
+      enabled: enabledAt !== null,
+      pending: credential !== undefined && credential.confirmedAt === null,
+      enabledAt: enabledAt?.toISOString() ?? null,
+      backupCodesRemaining: enabledAt ? remaining : 0,
+    };
+  }
+
+  /** Starts (or restarts) a setup: a fresh secret, sealed at rest, shown once as text and as a QR code. */
+  async enable(auth: CallerSession, password: string) {
+    const user = await this.#verifyPassword(auth.userId, password);
+    if (await this.#d.credentials.enabledAt(user.id)) throw alreadyEnabled();
+    const secret = generateSecret();
+    const sealed = this.#d.sealer.seal(secret, totpSecretAad(user.id));
+    if (!(await this.#d.credentials.savePending(this.#d.db, user.id, sealed, this.#d.clock.now()))) {
+      throw alreadyEnabled();
+    }
+    const url = otpauthUrl(user.email, secret);
+    return { secret, otpauthUrl: url, qrCode: await qrCodeDataUrl(url) };
+  }
+
+  /** Confirms the pending secret with a code: 2FA is on, the other sessions end, backup codes shown once. */
+  async verifySetup(auth: CallerSession, code: string) {
+    const { credentials, checker } = this.#d;
+    const credential = await credentials.find(auth.userId);
+    const user = await this.#d.users.findRecipientById(auth.userId);
+    if (!user || !credential || credential.confirmedAt) throw notPending();
+    await checker.check(user, credential, code, { acceptBackupCode: false, invalid: invalidCode });
+    const backupCodes = generateBackupCodes();
+    const hashes = await hashBackupCodes(backupCodes);
+    const revoked = await this.#d.db.transaction(async (tx) => {
+      const now = this.#d.clock.now();
+      // A concurrent confirmation won: this one must not hand out a second set of codes.
+      if (!(await credentials.confirm(tx, user.id, now))) throw notPending();
+      await this.#d.backupCodes.replaceAll(tx, user.id, hashes, now);
+      return this.#announce(tx, auth, user, "enabled", now);
+    });
+    await this.#afterCommit(revoked);
+    return { enabled: true as const, backupCodes };
+  }
+
+  /** Needs the password and a code (a backup code too, for a lost phone); ends the other sessions. */
+  async disable(auth: CallerSession, password: string, code: string) {
+    const user = await this.#verifyPassword(auth.userId, password);
+    const credential = await this.#confirmedCredential(user.id);
+    await this.#d.checker.check(user, credential, code, { acceptBackupCode: true, invalid: invalidCode });
+    const revoked = await this.#d.db.transaction(async (tx) => {
+      if (!(await this.#d.credentials.removeConfirmed(tx, user.id))) throw notEnabled();
+      await this.#d.backupCodes.deleteAll(tx, user.id);
+      return this.#announce(tx, auth, user, "disabled", this.#d.clock.now());
+    });
+    await this.#afterCommit(revoked);
+    return { enabled: false as const };
+  }
+
+  /** A new set of 10 codes; every earlier code stops working in the same transaction. */
+  async regenerateBackupCodes(auth: CallerSession, code: string) {
+    const user = await this.#d.users.findRecipientById(auth.userId);
+    if (!user) throw notEnabled();
+    const credential = await this.#confirmedCredential(user.id);
+    await this.#d.checker.check(user, credential, code, { acceptBackupCode: true, invalid: invalidCode });
+    const backupCodes = generateBackupCodes();
+    const hashes = await hashBackupCodes(backupCodes);
+    await this.#d.db.transaction(async (tx) => {
+      if (!(await this.#d.credentials.enabledAt(user.id, tx))) throw notEnabled();
+      await this.#d.backupCodes.replaceAll(tx, user.id, hashes, this.#d.clock.now());
+    });
+    return { backupCodes };
+  }
+
+  async #verifyPassword(userId: string, password: string) {
+    const user = await this.#d.users.getForChangePassword(userId);
+    if (!user || !(await this.#d.hasher.verify(user.passwordHash, password))) {
+      throw problems.error("INVALID_CURRENT_PASSWORD", "The current password is incorrect.");
+    }
+    const { passwordHash: _hash, ...rest } = user;
+    return rest;
+  }
+
+  async #confirmedCredential(userId: string): Promise<TwoFactorCredential> {
+    const credential = await this.#d.credentials.find(userId);
+    if (!credential?.confirmedAt) throw notEnabled();
+    return credential;
+  }
+
+  /**
+   * Inside the change's transaction: every other session of the user ends (a thief signed in elsewhere is
+   * out), the owner is told by mail, other services by event. Returns the revoked session ids.
+   */
+  async #announce(
+    tx: Transaction,
+    auth: CallerSession,
+    user: { id: string; email: string; fullName: string | null; locale: "es" | "en" },
+    change: "enabled" | "disabled",
+    now: Date,
+  ): Promise<string[]> {
+    const revoked = await this.#d.sessions.revokeAllForUser(tx, user.id, {
+      exceptSessionId: auth.sessionId,
+      reason: `two_factor_${change}`,
+    });
+    const { mailer } = this.#d;
+    await mailer.queue(tx, user, `two-factor-${change}`, {
+      name: user.fullName,
+      at: now,
+      resetLink: mailer.links.forgotPassword(),
+    });
+    await enqueueEvent(tx, EVENT_SOURCE, {
+      topic: `user.2fa_${change}.v1`,
+      key: user.id,
+      data: { userId: user.id, [`${change}At`]: now.toISOString(), revokedSessions: revoked.length },
+      occurredAt: now,
+    });
+    return revoked;
+  }
+
+  async #afterCommit(revokedSessionIds: string[]): Promise<void> {
+    this.#d.wake?.mail();
+    this.#d.wake?.events();
+    if (revokedSessionIds.length > 0) await this.#d.sessions.publishRevoked(revokedSessionIds);
+  }
+}
+
+function alreadyEnabled() {
+  return problems.error("TWO_FACTOR_ALREADY_ENABLED", "Two-factor authentication is already enabled.");
+}
+
+function notPending() {
+  return problems.error(
+    "TWO_FACTOR_NOT_PENDING",
+    "There is no two-factor setup to confirm; start with enable.",
+  );
+}
