@@ -48,7 +48,7 @@ export class DevMailbox implements MailTransport {
     // duplicate send shows up as a second file rather than silently overwriting the first.
     const file = join(this.#folder, `${createdAt.replaceAll(":", "-")}-${safeName(message.id)}.json`);
     await writeFile(file, `${JSON.stringify(mail, null, 2)}\n`);
-    const links = [...new Set(message.text.match(LINK) ?? [])];
+    const links = linksIn(message.text);
     this.#logger.info({ to: message.to, subject: message.subject, links, file }, "dev mailbox: mail saved");
   }
 
@@ -86,6 +86,11 @@ async function readDevMail(file: string): Promise<DevMail | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** The http(s) links of a text, without the punctuation that ends the sentence around them. */
+function linksIn(text: string): string[] {
+  return [...new Set((text.match(LINK) ?? []).map((link) => link.replace(/[.,;:!?]+$/, "")))];
 }
 
 function str(value: unknown): string {
