@@ -26,8 +26,8 @@ async function rows(
   handle: DatabaseHandle,
   query: ReturnType<typeof sql>,
 ): Promise<Record<string, unknown>[]> {
-  const result = (await handle.db.execute(query)) as unknown as { rows: Record<string, unknown>[] };
-  return result.rows;
+  const result: unknown = await handle.db.execute(query);
+  return (result as { rows: Record<string, unknown>[] }).rows;
 }
 
 async function subjects(handle: DatabaseHandle): Promise<string[]> {

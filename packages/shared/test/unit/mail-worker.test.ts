@@ -6,7 +6,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { eq } from "drizzle-orm";
 import { pino } from "pino";
 import { ManualClock } from "../../src/clock.ts";
-import { openDatabase, type Database, type DatabaseHandle } from "../../src/db/database.ts";
+import { openDatabase, type DatabaseHandle } from "../../src/db/database.ts";
 import { migrateInfra } from "../../src/db/infra-migrations.ts";
 import { mailQueue } from "../../src/db/infra-schema.ts";
 import { enqueueMail } from "../../src/mail/mail-queue.ts";
@@ -218,7 +218,7 @@ describe("mail worker (embedded PGlite, fake transport)", () => {
         }
         return Reflect.get(target, property, receiver) as unknown;
       },
-    }) as Database;
+    });
     const transport = new FakeTransport();
     const { logger, lines } = captureLogger();
     const worker = new MailWorker({ db: flaky, transport, logger, pollIntervalMs: 20 });
