@@ -1,0 +1,39 @@
+# syntax=docker/dockerfile:1
+# The auth service. Build from the repository root (the workspaces share one lockfile):
+#   docker build -f deploy/docker/auth.Dockerfile -t mimascota/auth .
+# The same image runs the migrations: `node services/auth/src/migrate.ts`.
+
+FROM node:24-slim AS deps
+WORKDIR /app
+# Only the manifests first, so the dependency layer is rebuilt only when they change. Every workspace's
+# manifest is needed for `npm ci` to match the lockfile; only auth's and shared's dependencies are installed.
+COPY package.json package-lock.json ./
+COPY packages/shared/package.json packages/shared/
+COPY services/auth/package.json services/auth/
+COPY services/gateway/package.json services/gateway/
+RUN npm ci --omit=dev --workspace services/auth --workspace packages/shared \
+ && npm cache clean --force
+
+FROM node:24-slim AS runtime
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8006 \
+    DATA_DIR=/app/data
+WORKDIR /app
+# node_modules at the root and inside workspaces (npm nests a package there when versions differ); the
+# @mimascota/* links resolve to the sources copied below.
+COPY --from=deps /app ./
+COPY packages/shared/src packages/shared/src
+COPY packages/shared/drizzle packages/shared/drizzle
+COPY services/auth/src services/auth/src
+COPY services/auth/drizzle services/auth/drizzle
+# The code is root-owned and read-only to the service; only DATA_DIR is writable.
+RUN mkdir -p /app/data && chown node:node /app/data
+USER node
+EXPOSE 8006
+# node's own fetch: slim images carry no curl.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8006) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# node itself is PID 1 (not npm), so SIGTERM reaches the service's graceful shutdown.
+STOPSIGNAL SIGTERM
+CMD ["node", "services/auth/src/main.ts"]
