@@ -110,7 +110,9 @@ export class LoginService {
       if (owner) await this.#announceLock(tx, owner, now, outcome.lockedUntil);
       return { kind: "refused", result: "invalid_credentials", lockedNow: true };
     }
-    if (state.failureCount > 0) await throttles.resetFailures(tx, email);
+    // With 2FA on, the password is half the proof: failures (wrong codes count too) are forgotten only when
+    // the second step passes, or a known password would wipe the count that code guessing builds up.
+    if (state.failureCount > 0 && !authenticated.twoFactorEnabledAt) await throttles.resetFailures(tx, email);
     if (upgradedHash) await this.#d.users.upgradePasswordHash(tx, authenticated.id, upgradedHash);
     if (!authenticated.emailVerifiedAt) return { kind: "unverified" };
     if (authenticated.twoFactorEnabledAt) {

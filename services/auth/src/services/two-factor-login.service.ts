@@ -66,6 +66,7 @@ export class TwoFactorLoginService {
     const grant = await db.transaction(async (tx) => {
       // Single use: of two requests racing with one token (and two good codes), one gets the session.
       if (!(await challenges.consume(tx, challenge.id, clock.now()))) return undefined;
+      await this.#d.throttles.resetFailures(tx, user.email);
       return this.#d.sessions.start(tx, { userId: user.id, amr: AMR, client });
     });
     if (!grant) throw invalidToken();
