@@ -10,7 +10,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")/kafka" && pwd)"
-home="${KAFKA_HOME_DIR:-$HOME/.cache/mimascota-kafka}"
+home="${KAFKA_HOME_DIR:-${HOME:-/tmp}/.cache/mimascota-kafka}"
 port="${KAFKA_PORT:-9092}"
 controller_port="${KAFKA_CONTROLLER_PORT:-$((port + 1))}"
 heap="${KAFKA_HEAP:--Xms128m -Xmx512m}"
