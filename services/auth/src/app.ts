@@ -193,6 +193,7 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     hasher,
     sessions,
     throttles,
+    kv: deps.kv,
     wake,
   });
   registerPasswordRoutes(app, { passwords, authenticate: authenticate({ accessTokens, sessions }) });

@@ -72,7 +72,11 @@ export function registerPasswordRoutes(app: FastifyInstance, deps: PasswordRoute
         body: changeBody,
         response: {
           200: messageResponse,
-          ...problemResponses({ 400: ["WEAK_PASSWORD"], 401: ["UNAUTHORIZED", "INVALID_CURRENT_PASSWORD"] }),
+          ...problemResponses({
+            400: ["WEAK_PASSWORD"],
+            401: ["UNAUTHORIZED", "INVALID_CURRENT_PASSWORD"],
+            429: ["TOO_MANY_ATTEMPTS"],
+          }),
         },
       },
     },

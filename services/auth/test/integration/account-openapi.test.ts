@@ -38,7 +38,11 @@ describe("OpenAPI for the account endpoints", { skip: await skipUnless("postgres
     "/api/v1/auth/reset-password": { success: "200", errors: { "400": ["INVALID_TOKEN", "WEAK_PASSWORD"] } },
     "/api/v1/auth/change-password": {
       success: "200",
-      errors: { "400": ["WEAK_PASSWORD"], "401": ["UNAUTHORIZED", "INVALID_CURRENT_PASSWORD"] },
+      errors: {
+        "400": ["WEAK_PASSWORD"],
+        "401": ["UNAUTHORIZED", "INVALID_CURRENT_PASSWORD"],
+        "429": ["TOO_MANY_ATTEMPTS"],
+      },
     },
   };
 
