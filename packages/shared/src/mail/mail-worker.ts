@@ -248,10 +248,16 @@ export class MailWorker {
   }
 }
 
-/** A short reason for `last_error` and logs: the error's message only, never the mail it was sending. */
+/**
+ * A short reason for `last_error` and logs: the error's message only, never the mail it was sending. SMTP
+ * replies such as "550 <ana@example.com>: no such user" quote the recipient, so addresses are masked.
+ */
 function describeError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown } | null)?.code;
   const text = typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message;
-  return text.replace(/\s+/g, " ").slice(0, 300);
+  return text
+    .replace(/[^\s<>"'@]+@[^\s<>"'@]+/g, "<address>")
+    .replace(/\s+/g, " ")
+    .slice(0, 300);
 }

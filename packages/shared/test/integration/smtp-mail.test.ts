@@ -31,6 +31,7 @@ describe(
       await migrateInfra(handle);
       smtp = await TestSmtpServer.start();
       transport = createMailTransport({ smtpUrl: smtp.url, from: FROM, dataDir: "unused", logger });
+      assert.equal(transport.kind, "smtp");
     });
     after(async () => {
       await transport.close();

@@ -176,6 +176,24 @@ describe("mail worker (embedded PGlite, fake transport)", () => {
     assert.ok(!JSON.stringify(lines).includes("s3cr3t"), "no log line carries the mail body");
   });
 
+  it("masks addresses that an SMTP reply quotes in last_error", async () => {
+    const transport: MailTransport = {
+      kind: "smtp",
+      send: () =>
+        Promise.reject(
+          new Error("Can't send mail - all recipients were rejected: 550 <ana@example.com>: no such user"),
+        ),
+      close: async () => {},
+    };
+    const worker = new MailWorker({ db: handle.db, transport, logger: silent });
+    const id = await queue();
+    assert.equal((await worker.processDue()).retrying, 1);
+    assert.equal(
+      (await row(id)).lastError,
+      "Can't send mail - all recipients were rejected: 550 <<address>>: no such user",
+    );
+  });
+
   it("reports pending and dead counts and the age of the oldest pending mail", async () => {
     const clock = new ManualClock(new Date());
     const worker = new MailWorker({ db: handle.db, transport: new FakeTransport(), logger: silent, clock });

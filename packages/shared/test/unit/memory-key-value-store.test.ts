@@ -1,9 +1,21 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { pino } from "pino";
 import { ManualClock } from "../../src/clock.ts";
+import { createKeyValueStore } from "../../src/kv/create-key-value-store.ts";
 import { MemoryKeyValueStore } from "../../src/kv/memory-key-value-store.ts";
 
 describe("MemoryKeyValueStore", () => {
+  it("is what createKeyValueStore gives when no Redis URL is configured", async () => {
+    const clock = new ManualClock();
+    const store = createKeyValueStore({ url: undefined, logger: pino({ level: "silent" }), clock });
+    assert.equal(store.kind, "memory");
+    await store.set("k", "v", 10);
+    clock.advance(10);
+    assert.equal(await store.get("k"), null, "it runs on the injected clock");
+    await store.close();
+  });
+
   it("keeps a value with a TTL until the TTL has passed, then forgets it", async () => {
     const clock = new ManualClock();
     const store = new MemoryKeyValueStore({ clock });
