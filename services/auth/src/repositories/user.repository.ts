@@ -1,4 +1,4 @@
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import type { Database, Executor } from "@mimascota/shared/db/database";
 import { users } from "../db/schema.ts";
 
@@ -138,10 +138,5 @@ export class UserRepository {
       .where(and(eq(users.id, id), isNull(users.emailVerifiedAt)))
       .returning({ id: users.id });
     return rows.length === 1;
-  }
-
-  async count(tx: Executor = this.#db): Promise<number> {
-    const [row] = await tx.select({ n: sql<number>`count(*)::int` }).from(users);
-    return row?.n ?? 0;
   }
 }
