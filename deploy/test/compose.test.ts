@@ -1,0 +1,176 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { describe, it } from "node:test";
+import {
+  asEnvironment,
+  interpolateDeep,
+  parseEnvFile,
+  readRepoFile,
+  readYaml,
+  referencedVariables,
+  repoFileExists,
+} from "./support/deploy-files.ts";
+import { environmentProblems } from "./support/config-schemas.ts";
+import { scriptAsContainerCommand } from "./support/service-commands.ts";
+
+interface ComposeService {
+  image?: string;
+  build?: { context: string; dockerfile: string };
+  command?: string[];
+  restart?: string;
+  environment?: Record<string, string | number | boolean>;
+  ports?: string[];
+  volumes?: string[];
+  healthcheck?: { test: string[] };
+  depends_on?: Record<string, { condition: string }>;
+}
+
+interface ComposeFile {
+  services: Record<string, ComposeService>;
+}
+
+const composePath = "deploy/docker-compose.yml";
+const rawText = readRepoFile(composePath);
+const raw = readYaml<ComposeFile>(composePath);
+const example = parseEnvFile(readRepoFile("deploy/.env.example"));
+const secrets = ["POSTGRES_PASSWORD", "ENCRYPTION_KEY", "GRAFANA_ADMIN_PASSWORD"];
+
+/** What an operator's deploy/.env holds after following .env.example's instructions. */
+const filledIn = {
+  ...example,
+  POSTGRES_PASSWORD: randomBytes(24).toString("hex"),
+  ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+  GRAFANA_ADMIN_PASSWORD: randomBytes(12).toString("hex"),
+};
+const compose = interpolateDeep(raw, filledIn);
+const service = (name: string): ComposeService => {
+  const found = compose.services[name];
+  assert.ok(found, `compose has no ${name} service`);
+  return found;
+};
+const env = (name: string) => asEnvironment(service(name).environment ?? {});
+/** "127.0.0.1:8080:8080" → { host: "127.0.0.1", published: 8080, container: 8080 } */
+const parsePort = (spec: string) => {
+  const parts = spec.split(":");
+  return { host: parts.length === 3 ? parts[0] : "0.0.0.0", container: Number(parts.at(-1)) };
+};
+
+describe("docker compose stack", () => {
+  it("runs the infrastructure the issue lists, the migration, auth and the gateway", () => {
+    const images = Object.fromEntries(Object.entries(compose.services).map(([k, s]) => [k, s.image ?? ""]));
+    assert.match(images.postgres!, /^postgres:16/);
+    assert.match(images.redis!, /^redis:7/);
+    assert.match(images.kafka!, /^apache\/kafka:/);
+    assert.match(images.mailpit!, /^axllent\/mailpit:/);
+    assert.match(images.prometheus!, /^prom\/prometheus:/);
+    assert.match(images.grafana!, /^grafana\/grafana:/);
+    assert.match(images.adminer!, /^adminer:/);
+    for (const name of ["migrate", "auth", "gateway"]) assert.ok(images[name], `${name} has no image`);
+    for (const [name, image] of Object.entries(images)) {
+      assert.match(image, /:[\w.-]+$/, `${name} image has no tag`);
+      assert.doesNotMatch(image, /:latest$/, `${name} image is not pinned`);
+    }
+  });
+
+  it("runs Kafka in KRaft mode, advertising the address the services connect to", () => {
+    const kafka = env("kafka");
+    assert.equal(kafka.KAFKA_PROCESS_ROLES, "broker,controller");
+    assert.ok(
+      kafka.KAFKA_ADVERTISED_LISTENERS?.split(",").includes(`PLAINTEXT://${env("auth").KAFKA_BROKERS}`),
+    );
+  });
+
+  it("documents every variable it reads in .env.example", () => {
+    const used = new Set(referencedVariables(rawText));
+    for (const name of used) assert.ok(name in example, `${name} is used but not in deploy/.env.example`);
+  });
+
+  it("commits no secret: .env.example leaves them empty and compose refuses to start without them", () => {
+    for (const name of secrets) {
+      assert.equal(example[name], "", `${name} has a value in .env.example`);
+      assert.throws(() => interpolateDeep(raw, { ...filledIn, [name]: "" }), new RegExp(name));
+    }
+  });
+
+  for (const [name, kind] of [
+    ["migrate", "auth"],
+    ["auth", "auth"],
+    ["gateway", "gateway"],
+  ] as const) {
+    it(`${name}: every variable is a setting of the ${kind} config schema and the service accepts them`, () => {
+      assert.deepEqual(environmentProblems(kind, env(name)), []);
+    });
+  }
+
+  it("auth and the gateway reach the infrastructure by compose service names", () => {
+    const auth = env("auth");
+    const database = new URL(auth.DATABASE_URL!);
+    assert.equal(database.host, "postgres:5432");
+    assert.equal(database.pathname, `/${env("postgres").POSTGRES_DB}`);
+    assert.equal(database.username, env("postgres").POSTGRES_USER);
+    assert.equal(decodeURIComponent(database.password), env("postgres").POSTGRES_PASSWORD);
+    assert.equal(new URL(auth.REDIS_URL!).host, "redis:6379");
+    assert.equal(new URL(auth.SMTP_URL!).host, "mailpit:1025");
+    assert.deepEqual(env("migrate"), auth, "migrate and auth use different settings");
+    const gateway = env("gateway");
+    assert.equal(gateway.AUTH_SERVICE_URL, `http://auth:${auth.PORT}`);
+    assert.equal(gateway.REDIS_URL, auth.REDIS_URL, "the gateway must read the revocations auth writes");
+  });
+
+  it("publishes and health-checks each service on the port it listens on; only the gateway beyond loopback", () => {
+    for (const name of ["auth", "gateway"]) {
+      const port = Number(env(name).PORT);
+      assert.deepEqual(
+        service(name).ports?.map((spec) => parsePort(spec).container),
+        [port],
+      );
+      assert.ok(service(name).healthcheck?.test.join(" ").includes(`127.0.0.1:${port}/health`));
+    }
+    for (const [name, spec] of Object.entries(compose.services)) {
+      for (const port of spec.ports ?? []) {
+        if (name !== "gateway") assert.equal(parsePort(port).host, "127.0.0.1", `${name} publishes ${port}`);
+      }
+    }
+  });
+
+  it("starts in order gated on health: databases, then the one-shot migration, then auth, then the gateway", () => {
+    const auth = service("auth").depends_on ?? {};
+    assert.equal(auth.migrate?.condition, "service_completed_successfully");
+    for (const dependency of ["postgres", "redis", "kafka", "mailpit"]) {
+      assert.equal(auth[dependency]?.condition, "service_healthy", `auth does not wait for ${dependency}`);
+    }
+    assert.equal(service("migrate").depends_on?.postgres?.condition, "service_healthy");
+    assert.equal(service("migrate").restart, "no");
+    assert.equal(service("gateway").depends_on?.auth?.condition, "service_healthy");
+    for (const [name, spec] of Object.entries(compose.services)) {
+      for (const [dependency, { condition }] of Object.entries(spec.depends_on ?? {})) {
+        if (condition === "service_healthy") {
+          assert.ok(
+            service(dependency).healthcheck,
+            `${name} waits for ${dependency}, which has no healthcheck`,
+          );
+        }
+      }
+    }
+  });
+
+  it("runs the services' own scripts with node, from images built by the deploy Dockerfiles", () => {
+    assert.deepEqual(service("migrate").command, scriptAsContainerCommand("services/auth", "migrate"));
+    assert.equal(service("migrate").image, service("auth").image);
+    for (const name of ["migrate", "gateway"]) {
+      const dockerfile = service(name).build?.dockerfile ?? "";
+      assert.ok(repoFileExists(dockerfile), `${name} builds from missing ${dockerfile}`);
+      assert.equal(service(name).build?.context, "..");
+    }
+  });
+
+  it("mounts configuration that exists in the repository", () => {
+    for (const [name, spec] of Object.entries(compose.services)) {
+      for (const volume of spec.volumes ?? []) {
+        if (!volume.startsWith("./")) continue;
+        const source = `deploy/${volume.split(":")[0]!.slice(2)}`;
+        assert.ok(repoFileExists(source), `${name} mounts missing ${source}`);
+      }
+    }
+  });
+});

@@ -1,0 +1,179 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
+import { pino } from "pino";
+import { startGateway, type RunningGateway } from "../../services/gateway/src/compose.ts";
+import { loadGatewayConfig } from "../../services/gateway/src/config.ts";
+import { readRepoFile, repoFileExists } from "./support/deploy-files.ts";
+import { scriptAsContainerCommand } from "./support/service-commands.ts";
+
+interface Instruction {
+  keyword: string;
+  args: string;
+  stage: number;
+}
+
+/** Instructions in order, continuation lines joined, comments dropped, each tagged with its stage. */
+function parseDockerfile(text: string): Instruction[] {
+  const instructions: Instruction[] = [];
+  let stage = -1;
+  const logical = text
+    .replace(/\\\n/g, " ")
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !line.startsWith("#"));
+  for (const line of logical) {
+    const [keyword = "", ...rest] = line.split(/\s+/);
+    if (keyword.toUpperCase() === "FROM") stage += 1;
+    instructions.push({ keyword: keyword.toUpperCase(), args: rest.join(" "), stage });
+  }
+  return instructions;
+}
+
+/** A JSON-array (exec form) argument list; shell form returns undefined. */
+const execForm = (args: string): string[] | undefined =>
+  args.startsWith("[") ? (JSON.parse(args) as string[]) : undefined;
+
+const ignorePatterns = readRepoFile(".dockerignore")
+  .split("\n")
+  .map((line) => line.trim())
+  .filter((line) => line !== "" && !line.startsWith("#"));
+
+/** Enough of .dockerignore's matching for this file: `**\/name` anywhere, else a path prefix. */
+const ignored = (path: string) =>
+  ignorePatterns.some((pattern) =>
+    pattern.startsWith("**/")
+      ? path.split("/").includes(pattern.slice(3))
+      : path === pattern || path.startsWith(`${pattern}/`),
+  );
+
+const services = [
+  { name: "auth", workspace: "services/auth", port: 8006 },
+  { name: "gateway", workspace: "services/gateway", port: 8080 },
+];
+
+for (const { name, workspace, port } of services) {
+  const path = `deploy/docker/${name}.Dockerfile`;
+
+  describe(`${path}`, () => {
+    const instructions = parseDockerfile(readRepoFile(path));
+    const last = Math.max(...instructions.map((i) => i.stage));
+    const final = instructions.filter((i) => i.stage === last);
+    const one = (keyword: string) => {
+      const found = final.filter((i) => i.keyword === keyword);
+      assert.equal(found.length, 1, `the final stage needs exactly one ${keyword}`);
+      return found[0]!;
+    };
+
+    it("is multi-stage on node:24-slim", () => {
+      const bases = instructions.filter((i) => i.keyword === "FROM").map((i) => i.args.split(/\s+/)[0]);
+      assert.ok(bases.length >= 2, "a single stage ships npm's cache and build leftovers");
+      for (const base of bases) assert.equal(base, "node:24-slim");
+    });
+
+    it("installs only production dependencies of its workspace and the shared package, from the lockfile", () => {
+      const install = instructions.find((i) => i.keyword === "RUN" && i.args.includes("npm ci"));
+      assert.ok(install, "no npm ci");
+      assert.ok(install.stage < last, "dependencies are installed in the final stage");
+      assert.match(install.args, /--omit=dev/);
+      assert.match(install.args, new RegExp(`--workspace ${workspace}\\b`));
+      assert.match(install.args, /--workspace packages\/shared\b/);
+      assert.ok(instructions.some((i) => i.keyword === "COPY" && i.args.includes("package-lock.json")));
+    });
+
+    it("copies only files that exist and that .dockerignore lets into the build context", () => {
+      const copies = instructions.filter((i) => i.keyword === "COPY" && !i.args.startsWith("--from"));
+      assert.ok(copies.length > 0);
+      for (const copy of copies) {
+        const sources = copy.args
+          .split(/\s+/)
+          .filter((arg) => !arg.startsWith("--"))
+          .slice(0, -1);
+        for (const source of sources) {
+          assert.ok(repoFileExists(source), `${source} does not exist`);
+          assert.ok(!ignored(source), `${source} is excluded by .dockerignore`);
+        }
+      }
+      assert.ok(final.some((i) => i.keyword === "COPY" && i.args.startsWith(`${workspace}/src `)));
+    });
+
+    it("starts the service's start script with node itself (not npm), as a non-root user", () => {
+      assert.deepEqual(execForm(one("CMD").args), scriptAsContainerCommand(workspace, "start"));
+      const user = one("USER").args;
+      assert.ok(!["root", "0", "0:0"].includes(user), `runs as ${user}`);
+      assert.ok(final.indexOf(one("USER")) < final.indexOf(one("CMD")));
+      assert.ok(!final.some((i) => i.keyword === "ENTRYPOINT"), "an entrypoint would wrap node");
+    });
+
+    it(`listens on all interfaces on port ${port}, the schema's default`, () => {
+      const env = final
+        .filter((i) => i.keyword === "ENV")
+        .map((i) => i.args)
+        .join(" ");
+      assert.match(env, /\bHOST=0\.0\.0\.0\b/);
+      assert.match(env, new RegExp(`\\bPORT=${port}\\b`));
+      assert.match(env, /\bNODE_ENV=production\b/);
+      assert.equal(one("EXPOSE").args, String(port));
+    });
+
+    it("health-checks /health with node's fetch, not curl", () => {
+      const healthcheck = one("HEALTHCHECK").args;
+      const command = execForm(healthcheck.slice(healthcheck.indexOf("CMD ") + 4));
+      assert.equal(command?.[0], "node");
+      assert.match(command?.join(" ") ?? "", /fetch\(.*\/health/);
+      assert.doesNotMatch(healthcheck, /curl|wget/);
+    });
+  });
+}
+
+describe("the Dockerfiles' HEALTHCHECK commands against a running service", () => {
+  const run = promisify(execFile);
+  let gateway: RunningGateway;
+  let dataDir: string;
+  let port: number;
+
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "mimascota-healthcheck-"));
+    const config = loadGatewayConfig({ PORT: "0", DATA_DIR: dataDir, LOG_LEVEL: "silent" });
+    gateway = await startGateway(config, { logger: pino({ level: "silent" }), processMetrics: false });
+    port = (gateway.app.server.address() as { port: number }).port;
+  });
+
+  after(async () => {
+    await gateway.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const healthcheckCommand = (name: string) => {
+    const instructions = parseDockerfile(readRepoFile(`deploy/docker/${name}.Dockerfile`));
+    const args = instructions.find((i) => i.keyword === "HEALTHCHECK")!.args;
+    return execForm(args.slice(args.indexOf("CMD ") + 4))!;
+  };
+
+  const freePort = () =>
+    new Promise<number>((resolve) => {
+      const server = createServer().listen(0, "127.0.0.1", () => {
+        const { port: free } = server.address() as { port: number };
+        server.close(() => resolve(free));
+      });
+    });
+
+  for (const name of ["auth", "gateway"]) {
+    it(`${name}: exits 0 while /health answers and 1 when nothing listens on PORT`, async () => {
+      const [program, ...args] = healthcheckCommand(name);
+      assert.equal(program, "node");
+      const healthy = await run(process.execPath, args, { env: { PORT: String(port) } });
+      assert.equal(healthy.stderr, "");
+      const down = await run(process.execPath, args, { env: { PORT: String(await freePort()) } }).then(
+        () => 0,
+        (error: { code?: number }) => error.code,
+      );
+      assert.equal(down, 1);
+    });
+  }
+});

@@ -1,0 +1,196 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { listFiles, readYaml, readYamlDocuments } from "./support/deploy-files.ts";
+import { environmentProblems } from "./support/config-schemas.ts";
+import { knownServiceCommands } from "./support/service-commands.ts";
+
+interface Probe {
+  httpGet?: { path: string; port: string | number };
+}
+interface Container {
+  name: string;
+  image: string;
+  command?: string[];
+  ports?: { name: string; containerPort: number }[];
+  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+  env?: { name: string; value?: string }[];
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
+  securityContext?: { allowPrivilegeEscalation?: boolean; readOnlyRootFilesystem?: boolean };
+}
+interface PodSpec {
+  containers: Container[];
+  securityContext?: { runAsNonRoot?: boolean };
+}
+interface Resource {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string };
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+  spec?: {
+    replicas?: number;
+    selector?: { matchLabels: Record<string, string> } | Record<string, string>;
+    template?: {
+      metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
+      spec: PodSpec;
+    };
+    ports?: { name: string; port: number; targetPort: string | number }[];
+    minAvailable?: number;
+    rules?: { http: { paths: { backend: { service: { name: string; port: { name: string } } } }[] } }[];
+  };
+}
+
+const dir = "deploy/k8s";
+const kustomization = readYaml<{ resources: string[]; images: { name: string; newTag: string }[] }>(
+  `${dir}/kustomization.yaml`,
+);
+const applied = kustomization.resources.flatMap((file) => readYamlDocuments(`${dir}/${file}`) as Resource[]);
+const secrets = readYamlDocuments(`${dir}/secret.template.yaml`) as Resource[];
+const all = [...applied, ...secrets];
+const find = (kind: string, name: string) => {
+  const found = all.find((r) => r.kind === kind && r.metadata.name === name);
+  assert.ok(found, `no ${kind} ${name}`);
+  return found;
+};
+const deployments = applied.filter((r) => r.kind === "Deployment");
+const matches = (selector: Record<string, string>, labels: Record<string, string>) =>
+  Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+/** The environment a container starts with: its ConfigMaps, the secret template's keys, then `env`. */
+function containerEnvironment(container: Container): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const source of container.envFrom ?? []) {
+    if (source.configMapRef) Object.assign(env, find("ConfigMap", source.configMapRef.name).data);
+    if (source.secretRef) Object.assign(env, find("Secret", source.secretRef.name).stringData);
+  }
+  for (const { name, value } of container.env ?? []) env[name] = value ?? "";
+  return env;
+}
+
+describe("Kubernetes manifests", () => {
+  it("kustomization lists every manifest except the secret template, and each parses as YAML", () => {
+    const files = listFiles(dir, ".yaml").filter((f) => f !== "kustomization.yaml");
+    assert.deepEqual(
+      [...kustomization.resources].sort(),
+      files.filter((f) => f !== "secret.template.yaml"),
+    );
+    assert.ok(applied.every((r) => r.apiVersion && r.kind && r.metadata.name));
+    assert.ok(!applied.some((r) => r.kind === "Secret"), "a Secret would be committed with the manifests");
+  });
+
+  it("runs several replicas of auth and the gateway, each with a Service, a PodDisruptionBudget and probes", () => {
+    assert.deepEqual(deployments.map((d) => d.metadata.name).sort(), ["auth", "gateway"]);
+    for (const deployment of deployments) {
+      const name = deployment.metadata.name;
+      const labels = deployment.spec!.template!.metadata.labels;
+      assert.ok((deployment.spec!.replicas ?? 1) >= 2, `${name} runs a single replica`);
+      const [container] = deployment.spec!.template!.spec.containers;
+      assert.ok(container);
+      const portNames = new Set(container.ports?.map((p) => p.name));
+      assert.equal(container.readinessProbe?.httpGet?.path, "/ready");
+      assert.equal(container.livenessProbe?.httpGet?.path, "/health");
+      for (const probe of [container.readinessProbe, container.livenessProbe]) {
+        assert.ok(portNames.has(String(probe?.httpGet?.port)), `${name} probes an undeclared port`);
+      }
+      const service = applied.find((r) => r.kind === "Service" && matches(r.spec!.selector as never, labels));
+      assert.ok(service, `no Service selects ${name}`);
+      assert.ok(service.spec!.ports!.every((p) => portNames.has(String(p.targetPort))));
+      const pdb = applied.find(
+        (r) =>
+          r.kind === "PodDisruptionBudget" &&
+          matches((r.spec!.selector as { matchLabels: Record<string, string> }).matchLabels, labels),
+      );
+      assert.ok(pdb, `no PodDisruptionBudget covers ${name}`);
+      assert.ok((pdb.spec!.minAvailable ?? 0) < deployment.spec!.replicas!, `${name} could never be drained`);
+    }
+  });
+
+  it("sets resource requests and limits and runs every container as non-root with a read-only filesystem", () => {
+    const pods = applied
+      .filter((r) => r.spec?.template)
+      .map((r) => [r.metadata.name, r.spec!.template!.spec]);
+    assert.ok(pods.length >= 3);
+    for (const [name, pod] of pods as [string, PodSpec][]) {
+      assert.equal(pod.securityContext?.runAsNonRoot, true, `${name} may run as root`);
+      for (const container of pod.containers) {
+        for (const kind of ["requests", "limits"] as const) {
+          assert.ok(container.resources?.[kind]?.cpu && container.resources[kind].memory, `${name} ${kind}`);
+        }
+        assert.equal(container.securityContext?.readOnlyRootFilesystem, true);
+        assert.equal(container.securityContext?.allowPrivilegeEscalation, false);
+      }
+    }
+  });
+
+  it("every container runs a service script with node, from an image the kustomization pins", () => {
+    const commands = knownServiceCommands();
+    const images = new Set(kustomization.images.map((i) => i.name));
+    const job = find("Job", "auth-migrate");
+    const pods = [...deployments, job].map((r) => r.spec!.template!.spec);
+    for (const container of pods.flatMap((pod) => pod.containers)) {
+      const command = container.command?.join(" ") ?? "(image default)";
+      assert.ok(commands.has(command), `${container.name} runs unknown command ${command}`);
+      assert.ok(images.has(container.image), `${container.image} is not pinned in kustomization.yaml`);
+    }
+    assert.equal(
+      commands.get(job.spec!.template!.spec.containers[0]!.command!.join(" ")),
+      "services/auth migrate",
+    );
+  });
+
+  it("every variable the containers get is a setting of their service's schema, and the services accept them", () => {
+    const byImage = { "mimascota/auth": "auth", "mimascota/gateway": "gateway" } as const;
+    const job = find("Job", "auth-migrate");
+    for (const resource of [...deployments, job]) {
+      for (const container of resource.spec!.template!.spec.containers) {
+        const kind = byImage[container.image as keyof typeof byImage];
+        assert.ok(kind, container.image);
+        const problems = environmentProblems(kind, containerEnvironment(container));
+        assert.deepEqual(problems, [], `${resource.metadata.name}: ${problems.join("; ")}`);
+      }
+    }
+  });
+
+  it("ports, scrape annotations and the gateway's auth URL agree with the services' PORT settings", () => {
+    for (const deployment of deployments) {
+      const template = deployment.spec!.template!;
+      const container = template.spec.containers[0]!;
+      const port = Number(containerEnvironment(container).PORT);
+      assert.deepEqual(
+        container.ports?.map((p) => p.containerPort),
+        [port],
+      );
+      assert.equal(Number(template.metadata.annotations?.["prometheus.io/port"]), port);
+    }
+    const gateway = containerEnvironment(find("Deployment", "gateway").spec!.template!.spec.containers[0]!);
+    const authService = find("Service", "auth").spec!.ports![0]!;
+    assert.equal(gateway.AUTH_SERVICE_URL, `http://auth:${authService.port}`);
+  });
+
+  it("the secret template holds placeholders only, and auth and the gateway share one Redis", () => {
+    for (const secret of secrets) {
+      for (const [key, value] of Object.entries(secret.stringData ?? {})) {
+        assert.match(value, /CHANGE_ME/, `${secret.metadata.name}.${key} looks like a real value`);
+      }
+    }
+    assert.equal(
+      find("Secret", "gateway-secrets").stringData?.REDIS_URL,
+      find("Secret", "auth-secrets").stringData?.REDIS_URL,
+    );
+  });
+
+  it("the ingress routes only the API and the JWKS, to the gateway's named port", () => {
+    const ingress = find("Ingress", "gateway");
+    const paths = ingress.spec!.rules!.flatMap((rule) => rule.http.paths);
+    assert.ok(paths.length > 0);
+    const gatewayPorts = new Set(find("Service", "gateway").spec!.ports!.map((p) => p.name));
+    for (const { backend } of paths) {
+      assert.equal(backend.service.name, "gateway");
+      assert.ok(gatewayPorts.has(backend.service.port.name));
+    }
+    const text = JSON.stringify(paths);
+    assert.ok(!text.includes('"/metrics"') && !text.includes('"/"'), "operations endpoints are public");
+  });
+});
