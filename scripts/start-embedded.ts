@@ -15,10 +15,12 @@ import { loadGatewayConfig } from "../services/gateway/src/config.ts";
 const authConfig = loadAuthConfig();
 const gatewayConfig = loadGatewayConfig();
 const logger = createLogger("mimascota", authConfig.LOG_LEVEL);
+const authLogger = createLogger("auth", authConfig.LOG_LEVEL);
+const gatewayLogger = createLogger("gateway", gatewayConfig.LOG_LEVEL);
 const kv = authConfig.REDIS_URL ? undefined : new MemoryKeyValueStore();
 
-const auth = await startAuthService(authConfig, { logger: logger.child({ service: "auth" }), kv });
-const gateway = await startGateway(gatewayConfig, { logger: logger.child({ service: "gateway" }), kv });
+const auth = await startAuthService(authConfig, { logger: authLogger, kv });
+const gateway = await startGateway(gatewayConfig, { logger: gatewayLogger, kv });
 logger.info(
   {
     gateway: `http://localhost:${gatewayConfig.PORT}`,

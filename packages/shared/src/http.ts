@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import Fastify, {
+  LogController,
   type FastifyError,
   type FastifyInstance,
   type FastifyReply,
@@ -9,6 +10,7 @@ import type { Logger } from "pino";
 import { AppError, commonProblems, problemBody, type FieldError } from "./errors.ts";
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+const QUIET_PATHS = new Set(["/health", "/ready", "/metrics"]);
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 
 export interface HttpServerOptions {
@@ -40,8 +42,11 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     bodyLimit: options.bodyLimit ?? 64 * 1024,
     trustProxy: options.trustProxy ?? false,
     genReqId: (req) => requestIdFrom(req.headers["x-request-id"]),
-    requestIdLogLabel: "requestId",
-    disableRequestLogging: false,
+    // Probes and scrapes would drown the request log; everything else gets its two lines, with the request id.
+    logController: new LogController({
+      requestIdLogLabel: "requestId",
+      disableRequestLogging: (request) => QUIET_PATHS.has(request.url),
+    }),
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
   }) as unknown as FastifyInstance;
