@@ -19,7 +19,11 @@ export interface PasswordDeps {
   clock: Clock;
   config: Pick<
     AuthConfig,
-    "RESET_TOKEN_TTL" | "ACCOUNT_RESPONSE_FLOOR_MS" | "LOCKOUT_THRESHOLD" | "LOCKOUT_WINDOW"
+    | "RESET_TOKEN_TTL"
+    | "RESEND_COOLDOWN"
+    | "ACCOUNT_RESPONSE_FLOOR_MS"
+    | "LOCKOUT_THRESHOLD"
+    | "LOCKOUT_WINDOW"
   >;
   /** Counts current-password attempts on change-password. */
   kv: KeyValueStore;
@@ -43,7 +47,10 @@ export class PasswordService {
     this.#d = deps;
   }
 
-  /** Always the same answer after the same time; only a known email gets a link (voiding any earlier one). */
+  /**
+   * Always the same answer after the same time; only a known email gets a link (voiding any earlier one), at
+   * most one per RESEND_COOLDOWN.
+   */
   forgot(email: string): Promise<void> {
     return withUniformDuration(this.#d.config.ACCOUNT_RESPONSE_FLOOR_MS, () => this.#forgot(email));
   }
@@ -52,8 +59,13 @@ export class PasswordService {
     const { db, clock, users, tokens, mailer, config } = this.#d;
     const user = await users.findRecipientByEmail(email);
     if (!user) return;
-    const now = clock.now();
-    await db.transaction(async (tx) => {
+    const sent = await db.transaction(async (tx) => {
+      // Same cooldown as verification resends, so repeated requests cannot flood the owner's mailbox; the
+      // row lock makes concurrent requests see each other's token. The link already sent stays valid.
+      if (!(await users.lockForUpdate(tx, user.id))) return false;
+      const now = clock.now();
+      const last = await tokens.lastIssuedAt(tx, user.id, "reset_password");
+      if (last && now.getTime() - last.getTime() < config.RESEND_COOLDOWN * 1000) return false;
       const token = newOpaqueToken();
       await tokens.issue(tx, {
         id: randomUUID(),
@@ -68,8 +80,9 @@ export class PasswordService {
         link: mailer.links.resetPassword(token),
         validMinutes: Math.max(1, Math.round(config.RESET_TOKEN_TTL / 60)),
       });
+      return true;
     });
-    this.#d.wake?.mail();
+    if (sent) this.#d.wake?.mail();
   }
 
   /**

@@ -121,6 +121,7 @@ describe("forgot and reset password", { skip: await skipUnless("postgres") }, ()
     await verifiedUser(ctx, "twice@example.com");
     await forgot("twice@example.com");
     const first = await tokenFromMail(ctx, "twice@example.com", "reset-password");
+    ctx.clock.advance(ctx.config.RESEND_COOLDOWN * 1000);
     await forgot("twice@example.com");
     const second = await tokenFromMail(ctx, "twice@example.com", "reset-password");
     assert.notEqual(first, second);
@@ -202,5 +203,17 @@ describe("forgot and reset password", { skip: await skipUnless("postgres") }, ()
     assert.equal(problem(wrongReset).code, "INVALID_TOKEN");
     assert.equal(problem(await post(ctx, "verify-email", { token: resetToken })).code, "INVALID_TOKEN");
     assert.equal((await userRow(ctx, "purpose@example.com")).emailVerifiedAt, null);
+  });
+  it("sends at most one reset mail per cooldown (same 202), even to 10 concurrent requests", async () => {
+    await verifiedUser(ctx, "flooded@example.com");
+    const answers = await Promise.all(Array.from({ length: 10 }, () => forgot("flooded@example.com")));
+    assert.ok(answers.every((r) => r.statusCode === 202 && r.body === answers[0]?.body));
+    assert.equal((await resetMails("flooded@example.com")).length, 1);
+    ctx.clock.advance(ctx.config.RESEND_COOLDOWN * 1000 - 1000);
+    await forgot("flooded@example.com");
+    assert.equal((await resetMails("flooded@example.com")).length, 1);
+    ctx.clock.advance(1000);
+    await forgot("flooded@example.com");
+    assert.equal((await resetMails("flooded@example.com")).length, 2);
   });
 });
