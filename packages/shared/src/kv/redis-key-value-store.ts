@@ -38,6 +38,7 @@ export class RedisKeyValueStore implements KeyValueStore {
   readonly #client: RedisClient;
   readonly #logger: Logger;
   readonly #prefix: string;
+  readonly #commandTimeoutMs: number;
   /** Settles after the first connection attempt (success or failure), so boot-time commands do not fail. */
   readonly #firstAttempt: Promise<void>;
   #down = false;
@@ -47,10 +48,12 @@ export class RedisKeyValueStore implements KeyValueStore {
     this.#logger = options.logger.child({ component: "redis" });
     this.#prefix = options.keyPrefix ?? "";
     const connectTimeout = options.connectTimeoutMs ?? 2_000;
+    this.#commandTimeoutMs = options.commandTimeoutMs ?? 2_000;
     this.#client = createClient({
       url: options.url,
       disableOfflineQueue: true,
-      commandOptions: { timeout: options.commandTimeoutMs ?? 2_000 },
+      commandsQueueMaxLength: 10_000,
+      commandOptions: { timeout: this.#commandTimeoutMs },
       socket: { connectTimeout, reconnectStrategy: reconnectDelay },
     });
     this.#client.on("error", (error: unknown) => this.#onError(error));
@@ -75,44 +78,39 @@ export class RedisKeyValueStore implements KeyValueStore {
     });
   }
 
-  async get(key: string): Promise<string | null> {
-    const client = await this.#ready();
-    return client.get(this.#key(key));
+  get(key: string): Promise<string | null> {
+    return this.#run((client) => client.get(this.#key(key)));
   }
 
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
-    const client = await this.#ready();
-    if (ttlMs === undefined) await client.set(this.#key(key), value);
-    else await client.set(this.#key(key), value, { expiration: { type: "PX", value: ttlMs } });
+    const expiration = ttlMs === undefined ? {} : { expiration: { type: "PX" as const, value: ttlMs } };
+    await this.#run((client) => client.set(this.#key(key), value, expiration));
   }
 
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
-    const client = await this.#ready();
-    const reply = await client.set(this.#key(key), value, {
-      condition: "NX",
-      expiration: { type: "PX", value: ttlMs },
-    });
+    const reply = await this.#run((client) =>
+      client.set(this.#key(key), value, { condition: "NX", expiration: { type: "PX", value: ttlMs } }),
+    );
     return reply === "OK";
   }
 
   async increment(key: string, ttlMs: number): Promise<number> {
-    const client = await this.#ready();
-    const reply = await client.eval(INCREMENT_SCRIPT, {
-      keys: [this.#key(key)],
-      arguments: [String(Math.max(1, Math.ceil(ttlMs)))],
-    });
+    const reply = await this.#run((client) =>
+      client.eval(INCREMENT_SCRIPT, {
+        keys: [this.#key(key)],
+        arguments: [String(Math.max(1, Math.ceil(ttlMs)))],
+      }),
+    );
     return Number(reply);
   }
 
   async delete(...keys: string[]): Promise<void> {
     if (keys.length === 0) return;
-    const client = await this.#ready();
-    await client.del(keys.map((key) => this.#key(key)));
+    await this.#run((client) => client.del(keys.map((key) => this.#key(key))));
   }
 
   async ping(): Promise<void> {
-    const client = await this.#ready();
-    await client.ping();
+    await this.#run((client) => client.ping());
   }
 
   async close(): Promise<void> {
@@ -123,9 +121,25 @@ export class RedisKeyValueStore implements KeyValueStore {
     else this.#client.destroy();
   }
 
-  async #ready(): Promise<RedisClient> {
+  /**
+   * Runs one command with a deadline. node-redis's own command timeout stops counting once the command is
+   * written, so a server that accepts the command but never answers (frozen, overloaded) would otherwise
+   * hold the caller forever; the queue length bound keeps memory in check while that lasts.
+   */
+  async #run<T>(command: (client: RedisClient) => Promise<T>): Promise<T> {
     await this.#firstAttempt;
-    return this.#client;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`redis command timed out after ${this.#commandTimeoutMs} ms`)),
+        this.#commandTimeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([command(this.#client), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   #key(key: string): string {

@@ -189,5 +189,34 @@ describe(
         await stopPrivateRedis(redis);
       }
     });
+
+    it("fails a command after the command timeout when Redis stops answering, instead of hanging", async () => {
+      const port = await freePort();
+      const redis = await startPrivateRedis(port);
+      const store = new RedisKeyValueStore({
+        url: `redis://127.0.0.1:${port}`,
+        logger,
+        commandTimeoutMs: 200,
+      });
+      try {
+        await store.ping();
+        // A frozen server keeps the connection open but never replies.
+        redis.kill("SIGSTOP");
+        await assert.rejects(store.get("k"), /timed out/);
+        redis.kill("SIGCONT");
+        await eventually(async () => {
+          try {
+            await store.ping();
+            return true;
+          } catch {
+            return false;
+          }
+        }, 10_000);
+      } finally {
+        redis.kill("SIGCONT");
+        await store.close();
+        await stopPrivateRedis(redis);
+      }
+    });
   },
 );
