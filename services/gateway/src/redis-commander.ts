@@ -3,6 +3,11 @@ import type { Logger } from "pino";
 
 type Client = ReturnType<typeof createClient>;
 
+interface Pending {
+  startedAt: number;
+  reject: (error: Error) => void;
+}
+
 /**
  * The gateway's own node-redis connection, reduced to what the limiter and cache need. Commands fail at once
  * while disconnected (no offline queue) and after `timeoutMs`, so a Redis outage degrades the gateway to its
@@ -14,6 +19,8 @@ export class RedisCommander {
   readonly #logger: Logger;
   #lastErrorLog = 0;
   #onChange: ((up: boolean) => void) | undefined;
+  readonly #pending = new Set<Pending>();
+  readonly #sweep: NodeJS.Timeout;
 
   constructor(options: { url: string; timeoutMs: number; logger: Logger }) {
     this.#timeoutMs = options.timeoutMs;
@@ -34,6 +41,8 @@ export class RedisCommander {
         this.#logger.warn({ err: error }, "redis unavailable; using per-instance fallbacks");
       }
     });
+    this.#sweep = setInterval(() => this.#sweepTimeouts(), Math.max(10, Math.floor(options.timeoutMs / 4)));
+    this.#sweep.unref();
     this.#client.on("ready", () => this.#onChange?.(true));
     this.#client.on("end", () => this.#onChange?.(false));
     this.#client.on("reconnecting", () => this.#onChange?.(false));
@@ -58,7 +67,34 @@ export class RedisCommander {
   }
 
   command<T>(args: string[]): Promise<T> {
-    return this.#client.sendCommand<T>(args, { timeout: this.#timeoutMs });
+    const sent = this.#client.sendCommand<T>(args);
+    return new Promise<T>((resolve, reject) => {
+      const pending: Pending = { startedAt: performance.now(), reject };
+      this.#pending.add(pending);
+      sent.then(
+        (value) => {
+          this.#pending.delete(pending);
+          resolve(value);
+        },
+        (error: Error) => {
+          this.#pending.delete(pending);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /**
+   * Fails commands older than the timeout. One sweep timer for all commands instead of node-redis's
+   * per-command `timeout` (an AbortSignal.timeout each), which cost a third of the gateway's throughput.
+   */
+  #sweepTimeouts(): void {
+    const limit = performance.now() - this.#timeoutMs;
+    for (const pending of this.#pending) {
+      if (pending.startedAt > limit) continue;
+      this.#pending.delete(pending);
+      pending.reject(new Error(`redis command timed out after ${this.#timeoutMs} ms`));
+    }
   }
 
   /** EVALSHA, loading the script on the first NOSCRIPT (after a Redis restart or on a fresh server). */
@@ -77,6 +113,7 @@ export class RedisCommander {
 
   async close(): Promise<void> {
     this.#onChange = undefined;
+    clearInterval(this.#sweep);
     if (this.#client.isOpen) await this.#client.close();
     else this.#client.destroy();
   }

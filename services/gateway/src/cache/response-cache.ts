@@ -6,6 +6,7 @@ import type { Dispatcher } from "undici";
 import type { Clock } from "@mimascota/shared/clock";
 import type { GatewayMetrics } from "../metrics.ts";
 import { clientResponseHeaders } from "../proxy/forward-headers.ts";
+import { sendUpstreamResponse } from "../proxy/send-response.ts";
 import type { GatewayRoute } from "../routing/router.ts";
 import { mustBypass, storableSeconds, varyNames } from "./cache-policy.ts";
 import type { CacheStore } from "./cache-store.ts";
@@ -220,10 +221,12 @@ function stream(
   reply: FastifyReply,
   response: Dispatcher.ResponseData,
   outcome: "MISS" | "BYPASS",
-): FastifyReply {
-  reply.code(response.statusCode).headers(clientResponseHeaders(response.headers)).header("x-cache", outcome);
-  if (response.headers.age === undefined) reply.header("age", 0);
-  return reply.send(response.body);
+): Promise<FastifyReply> {
+  return sendUpstreamResponse(
+    reply,
+    response,
+    response.headers.age === undefined ? { "x-cache": outcome, age: 0 } : { "x-cache": outcome },
+  );
 }
 
 function variantOf(names: string[], headers: IncomingHttpHeaders): string {

@@ -9,7 +9,8 @@ import type { GatewayMetrics } from "../metrics.ts";
 import { applyRateLimitHeaders, type RateLimiter } from "../rate-limit/rate-limiter.ts";
 import type { GatewayRoute } from "../routing/router.ts";
 import { isBodyTooLarge, limitedBody } from "./body-limit.ts";
-import { clientResponseHeaders, upstreamRequestHeaders } from "./forward-headers.ts";
+import { upstreamRequestHeaders } from "./forward-headers.ts";
+import { sendUpstreamResponse } from "./send-response.ts";
 import { CircuitOpenError, UpstreamError, type Upstream } from "./upstream.ts";
 
 export interface GatewayServiceDeps {
@@ -106,10 +107,7 @@ export class GatewayService {
       ) {
         await this.#d.cache.purgeUser(token.userId);
       }
-      return reply
-        .code(response.statusCode)
-        .headers(clientResponseHeaders(response.headers))
-        .send(response.body);
+      return await sendUpstreamResponse(reply, response);
     } catch (error) {
       throw this.#upstreamFailure(request, error);
     }

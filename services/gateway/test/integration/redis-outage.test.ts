@@ -92,4 +92,18 @@ describe("when Redis goes down", { skip: available ? false : "redis-server is no
       "a fresh server, empty",
     );
   });
+
+  it("answers within the Redis timeout when Redis hangs instead of failing fast", async () => {
+    redis.freeze(true);
+    try {
+      const started = performance.now();
+      const token = await issuer.token({ sub: "hung-redis-user" });
+      const response = await gateway.fetch("/api/private", { headers: { authorization: `Bearer ${token}` } });
+      const elapsed = performance.now() - started;
+      assert.equal(response.status, 200, "served on the fallback");
+      assert.ok(elapsed < 2_000, `took ${Math.round(elapsed)} ms with REDIS_TIMEOUT_MS=200`);
+    } finally {
+      redis.freeze(false);
+    }
+  });
 });

@@ -28,6 +28,11 @@ export class PrivateRedis {
     throw new Error("private redis-server did not start");
   }
 
+  /** SIGSTOP/SIGCONT: the server keeps its connections but answers nothing, like a hung host. */
+  freeze(frozen: boolean): void {
+    this.#process?.kill(frozen ? "SIGSTOP" : "SIGCONT");
+  }
+
   async stop(): Promise<void> {
     const child = this.#process;
     if (!child || child.exitCode !== null) return;
