@@ -64,7 +64,8 @@ export function registerPasswordRoutes(app: FastifyInstance, deps: PasswordRoute
   typed.post(
     "/api/v1/auth/change-password",
     {
-      preHandler: deps.authenticate,
+      // Before the body is parsed or validated: an unauthenticated caller learns nothing about the body rules.
+      onRequest: deps.authenticate,
       schema: {
         tags,
         summary: "Change the password; ends the user's other sessions",
