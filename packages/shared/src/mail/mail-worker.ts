@@ -1,8 +1,7 @@
-import { and, asc, count, eq, inArray, lte, min, or, sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import { systemClock, type Clock } from "../clock.ts";
 import type { Database } from "../db/database.ts";
-import { mailQueue } from "../db/infra-schema.ts";
+import { MailQueueRepository, type QueuedMail } from "./mail-queue.repository.ts";
 import type { MailTransport } from "./mail-transport.ts";
 
 export interface MailBackoff {
@@ -58,8 +57,6 @@ export function mailRetryDelayMs(failedAttempts: number, backoff: MailBackoff, r
   return Math.round(capped * (1 - backoff.jitter * random()));
 }
 
-type MailRow = typeof mailQueue.$inferSelect;
-
 /**
  * Delivers the durable mail queue. Each round claims due rows with `for update skip locked` and leases them
  * (attempts + 1, next attempt pushed past the lease) in one short transaction, then sends outside any
@@ -71,7 +68,7 @@ type MailRow = typeof mailQueue.$inferSelect;
  * kept as `dead` for an operator to inspect.
  */
 export class MailWorker {
-  readonly #db: Database;
+  readonly #queue: MailQueueRepository;
   readonly #transport: MailTransport;
   readonly #logger: Logger;
   readonly #clock: Clock;
@@ -82,12 +79,13 @@ export class MailWorker {
   readonly #leaseMs: number;
   readonly #random: () => number;
   #running = false;
+  #stopping = false;
   #loop: Promise<void> | undefined;
   #poked = false;
   #wake: (() => void) | undefined;
 
   constructor(options: MailWorkerOptions) {
-    this.#db = options.db;
+    this.#queue = new MailQueueRepository(options.db);
     this.#transport = options.transport;
     this.#logger = options.logger.child({ component: "mail-worker" });
     this.#clock = options.clock ?? systemClock;
@@ -102,12 +100,17 @@ export class MailWorker {
   start(): void {
     if (this.#loop) return;
     this.#running = true;
+    this.#stopping = false;
     this.#loop = this.#run();
   }
 
-  /** Stops polling; resolves once the round in flight (its sends and their bookkeeping) has finished. */
+  /**
+   * Stops polling; resolves once the send in flight (if any) has been recorded. Claimed mails not yet tried
+   * are released at once, so shutdown waits for one send, not for a whole batch against a slow server.
+   */
   async stop(): Promise<void> {
     this.#running = false;
+    this.#stopping = true;
     this.#wake?.();
     await this.#loop;
     this.#loop = undefined;
@@ -121,17 +124,11 @@ export class MailWorker {
 
   /** For the queue-depth metrics. */
   async stats(): Promise<MailQueueStats> {
-    const rows = await this.#db
-      .select({ status: mailQueue.status, total: count(), oldest: min(mailQueue.createdAt) })
-      .from(mailQueue)
-      .where(inArray(mailQueue.status, ["pending", "dead"]))
-      .groupBy(mailQueue.status);
-    const pending = rows.find((row) => row.status === "pending");
-    const dead = rows.find((row) => row.status === "dead");
-    const oldest = pending?.oldest ? new Date(pending.oldest) : undefined;
+    const counts = await this.#queue.counts();
+    const oldest = counts.oldestPendingCreatedAt;
     return {
-      pending: Number(pending?.total ?? 0),
-      dead: Number(dead?.total ?? 0),
+      pending: counts.pending,
+      dead: counts.dead,
       oldestPendingAgeSeconds: oldest
         ? Math.max(0, (this.#clock.now().getTime() - oldest.getTime()) / 1000)
         : 0,
@@ -140,49 +137,24 @@ export class MailWorker {
 
   /** One round: claim due rows, send each, record the outcome. The loop calls it; tests call it directly. */
   async processDue(): Promise<MailRoundResult> {
-    const claimed = await this.#claim();
+    const now = this.#clock.now();
+    const claimed = await this.#queue.claimDue(now, this.#batchSize, new Date(now.getTime() + this.#leaseMs));
     const result: MailRoundResult = { claimed: claimed.length, sent: 0, retrying: 0, dead: 0 };
-    for (const row of claimed) {
+    for (const [index, row] of claimed.entries()) {
+      if (this.#stopping) {
+        await this.#queue.release(
+          claimed.slice(index).map((untried) => untried.id),
+          this.#clock.now(),
+        );
+        break;
+      }
       const outcome = await this.#deliver(row);
       result[outcome] += 1;
     }
     return result;
   }
 
-  async #claim(): Promise<MailRow[]> {
-    const now = this.#clock.now();
-    return this.#db.transaction(async (tx) => {
-      const due = await tx
-        .select()
-        .from(mailQueue)
-        .where(
-          and(
-            eq(mailQueue.status, "pending"),
-            // A mail never tried is due at once whatever the clock says; retries wait for their time.
-            or(eq(mailQueue.attempts, 0), lte(mailQueue.nextAttemptAt, now)),
-          ),
-        )
-        .orderBy(asc(mailQueue.nextAttemptAt), asc(mailQueue.id))
-        .limit(this.#batchSize)
-        .for("update", { skipLocked: true });
-      if (due.length === 0) return [];
-      await tx
-        .update(mailQueue)
-        .set({
-          attempts: sql`${mailQueue.attempts} + 1`,
-          nextAttemptAt: new Date(now.getTime() + this.#leaseMs),
-        })
-        .where(
-          inArray(
-            mailQueue.id,
-            due.map((row) => row.id),
-          ),
-        );
-      return due.map((row) => ({ ...row, attempts: row.attempts + 1 }));
-    });
-  }
-
-  async #deliver(row: MailRow): Promise<"sent" | "retrying" | "dead"> {
+  async #deliver(row: QueuedMail): Promise<"sent" | "retrying" | "dead"> {
     try {
       await this.#transport.send({
         id: row.id,
@@ -194,26 +166,20 @@ export class MailWorker {
     } catch (error) {
       return this.#failed(row, describeError(error));
     }
-    await this.#db
-      .update(mailQueue)
-      .set({ status: "sent", sentAt: this.#clock.now(), lastError: null })
-      .where(eq(mailQueue.id, row.id));
+    await this.#queue.markSent(row.id, this.#clock.now());
     this.#logger.debug({ mailId: row.id, template: row.template, attempts: row.attempts }, "mail sent");
     return "sent";
   }
 
-  async #failed(row: MailRow, lastError: string): Promise<"retrying" | "dead"> {
+  async #failed(row: QueuedMail, lastError: string): Promise<"retrying" | "dead"> {
     const context = { mailId: row.id, template: row.template, attempts: row.attempts, err: lastError };
     if (row.attempts >= this.#maxAttempts) {
-      await this.#db.update(mailQueue).set({ status: "dead", lastError }).where(eq(mailQueue.id, row.id));
+      await this.#queue.markDead(row.id, lastError);
       this.#logger.error(context, "mail gave up after its last attempt; kept as dead");
       return "dead";
     }
     const delayMs = mailRetryDelayMs(row.attempts, this.#backoff, this.#random);
-    await this.#db
-      .update(mailQueue)
-      .set({ lastError, nextAttemptAt: new Date(this.#clock.now().getTime() + delayMs) })
-      .where(eq(mailQueue.id, row.id));
+    await this.#queue.scheduleRetry(row.id, new Date(this.#clock.now().getTime() + delayMs), lastError);
     this.#logger.warn({ ...context, retryInMs: delayMs }, "mail delivery failed; will retry");
     return "retrying";
   }

@@ -272,6 +272,42 @@ describe("mail worker (embedded PGlite, fake transport)", () => {
     await stopping;
     assert.equal((await row(id)).status, "sent");
   });
+
+  it("on stop, finishes the send in flight and gives the rest of its batch back untried", async () => {
+    let release!: () => void;
+    let entered!: () => void;
+    const inFlight = new Promise<void>((resolve) => (entered = resolve));
+    const transport = new FakeTransport([
+      () => {
+        entered();
+        return new Promise<void>((resolve) => (release = resolve));
+      },
+    ]);
+    const clock = new ManualClock(new Date());
+    const worker = new MailWorker({
+      db: handle.db,
+      transport,
+      logger: silent,
+      clock,
+      pollIntervalMs: 60_000,
+    });
+    const ids = [await queue("a@example.com"), await queue("b@example.com"), await queue("c@example.com")];
+    worker.start();
+    await inFlight;
+    const stopping = worker.stop();
+    release();
+    await stopping;
+
+    assert.equal(transport.calls, 1, "no new send started after stop()");
+    const rows = await Promise.all(ids.map(row));
+    assert.deepEqual(rows.map((r) => r.status).toSorted(), ["pending", "pending", "sent"]);
+    for (const untried of rows.filter((r) => r.status === "pending")) {
+      assert.equal(untried.attempts, 0);
+      assert.ok(untried.nextAttemptAt.getTime() <= clock.now().getTime(), "due again at once");
+    }
+    const next = new MailWorker({ db: handle.db, transport, logger: silent, clock });
+    assert.deepEqual(await next.processDue(), { claimed: 2, sent: 2, retrying: 0, dead: 0 });
+  });
 });
 
 async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
