@@ -107,6 +107,23 @@ describe("POST /login/2fa", { skip: await skipUnless("postgres") }, () => {
     assert.equal(problem(response).code, "INVALID_2FA_TOKEN");
   });
 
+  it("counts 2FA checks by result in /metrics", async () => {
+    const user = await twoFactorUser(ctx, "metrics@example.com");
+    const token = await passwordStep(ctx, user.email);
+    const good = await nextCode(ctx, user.secret);
+    await secondStep(ctx, token, good === "555555" ? "666666" : "555555");
+    await secondStep(ctx, token, good);
+    await secondStep(ctx, await passwordStep(ctx, user.email), user.backupCodes[0]);
+    const text = (await ctx.app.inject({ method: "GET", url: "/metrics" })).body;
+    const count = (result: string) =>
+      Number(
+        new RegExp(`^auth_two_factor_checks_total\\{result="${result}"\\} (\\d+)$`, "m").exec(text)?.[1] ?? 0,
+      );
+    assert.ok(count("totp") >= 2, "the setup code and the login code");
+    assert.ok(count("backup_code") >= 1);
+    assert.ok(count("invalid") >= 1);
+  });
+
   it("a password reset does not turn 2FA off: the next login still asks for the second step", async () => {
     const user = await twoFactorUser(ctx, "reset@example.com");
     assert.equal((await post(ctx, "forgot-password", { email: "reset@example.com" })).statusCode, 202);
