@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { listFiles, readYaml, readYamlDocuments } from "./support/deploy-files.ts";
+import { listFiles, readRepoFile, readYaml, readYamlDocuments } from "./support/deploy-files.ts";
 import { environmentProblems } from "./support/config-schemas.ts";
 import { knownServiceCommands } from "./support/service-commands.ts";
 
@@ -26,7 +26,7 @@ interface PodSpec {
 interface Resource {
   apiVersion: string;
   kind: string;
-  metadata: { name: string };
+  metadata: { name: string; labels?: Record<string, string> };
   data?: Record<string, string>;
   stringData?: Record<string, string>;
   spec?: {
@@ -178,6 +178,22 @@ describe("Kubernetes manifests", () => {
     assert.equal(
       find("Secret", "gateway-secrets").stringData?.REDIS_URL,
       find("Secret", "auth-secrets").stringData?.REDIS_URL,
+    );
+  });
+
+  it("a release's first phase (all but component=server) runs the migration before any server changes", () => {
+    const phaseOne = applied.filter((r) => r.metadata.labels?.["app.kubernetes.io/component"] !== "server");
+    const kinds = phaseOne.map((r) => `${r.kind}/${r.metadata.name}`).sort();
+    assert.deepEqual(kinds, [
+      "ConfigMap/auth-config",
+      "ConfigMap/gateway-config",
+      "Job/auth-migrate",
+      "Namespace/mimascota",
+    ]);
+    const readme = readRepoFile("deploy/README.md");
+    assert.ok(
+      readme.includes("-l 'app.kubernetes.io/component!=server'"),
+      "the README does not show phase one",
     );
   });
 
