@@ -12,8 +12,13 @@ import { loadAuthConfig } from "../services/auth/src/config.ts";
 import { startGateway } from "../services/gateway/src/compose.ts";
 import { loadGatewayConfig } from "../services/gateway/src/config.ts";
 
-const authConfig = loadAuthConfig();
-const gatewayConfig = loadGatewayConfig();
+// One process, two listeners: PORT would be ambiguous here, so each service takes its own variable.
+const authConfig = loadAuthConfig({ ...process.env, PORT: process.env.AUTH_PORT ?? "8006" });
+const gatewayConfig = loadGatewayConfig({
+  ...process.env,
+  PORT: process.env.GATEWAY_PORT ?? "8080",
+  AUTH_SERVICE_URL: process.env.AUTH_SERVICE_URL ?? `http://127.0.0.1:${authConfig.PORT}`,
+});
 const logger = createLogger("mimascota", authConfig.LOG_LEVEL);
 const authLogger = createLogger("auth", authConfig.LOG_LEVEL);
 const gatewayLogger = createLogger("gateway", gatewayConfig.LOG_LEVEL);
