@@ -28,7 +28,7 @@ export class TwoFactorChallengeRepository {
     tokenHash: string,
     now: Date,
     maxAttempts: number,
-  ): Promise<{ id: string; userId: string } | undefined> {
+  ): Promise<{ id: string; userId: string; createdAt: Date } | undefined> {
     const [row] = await tx
       .update(twoFactorChallenges)
       .set({ failedAttempts: sql`${twoFactorChallenges.failedAttempts} + 1` })
@@ -40,7 +40,11 @@ export class TwoFactorChallengeRepository {
           lt(twoFactorChallenges.failedAttempts, maxAttempts),
         ),
       )
-      .returning({ id: twoFactorChallenges.id, userId: twoFactorChallenges.userId });
+      .returning({
+        id: twoFactorChallenges.id,
+        userId: twoFactorChallenges.userId,
+        createdAt: twoFactorChallenges.createdAt,
+      });
     return row;
   }
 

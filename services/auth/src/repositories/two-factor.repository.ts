@@ -69,12 +69,22 @@ export class TwoFactorRepository implements AccountAttemptStore {
     return rows.length === 1;
   }
 
-  /** Confirms a pending credential and turns 2FA on; false when it was not pending (a racing confirmation). */
-  async confirm(tx: Executor, userId: string, at: Date): Promise<boolean> {
+  /**
+   * Confirms the pending credential whose secret the code was checked against, and turns 2FA on. False when
+   * it is no longer pending (a racing confirmation) or an enable in another tab replaced the secret meanwhile:
+   * a secret is never confirmed without a code from it.
+   */
+  async confirm(tx: Executor, userId: string, secretSealed: string, at: Date): Promise<boolean> {
     const rows = await tx
       .update(twoFactorCredentials)
       .set({ confirmedAt: at })
-      .where(and(eq(twoFactorCredentials.userId, userId), isNull(twoFactorCredentials.confirmedAt)))
+      .where(
+        and(
+          eq(twoFactorCredentials.userId, userId),
+          isNull(twoFactorCredentials.confirmedAt),
+          eq(twoFactorCredentials.secretSealed, secretSealed),
+        ),
+      )
       .returning({ userId: twoFactorCredentials.userId });
     if (rows.length !== 1) return false;
     await tx.update(users).set({ twoFactorEnabledAt: at }).where(eq(users.id, userId));
@@ -90,6 +100,12 @@ export class TwoFactorRepository implements AccountAttemptStore {
     if (rows.length !== 1) return false;
     await tx.update(users).set({ twoFactorEnabledAt: null }).where(eq(users.id, userId));
     return true;
+  }
+
+  /** When the password last changed (reset or change): a login step begun before that is void. */
+  async passwordChangedAt(userId: string, tx: Executor = this.#db): Promise<Date | null> {
+    const [row] = await tx.select({ at: users.passwordChangedAt }).from(users).where(eq(users.id, userId));
+    return row?.at ?? null;
   }
 
   async enabledAt(userId: string, tx: Executor = this.#db): Promise<Date | null> {

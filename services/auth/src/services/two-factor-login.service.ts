@@ -59,8 +59,11 @@ export class TwoFactorLoginService {
     if (!challenge) throw invalidToken();
     const user = await users.findRecipientById(challenge.userId);
     const credential = user ? await credentials.find(user.id) : undefined;
-    // 2FA turned off since the password step, or the account locked meanwhile: start again from the password.
+    // 2FA turned off since the password step, the password changed (a reset ends everything begun with the
+    // old one) or the account locked meanwhile: start again from the password.
     if (!user || !credential?.confirmedAt) throw invalidToken();
+    const passwordChangedAt = await credentials.passwordChangedAt(user.id);
+    if (passwordChangedAt && passwordChangedAt > challenge.createdAt) throw invalidToken();
     if (isLocked(await this.#d.throttles.find(user.email), clock.now())) throw invalidToken();
     await this.#d.checker.check(user, credential, code, { acceptBackupCode: true, invalid: invalidCode });
     const grant = await db.transaction(async (tx) => {

@@ -98,8 +98,8 @@ export class TwoFactorService {
     const hashes = await hashBackupCodes(backupCodes);
     const revoked = await this.#d.db.transaction(async (tx) => {
       const now = this.#d.clock.now();
-      // A concurrent confirmation won: this one must not hand out a second set of codes.
-      if (!(await credentials.confirm(tx, user.id, now))) throw notPending();
+      // A concurrent confirmation won (this one must not hand out a second set of codes), or the secret changed.
+      if (!(await credentials.confirm(tx, user.id, credential.secretSealed, now))) throw notPending();
       await this.#d.backupCodes.replaceAll(tx, user.id, hashes, now);
       return this.#announce(tx, auth, user, "enabled", now);
     });

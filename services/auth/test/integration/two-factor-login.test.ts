@@ -139,6 +139,22 @@ describe("POST /login/2fa", { skip: await skipUnless("postgres") }, () => {
     assert.equal((await secondStep(ctx, twoFactorToken, await nextCode(ctx, user.secret))).statusCode, 200);
   });
 
+  it("a password reset voids a twoFactorToken obtained with the old password", async () => {
+    const user = await twoFactorUser(ctx, "reset-token@example.com");
+    const token = await passwordStep(ctx, user.email);
+    ctx.clock.advance(1000);
+    assert.equal((await post(ctx, "forgot-password", { email: user.email })).statusCode, 202);
+    const resetToken = await tokenFromMail(ctx, user.email, "reset-password");
+    const reset = await post(ctx, "reset-password", {
+      token: resetToken,
+      newPassword: OTHER_STRONG_PASSWORD,
+    });
+    assert.equal(reset.statusCode, 200, reset.body);
+    const stale = await secondStep(ctx, token, await nextCode(ctx, user.secret));
+    assert.equal(stale.statusCode, 401);
+    assert.equal(problem(stale).code, "INVALID_2FA_TOKEN");
+  });
+
   it("wrong codes count toward the account lock: with the lock threshold reached, the account locks", async () => {
     const locking = await createAuthTestContext({
       env: { ACCOUNT_RESPONSE_FLOOR_MS: "0", LOCKOUT_THRESHOLD: "3" },
