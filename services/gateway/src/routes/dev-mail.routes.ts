@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { listDevMail, type DevMail } from "../dev-mail/dev-mail.reader.ts";
+import { listDevMail, type DevMail } from "@mimascota/shared/mail/dev-mailbox";
 
 /** `GET /_dev/mail`: the dev mailbox as a page (links clickable) or, with `?format=json`, as JSON. */
 export function registerDevMailRoutes(app: FastifyInstance, dataDir: string): void {
