@@ -80,6 +80,19 @@ describe("Kubernetes manifests", () => {
     assert.ok(!applied.some((r) => r.kind === "Secret"), "a Secret would be committed with the manifests");
   });
 
+  it("every manifest, the secret template included, validates against the Kubernetes API schema", async () => {
+    for (const resource of all) {
+      // kubernetes-models ships one class per apiVersion and kind, checked against the OpenAPI schema.
+      const module = (await import(`kubernetes-models/${resource.apiVersion}/${resource.kind}`)) as Record<
+        string,
+        new (data: unknown) => { validate(): void }
+      >;
+      const Model = module[resource.kind];
+      assert.ok(Model, `no model for ${resource.apiVersion} ${resource.kind}`);
+      assert.doesNotThrow(() => new Model(resource).validate(), `${resource.kind} ${resource.metadata.name}`);
+    }
+  });
+
   it("runs several replicas of auth and the gateway, each with a Service, a PodDisruptionBudget and probes", () => {
     assert.deepEqual(deployments.map((d) => d.metadata.name).sort(), ["auth", "gateway"]);
     for (const deployment of deployments) {
