@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { generateTotp } from "../../src/two-factor/totp.ts";
 import { post, STRONG_PASSWORD } from "./account-helpers.ts";
-import { login, refreshCookie, signedIn } from "./session-helpers.ts";
+import { login, signedIn } from "./session-helpers.ts";
 import type { AuthTestContext } from "./test-app.ts";
 
 export function bearerPost(ctx: AuthTestContext, path: string, accessToken: string, payload: unknown = {}) {
@@ -53,15 +53,4 @@ export async function passwordStep(ctx: AuthTestContext, email: string, password
 
 export function secondStep(ctx: AuthTestContext, twoFactorToken: string, code: unknown) {
   return post(ctx, "login/2fa", { twoFactorToken, code });
-}
-
-/** Both login steps; the access and refresh tokens of the new session. */
-export async function fullLogin(ctx: AuthTestContext, email: string, secret: string) {
-  const token = await passwordStep(ctx, email);
-  const response = await secondStep(ctx, token, await nextCode(ctx, secret));
-  assert.equal(response.statusCode, 200, response.body);
-  return {
-    accessToken: response.json<{ accessToken: string }>().accessToken,
-    refreshToken: refreshCookie(ctx, response).value,
-  };
 }
