@@ -18,6 +18,12 @@ export async function sendUpstreamResponse(
   reply.code(response.statusCode).headers(clientResponseHeaders(response.headers));
   if (extra) reply.headers(extra);
   const length = response.headers["content-length"];
+  if (reply.request.method === "HEAD") {
+    // No body, but the upstream's Content-Length describes the GET response and must survive.
+    await response.body.dump();
+    if (typeof length === "string") reply.header("content-length", length);
+    return reply.send();
+  }
   if (typeof length === "string" && Number(length) <= SMALL_BODY) {
     return reply.send(Buffer.from(await response.body.arrayBuffer()));
   }
