@@ -157,7 +157,9 @@ describe("docker compose stack", () => {
   it("runs the services' own scripts with node, from images built by the deploy Dockerfiles", () => {
     assert.deepEqual(service("migrate").command, scriptAsContainerCommand("services/auth", "migrate"));
     assert.equal(service("migrate").image, service("auth").image);
-    for (const name of ["migrate", "gateway"]) {
+    assert.deepEqual(service("migrate").build, service("auth").build);
+    // Every service on a local image builds it; compose would otherwise try to pull mimascota/* and fail.
+    for (const name of ["migrate", "auth", "gateway"]) {
       const dockerfile = service(name).build?.dockerfile ?? "";
       assert.ok(repoFileExists(dockerfile), `${name} builds from missing ${dockerfile}`);
       assert.equal(service(name).build?.context, "..");
