@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { commonConfigShape, env, parseConfig } from "@mimascota/shared/config";
+import { commonConfigShape, ConfigError, env, parseConfig } from "@mimascota/shared/config";
 
 const seconds = (fallback: number) => env.int(fallback, 1);
 
@@ -57,7 +57,12 @@ export type AuthConfig = z.output<typeof authConfigSchema>;
 export function loadAuthConfig(environment: NodeJS.ProcessEnv = process.env): AuthConfig {
   const config = parseConfig(authConfigSchema, environment);
   if (config.NODE_ENV === "production" && !config.ENCRYPTION_KEY) {
-    throw new Error("Invalid configuration:\n  ENCRYPTION_KEY: required when NODE_ENV=production");
+    throw new ConfigError("Invalid configuration:\n  ENCRYPTION_KEY: required when NODE_ENV=production");
+  }
+  // The dev mailbox prints every link (verification and reset tokens) to the log: fine on a laptop, never in
+  // production.
+  if (config.NODE_ENV === "production" && !config.SMTP_URL) {
+    throw new ConfigError("Invalid configuration:\n  SMTP_URL: required when NODE_ENV=production");
   }
   return config;
 }

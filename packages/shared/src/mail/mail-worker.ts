@@ -90,7 +90,9 @@ export class MailWorker {
     this.#logger = options.logger.child({ component: "mail-worker" });
     this.#clock = options.clock ?? systemClock;
     this.#pollIntervalMs = options.pollIntervalMs ?? 1_000;
-    this.#maxAttempts = options.maxAttempts ?? 10;
+    // With the default backoff (capped at 15 min) 300 attempts span about three days: an SMTP outage shorter than
+    // that delays mail and loses none; after it the row is kept as `dead` for an operator.
+    this.#maxAttempts = options.maxAttempts ?? 300;
     this.#backoff = { ...defaultMailBackoff, ...options.backoff };
     this.#batchSize = options.batchSize ?? 10;
     this.#leaseMs = options.leaseMs ?? 2 * 60_000;
