@@ -57,7 +57,7 @@ export interface AuthDeps {
   kv: KeyValueStore;
   /** Wakes the mail worker and outbox relay after a commit, so delivery does not wait for the next poll. */
   wake?: { mail(): void; events(): void };
-  /** Extra readiness checks (e.g. the event publisher), by dependency name. */
+  /** Extra readiness checks of dependencies the service outlives (e.g. the event publisher), by name. */
   readiness?: Record<string, () => Promise<void>>;
   /** Gauges read at scrape time: outbox lag and mail queue depth. */
   queueStats?: {
@@ -241,7 +241,8 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     authenticate: authenticate({ accessTokens, sessions }),
   });
   registerOpsRoutes(app, {
-    checks: { database: () => deps.database.ping(), kv: () => deps.kv.ping(), ...deps.readiness },
+    checks: { database: () => deps.database.ping() },
+    degradable: { kv: () => deps.kv.ping(), ...deps.readiness },
     metrics,
     signingKeys,
   });

@@ -7,8 +7,14 @@ import type { SigningKeyService } from "../services/signing-key.service.ts";
 import { problemResponses } from "./problem-responses.ts";
 
 export interface OpsRouteDeps {
-  /** Readiness checks by dependency name (database, kv, and whatever the composition adds); each throws when down. */
+  /** Dependencies without which nothing works (the database): one down makes /ready answer 503. Each throws when down. */
   checks: Record<string, () => Promise<void>>;
+  /**
+   * Dependencies the service is built to outlive (Kafka: the outbox holds events; the key-value store:
+   * revocations are best effort, the database stays the source of truth). One down is reported as `degraded`
+   * with 200, so an orchestrator does not take every replica out of service during, say, a broker outage.
+   */
+  degradable?: Record<string, () => Promise<void>>;
   metrics: AuthMetrics;
   signingKeys: SigningKeyService;
 }
@@ -46,23 +52,33 @@ export function registerOpsRoutes(app: FastifyInstance, deps: OpsRouteDeps): voi
     {
       schema: {
         tags: ["ops"],
-        summary: "Readiness: every dependency answers (503 lists the ones that do not in `errors`)",
+        summary:
+          "Readiness: 503 (naming them in `errors`) when a required dependency is down; `degraded` when only a degradable one is",
         response: {
-          200: z.object({ status: z.literal("ready"), checks: z.record(z.string(), z.literal("ok")) }),
+          200: z.object({
+            status: z.enum(["ready", "degraded"]),
+            checks: z.record(z.string(), z.enum(["ok", "unavailable"])),
+          }),
           ...problemResponses({}, { withBody: false }),
         },
       },
     },
     async () => {
-      const names = Object.keys(deps.checks);
-      const results = await Promise.allSettled(names.map((name) => withTimeout(deps.checks[name]!())));
-      const failed = names.filter((_, i) => results[i]!.status === "rejected");
+      const [required, optional] = await Promise.all([
+        runChecks(deps.checks),
+        runChecks(deps.degradable ?? {}),
+      ]);
+      const failed = Object.keys(required).filter((name) => required[name] === "unavailable");
       if (failed.length > 0) {
         throw problems.error("SERVICE_UNAVAILABLE", `Not ready: ${failed.join(", ")} unavailable.`, {
           errors: failed.map((path) => ({ path, message: "unavailable" })),
         });
       }
-      return { status: "ready" as const, checks: Object.fromEntries(names.map((n) => [n, "ok" as const])) };
+      const degraded = Object.values(optional).includes("unavailable");
+      return {
+        status: degraded ? ("degraded" as const) : ("ready" as const),
+        checks: { ...required, ...optional },
+      };
     },
   );
 
@@ -102,4 +118,14 @@ async function withTimeout(check: Promise<void>): Promise<void> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+async function runChecks(
+  checks: Record<string, () => Promise<void>>,
+): Promise<Record<string, "ok" | "unavailable">> {
+  const names = Object.keys(checks);
+  const results = await Promise.allSettled(names.map((name) => withTimeout(checks[name]!())));
+  return Object.fromEntries(
+    names.map((name, i) => [name, results[i]!.status === "fulfilled" ? "ok" : "unavailable"]),
+  );
 }
