@@ -11,7 +11,9 @@ const port = Number(process.env.BENCH_UPSTREAM_PORT ?? 18081);
 const tokenFile = process.env.BENCH_TOKEN_FILE ?? "/tmp/gateway-bench-token";
 
 const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519" });
-const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: "bench", alg: "EdDSA", use: "sig" }] });
+const jwks = JSON.stringify({
+  keys: [{ ...(await exportJWK(publicKey)), kid: "bench", alg: "EdDSA", use: "sig" }],
+});
 const token = await new SignJWT({ sid: "bench-session", amr: ["pwd"] })
   .setProtectedHeader({ alg: "EdDSA", typ: "at+jwt", kid: "bench" })
   .setIssuer("mimascota-auth")
@@ -32,6 +34,4 @@ createServer((request, response) => {
   }
   response.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
   response.end(body);
-})
-  .listen(port, "127.0.0.1", () => console.log(`bench upstream on ${port}`))
-  .keepAliveTimeout = 65_000;
+}).listen(port, "127.0.0.1", () => console.log(`bench upstream on ${port}`)).keepAliveTimeout = 65_000;

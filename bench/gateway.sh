@@ -97,7 +97,8 @@ run() {
   ' "$work/$label.txt"
 }
 
-echo "== warm-up"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "== warm-up (load average $load_before)"
 wrk -t1 -c"$CONNS" -d3s "${auth[@]}" "http://127.0.0.1:$GW_PORT/api/bench" >/dev/null
 wrk -t1 -c"$CONNS" -d2s "http://127.0.0.1:$NGINX_PORT/api/bench" >/dev/null
 wrk -t1 -c"$CONNS" -d2s "http://127.0.0.1:$UP_PORT/api/bench" >/dev/null
@@ -121,8 +122,9 @@ direct upstream      $(printf '%8s  %8s  %8s' "$d_rps" "$d_p50" "$d_p99")
 gateway (full chain) $(printf '%8s  %8s  %8s' "$g_rps" "$g_p50" "$g_p99")
 nginx proxy_pass     $(printf '%8s  %8s  %8s' "$n_rps" "$n_p50" "$n_p99")
 gateway / nginx throughput: $(awk -v a="$g_rps" -v b="$n_rps" 'BEGIN { printf "%.0f%%", 100*a/b }')   gateway / direct: $(awk -v a="$g_rps" -v b="$d_rps" 'BEGIN { printf "%.0f%%", 100*a/b }')
-half load ($half req/s target): direct $hd_rps req/s p99 $hd_p99 ms; gateway $hg_rps req/s p99 $hg_p99 ms
-added p99 at half load: $(awk -v a="$hg_p99" -v b="$hd_p99" 'BEGIN { printf "%.3f ms", a-b }')
+half load ($half req/s target): direct $hd_rps req/s p50 $hd_p50 p99 $hd_p99 ms; gateway $hg_rps req/s p50 $hg_p50 p99 $hg_p99 ms
+added at half load: p50 $(awk -v a="$hg_p50" -v b="$hd_p50" 'BEGIN { printf "%.3f ms", a-b }'), p99 $(awk -v a="$hg_p99" -v b="$hd_p99" 'BEGIN { printf "%.3f ms", a-b }')
+load average (1/5/15 min) before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)
 TXT
 )
 echo "$summary"

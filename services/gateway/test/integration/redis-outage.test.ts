@@ -107,3 +107,24 @@ describe("when Redis goes down", { skip: available ? false : "redis-server is no
     }
   });
 });
+
+describe("when Redis is down at start", { skip: available ? false : "redis-server is not installed" }, () => {
+  it("starts on the fallbacks and switches to Redis once it answers", async () => {
+    const redis = new PrivateRedis();
+    const upstream = await new TestUpstream().start();
+    await redis.start();
+    await redis.stop(); // a port that is known free and now refuses connections
+    const gateway = await startTestGateway({ routes: testRoutes(upstream.url), redisUrl: redis.url });
+    try {
+      assert.equal((await gateway.fetch("/api/public")).status, 200);
+      const ready = async () => (await (await gateway.fetch("/ready")).json()) as { rateLimits: string };
+      assert.equal((await ready()).rateLimits, "in-memory (per instance)");
+      await redis.start();
+      await until(async () => (await ready()).rateLimits === "redis", "the gateway connects");
+    } finally {
+      await gateway.close();
+      await upstream.close();
+      await redis.stop();
+    }
+  });
+});
