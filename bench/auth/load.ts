@@ -1,0 +1,169 @@
+import { execFile } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { Pool } from "undici";
+import { BENCH_PASSWORD, benchEmail } from "./database.ts";
+
+const run = promisify(execFile);
+
+export interface LoadResult {
+  requests: number;
+  seconds: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  /** Answers other than 200, and socket errors. */
+  failures: number;
+}
+
+/** The Origin the auth service accepts on cookie endpoints (its ALLOWED_ORIGINS default). */
+export const ORIGIN = "http://localhost:3000";
+
+const loginScript = `
+local users = 1000
+init = function(args) users = tonumber(args[1]); math.randomseed(os.time()) end
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  local body = '{"email":"user' .. math.random(1, users) .. '@bench.test","password":"${BENCH_PASSWORD}"}'
+  return wrk.format(nil, nil, nil, body)
+end
+`;
+
+/**
+ * wrk, one thread, `connections` kept busy for `seconds`. Login requests pick a user uniformly at random
+ * among the seeded ones, so at 1M users the lookups touch cold index pages too.
+ */
+export async function wrkLoad(options: {
+  url: string;
+  seconds: number;
+  connections: number;
+  workDir: string;
+  loginUsers?: number;
+  headers?: Record<string, string>;
+}): Promise<LoadResult> {
+  const args = ["-t1", `-c${options.connections}`, `-d${options.seconds}s`, "--latency", "--timeout", "10s"];
+  for (const [name, value] of Object.entries(options.headers ?? {})) args.push("-H", `${name}: ${value}`);
+  if (options.loginUsers !== undefined) {
+    const script = join(options.workDir, "login.lua");
+    writeFileSync(script, loginScript);
+    args.push("-s", script, options.url, "--", String(options.loginUsers));
+  } else {
+    args.push(options.url);
+  }
+  const { stdout } = await run("wrk", args, { maxBuffer: 1 << 20 });
+  return parseWrk(stdout);
+}
+
+function parseWrk(out: string): LoadResult {
+  const ms = (v: string) =>
+    v.endsWith("us") ? parseFloat(v) / 1000 : v.endsWith("ms") ? parseFloat(v) : parseFloat(v) * 1000;
+  const total = /(\d+) requests in ([\d.]+)(ms|s|m)/.exec(out);
+  const p = (q: string) => ms(new RegExp(`^\\s+${q}%\\s+(\\S+)`, "m").exec(out)?.[1] ?? "NaN");
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const socketErrors = socket ? socket.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
+  const unit = total?.[3] === "ms" ? 0.001 : total?.[3] === "m" ? 60 : 1;
+  const seconds = Number(total?.[2] ?? NaN) * unit;
+  const requests = Number(total?.[1] ?? 0);
+  return {
+    requests,
+    seconds,
+    perSecond: requests / seconds,
+    p50: p("50"),
+    p99: p("99"),
+    failures: non2xx + socketErrors,
+  };
+}
+
+const cookieOf = (setCookie: string | string[] | undefined, name: string) => {
+  const all = Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : [];
+  for (const c of all) {
+    const match = new RegExp(`^${name}=([^;]+)`).exec(c);
+    if (match?.[1]) return match[1];
+  }
+  return undefined;
+};
+
+/** Real logins (the password path), `parallel` at a time: each gives a refresh cookie and an access token. */
+export async function loginMany(baseUrl: string, userIndexes: number[], parallel = 8) {
+  const pool = new Pool(baseUrl, { connections: parallel });
+  const sessions: { refresh: string; access: string }[] = [];
+  try {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: parallel }, async () => {
+        while (next < userIndexes.length) {
+          const email = benchEmail(userIndexes[next++]!);
+          const response = await pool.request({
+            path: "/api/v1/auth/login",
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ email, password: BENCH_PASSWORD }),
+          });
+          const body = (await response.body.json()) as { accessToken?: string };
+          const refresh = cookieOf(response.headers["set-cookie"], "refresh_token");
+          if (response.statusCode !== 200 || !refresh || !body.accessToken) {
+            throw new Error(`login of ${email} answered ${response.statusCode}: ${JSON.stringify(body)}`);
+          }
+          sessions.push({ refresh, access: body.accessToken });
+        }
+      }),
+    );
+  } finally {
+    await pool.close();
+  }
+  return sessions;
+}
+
+/**
+ * The refresh client: every session is its own chain (each request presents the cookie the previous
+ * rotation set), and `sessions.length` chains run in parallel for `seconds`, one connection each.
+ * Returns the cookies left at the end so a later run can continue the chains.
+ */
+export async function refreshLoad(baseUrl: string, cookies: string[], seconds: number) {
+  const pool = new Pool(baseUrl, { connections: cookies.length, pipelining: 1 });
+  const latencies: number[] = [];
+  let failures = 0;
+  const started = performance.now();
+  const end = started + seconds * 1000;
+  const left = [...cookies];
+  try {
+    await Promise.all(
+      left.map(async (_, chain) => {
+        while (performance.now() < end) {
+          const sent = performance.now();
+          const response = await pool.request({
+            path: "/api/v1/auth/refresh",
+            method: "POST",
+            headers: { cookie: `refresh_token=${left[chain]}`, origin: ORIGIN },
+          });
+          await response.body.dump();
+          const next = cookieOf(response.headers["set-cookie"], "refresh_token");
+          latencies.push(performance.now() - sent);
+          if (response.statusCode !== 200 || !next) {
+            failures += 1;
+            return; // a broken chain cannot continue
+          }
+          left[chain] = next;
+        }
+      }),
+    );
+  } finally {
+    await pool.close();
+  }
+  const wall = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+  const result: LoadResult = {
+    requests: latencies.length,
+    seconds: wall,
+    perSecond: (latencies.length - failures) / wall,
+    p50: at(0.5),
+    p99: at(0.99),
+    failures,
+  };
+  return { result, cookies: left };
+}
