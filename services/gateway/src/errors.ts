@@ -8,6 +8,7 @@ export const problems = defineProblems({
 
 /** Bounded `error_type` label values for the error metrics. */
 export type GatewayErrorType =
+  | "bad_request"
   | "unauthorized"
   | "rate_limited"
   | "not_found"

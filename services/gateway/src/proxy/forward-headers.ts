@@ -12,6 +12,8 @@ const HOP_BY_HOP = new Set([
   "transfer-encoding",
   "upgrade",
   "host",
+  // Node answers `Expect: 100-continue` itself; undici refuses to send it on.
+  "expect",
 ]);
 
 /** Response fields the gateway sets itself or never lets through (framework banners, upstream CORS). */

@@ -11,7 +11,7 @@ import type { GatewayRoute } from "../routing/router.ts";
 import { isBodyTooLarge, limitedBody } from "./body-limit.ts";
 import { upstreamRequestHeaders } from "./forward-headers.ts";
 import { sendUpstreamResponse } from "./send-response.ts";
-import { CircuitOpenError, UpstreamError, type Upstream } from "./upstream.ts";
+import { CircuitOpenError, UnforwardableRequestError, UpstreamError, type Upstream } from "./upstream.ts";
 
 export interface GatewayServiceDeps {
   upstreams: Map<string, Upstream>;
@@ -135,12 +135,16 @@ export class GatewayService {
         : request.headers["content-length"] !== undefined
           ? request.raw
           : Readable.from(limitedBody(request.raw, route.bodyLimit));
-    return upstream.call({
-      method: request.method,
-      path: request.url,
-      headers,
-      body,
-    });
+    const raw = request.raw;
+    return upstream.call(
+      {
+        method: request.method,
+        path: request.url,
+        headers,
+        body,
+      },
+      () => raw.destroyed || raw.readableAborted,
+    );
   }
 
   #upstreamFailure(request: FastifyRequest, error: unknown): unknown {
@@ -166,8 +170,16 @@ export class GatewayService {
             problems.error("BAD_GATEWAY", "The service could not be reached."),
           );
     }
-    if (isBodyTooLarge(error))
+    if (isBodyTooLarge(error)) {
       return this.#fail(request, "payload_too_large", problems.error("PAYLOAD_TOO_LARGE"));
+    }
+    if (error instanceof UnforwardableRequestError) {
+      return this.#fail(
+        request,
+        "bad_request",
+        problems.error("VALIDATION_ERROR", "The request cannot be forwarded."),
+      );
+    }
     return error;
   }
 

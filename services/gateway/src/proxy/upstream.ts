@@ -36,6 +36,15 @@ export class CircuitOpenError extends Error {
   }
 }
 
+/** The client's request could not be forwarded as sent: a 400, and no failure of the upstream. */
+export class UnforwardableRequestError extends Error {
+  override name = "UnforwardableRequestError";
+  constructor(cause: unknown) {
+    super("request cannot be forwarded", { cause });
+  }
+}
+
+const REQUEST_CODES = new Set(["UND_ERR_INVALID_ARG", "UND_ERR_NOT_SUPPORTED"]);
 const TIMEOUT_CODES = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
 
 /**
@@ -67,7 +76,14 @@ export class Upstream {
     });
   }
 
-  async call(options: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData> {
+  /**
+   * `clientGone` tells whether the client hung up: a failure it caused (an aborted upload) must not count
+   * against the upstream, or a few aborted requests from anyone would open the breaker for everyone.
+   */
+  async call(
+    options: Dispatcher.RequestOptions,
+    clientGone: () => boolean,
+  ): Promise<Dispatcher.ResponseData> {
     if (!this.breaker.tryAcquire()) {
       this.#metrics.backendErrors.labels(this.name, "circuit_open").inc();
       throw new CircuitOpenError(this.breaker.retryAfterSeconds());
@@ -77,10 +93,15 @@ export class Upstream {
     try {
       response = await this.#pool.request(options);
     } catch (error) {
-      if (isBodyTooLarge(error)) {
+      if (isBodyTooLarge(error) || clientGone()) {
         // The client's fault, not the upstream's: release the breaker permit as a success.
         this.breaker.record(true);
         throw error;
+      }
+      if (REQUEST_CODES.has((error as { code?: string }).code ?? "")) {
+        // undici refused to send what the client gave us (e.g. `Expect`): never the upstream's fault.
+        this.breaker.record(true);
+        throw new UnforwardableRequestError(error);
       }
       const type: UpstreamFailure = TIMEOUT_CODES.has((error as { code?: string }).code ?? "")
         ? "timeout"

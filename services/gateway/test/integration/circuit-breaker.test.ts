@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { request as httpRequest } from "node:http";
+import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { ManualClock } from "@mimascota/shared/clock";
 import { skipUnless } from "@mimascota/shared/testing/services";
@@ -119,6 +121,40 @@ describe("circuit breaker per upstream", { skip: await skipUnless("redis") }, ()
     await call();
     await call();
     assert.equal((await breaker()).state, "closed");
+  });
+
+  it("never counts a client's aborted upload or an Expect header against the upstream", async () => {
+    status = 200;
+    const before = (await breaker()).consecutiveFailures;
+    for (let i = 0; i < 6; i++) {
+      await new Promise<void>((resolve) => {
+        const socket = connect(Number(new URL(gateway.url).port), "127.0.0.1", () => {
+          socket.write(
+            "POST /api/public HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\npartial",
+          );
+          setTimeout(() => socket.destroy(), 50);
+        });
+        socket.on("close", () => resolve());
+        socket.on("error", () => undefined);
+      });
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    const snapshot = await breaker();
+    assert.equal(snapshot.state, "closed");
+    assert.equal(snapshot.consecutiveFailures, before);
+    const expect = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(
+        `${gateway.url}/api/public`,
+        { method: "POST", headers: { expect: "100-continue", "content-type": "text/plain" } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on("error", reject);
+      req.on("continue", () => req.end("body"));
+    });
+    assert.equal(expect, 200);
   });
 
   it("counts connection failures and answers 502 while closed", async () => {

@@ -45,7 +45,11 @@ export class TestUpstream {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    try {
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+    } catch {
+      return; // the gateway gave up on this request (its client went away)
+    }
     const seen: SeenRequest = {
       method: req.method ?? "",
       url: req.url ?? "",
