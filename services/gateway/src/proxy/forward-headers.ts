@@ -88,7 +88,8 @@ export function clientResponseHeaders(headers: IncomingHttpHeaders): Record<stri
 }
 
 function connectionNamed(value: string | string[] | undefined): Set<string> | undefined {
-  if (value === undefined) return undefined;
+  // The common values name no other header; skip the split on every request.
+  if (value === undefined || value === "keep-alive" || value === "close") return undefined;
   const list = (Array.isArray(value) ? value.join(",") : value).toLowerCase().split(",");
   const names = new Set<string>();
   for (const item of list) {
