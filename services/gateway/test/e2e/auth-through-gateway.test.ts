@@ -141,6 +141,9 @@ describe("auth service through the gateway", { skip: await skipUnless("postgres"
   it("refuses the access token on the very next request after logout, cached /me included", async () => {
     const carla = await signedIn(`carla-${crypto.randomUUID()}@example.com`);
     const me = () => api("me", { headers: { authorization: `Bearer ${carla.accessToken}` } });
+    const refreshToken = carla.cookie.slice(carla.cookie.indexOf("=") + 1);
+    const asBearer = await api("me", { headers: { authorization: `Bearer ${refreshToken}` } });
+    assert.equal(asBearer.status, 401, "the refresh token is no access token");
     assert.equal((await me()).status, 200);
     assert.equal((await me()).headers.get("x-cache"), "HIT");
     const logout = await api("logout", { method: "POST", headers: { cookie: carla.cookie } });

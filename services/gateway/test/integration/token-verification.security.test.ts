@@ -150,7 +150,7 @@ describe("access tokens at the gateway", { skip: await skipUnless("redis") }, ()
     await expectRefused("", "empty bearer");
   });
 
-  it("refuses an opaque refresh-style token and a token with a different shape as bearer", async () => {
+  it("refuses opaque tokens (the refresh and two-factor tokens are opaque) and other shapes as bearer", async () => {
     await expectRefused(base64url.encode(crypto.getRandomValues(new Uint8Array(32))), "opaque refresh token");
     const key = await exportJWK((await generateKeyPair("ES256")).publicKey);
     await expectRefused(base64url.encode(JSON.stringify(key)), "a JWK as bearer");
