@@ -78,7 +78,9 @@ try {
   const threadPool = env.UV_THREADPOOL_SIZE ? { UV_THREADPOOL_SIZE: env.UV_THREADPOOL_SIZE } : {};
   const authPort = await freePort();
   mkdirSync(join(work, "auth"));
-  const auth = startPinned("auth", [process.execPath, "services/auth/src/main.ts"], {
+  // BENCH_PROFILE_DIR: write a V8 CPU profile of the auth service there (read it with bench/auth/profile.ts).
+  const profile = env.BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${env.BENCH_PROFILE_DIR}`] : [];
+  const auth = startPinned("auth", [process.execPath, ...profile, "services/auth/src/main.ts"], {
     ...base,
     ...threadPool,
     PORT: String(authPort),

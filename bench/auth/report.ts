@@ -62,7 +62,7 @@ export function throughputSvg(
     parts.push(
       `<text x="${left - 10}" y="${y + barHeight / 2 + 4}" text-anchor="end">${escape(bar.label)}</text>`,
       `<rect x="${left}" y="${y}" width="${Math.max(1, end - left)}" height="${barHeight}" fill="${bar.color}"/>`,
-      `<text x="${end + 6}" y="${y + barHeight / 2 + 4}">${fmt(bar.value)}/s</text>`,
+      `<text x="${Math.max(end, bar.goal === undefined ? 0 : x(bar.goal)) + 6}" y="${y + barHeight / 2 + 4}">${fmt(bar.value)}/s</text>`,
     );
     if (bar.goal !== undefined) {
       const gx = x(bar.goal);

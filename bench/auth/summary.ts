@@ -56,7 +56,9 @@ export function report(input: ReportInput): string {
     `refresh rotations on one core: ${refreshRate.toFixed(0)}/s best (goal >= 1,500/s: ${verdict(refreshRate >= 1500)}; Keycloak's sizing guide: 120/s per vCPU)`,
     `p99 at ${input.settings.scaleUsers.toLocaleString("en-US")} vs ${input.settings.smallUsers.toLocaleString("en-US")} users: login ${loginP99.toFixed(2)}x, refresh ${refreshP99.toFixed(2)}x (goal <= 1.2x: ${verdict(loginP99 <= 1.2 && refreshP99 <= 1.2)})`,
     `bulk seed: ${seed.rows.toLocaleString("en-US")} users + as many sessions and refresh tokens in ${seed.seconds.toFixed(1)} s (tables now ${JSON.stringify(seed.sizes)})`,
-    `/me cache: hit ${small.cacheHeaders?.hit}, miss ${small.cacheHeaders?.miss}; hit/miss throughput ${small.meHit && small.meMiss ? (small.meHit.result.perSecond / small.meMiss.result.perSecond).toFixed(1) : "-"}x`,
+    small.meError
+      ? `/me via gateway: NOT measured (${small.meError})`
+      : `/me cache: hit ${small.cacheHeaders?.hit}, miss ${small.cacheHeaders?.miss}; hit/miss throughput ${small.meHit && small.meMiss ? (small.meHit.result.perSecond / small.meMiss.result.perSecond).toFixed(1) : "-"}x`,
     `peak RSS (VmHWM): auth ${mib(memory.small.auth.peakMiB)} after the ${input.settings.smallUsers.toLocaleString("en-US")}-user runs, ${mib(memory.large.auth.peakMiB)} at the end; gateway ${mib(memory.large.gateway.peakMiB)}`,
     `query plans at ${input.settings.scaleUsers.toLocaleString("en-US")} users: ${indexed}/${input.plans.length} hot queries use an index and no sequential scan (bench/results/auth-explain.txt)`,
   ].join("\n");
