@@ -93,7 +93,7 @@ describe("SMTP down while mails are queued", { skip: await skipUnless("postgres"
         .filter((row) => row.status === "pending")
         .map((row) => row.template)
         .sort(),
-      [...Array(3).fill("already-registered"), ...Array(12).fill("verify-email")],
+      [...Array<string>(3).fill("already-registered"), ...Array<string>(12).fill("verify-email")],
     );
     assert.equal(smtp!.received.length, received, "nothing was delivered meanwhile");
   });
