@@ -2,11 +2,11 @@ import { createHash } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
-import type { Dispatcher } from "undici";
 import type { Clock } from "@mimascota/shared/clock";
 import type { GatewayMetrics } from "../metrics.ts";
 import { clientResponseHeaders } from "../proxy/forward-headers.ts";
 import { sendUpstreamResponse } from "../proxy/send-response.ts";
+import { bodyBuffer, type UpstreamResponse } from "../proxy/upstream-exchange.ts";
 import type { GatewayRoute } from "../routing/router.ts";
 import { mustBypass, storableSeconds, varyNames } from "./cache-policy.ts";
 import type { CacheStore } from "./cache-store.ts";
@@ -63,7 +63,7 @@ export class ResponseCache {
     reply: FastifyReply,
     route: GatewayRoute,
     userId: string | undefined,
-    fetch: () => Promise<Dispatcher.ResponseData>,
+    fetch: () => Promise<UpstreamResponse>,
   ): Promise<FastifyReply> {
     const authenticated = userId !== undefined;
     if (mustBypass(request.headers, authenticated) || !this.#o.store.available) {
@@ -151,10 +151,10 @@ export class ResponseCache {
     requestHeaders: IncomingHttpHeaders,
     authenticated: boolean,
     userId: string | undefined,
-    fetch: () => Promise<Dispatcher.ResponseData>,
+    fetch: () => Promise<UpstreamResponse>,
   ): Promise<Captured> {
     const response = await fetch();
-    const body = Buffer.from(await response.body.arrayBuffer());
+    const body = await bodyBuffer(response.body);
     const vary = varyNames(response.headers.vary);
     const ttlSeconds =
       vary === null || body.length > this.#o.maxBodyBytes
@@ -217,11 +217,7 @@ export class ResponseCache {
   }
 }
 
-function stream(
-  reply: FastifyReply,
-  response: Dispatcher.ResponseData,
-  outcome: "MISS" | "BYPASS",
-): Promise<FastifyReply> {
+function stream(reply: FastifyReply, response: UpstreamResponse, outcome: "MISS" | "BYPASS"): FastifyReply {
   return sendUpstreamResponse(
     reply,
     response,

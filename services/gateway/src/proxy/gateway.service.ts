@@ -1,6 +1,5 @@
 import { Readable } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { Dispatcher } from "undici";
 import type { AppError } from "@mimascota/shared/errors";
 import type { TokenVerifier, VerifiedToken } from "../auth/token-verifier.ts";
 import type { ResponseCache } from "../cache/response-cache.ts";
@@ -11,6 +10,7 @@ import type { GatewayRoute } from "../routing/router.ts";
 import { isBodyTooLarge, limitedBody } from "./body-limit.ts";
 import { upstreamRequestHeaders } from "./forward-headers.ts";
 import { sendUpstreamResponse } from "./send-response.ts";
+import type { UpstreamResponse } from "./upstream-exchange.ts";
 import { CircuitOpenError, UnforwardableRequestError, UpstreamError, type Upstream } from "./upstream.ts";
 
 export interface GatewayServiceDeps {
@@ -91,7 +91,7 @@ export class GatewayService {
       throw this.#fail(request, "payload_too_large", problems.error("PAYLOAD_TOO_LARGE"));
     }
     const upstream = this.#d.upstreams.get(route.upstream)!;
-    const fetch = (): Promise<Dispatcher.ResponseData> => this.#call(request, upstream, route, token);
+    const fetch = (): Promise<UpstreamResponse> => this.#call(request, upstream, route, token);
     try {
       if (route.cache && (request.method === "GET" || request.method === "HEAD")) {
         return await this.#d.cache.serve(request, reply, route, token?.userId, fetch);
@@ -107,7 +107,7 @@ export class GatewayService {
       ) {
         await this.#d.cache.purgeUser(token.userId);
       }
-      return await sendUpstreamResponse(reply, response);
+      return sendUpstreamResponse(reply, response);
     } catch (error) {
       throw this.#upstreamFailure(request, error);
     }
@@ -118,7 +118,7 @@ export class GatewayService {
     upstream: Upstream,
     route: GatewayRoute,
     token: VerifiedToken | undefined,
-  ): Promise<Dispatcher.ResponseData> {
+  ): Promise<UpstreamResponse> {
     const headers = upstreamRequestHeaders(request.headers, {
       requestId: request.id,
       userId: token?.userId,

@@ -2,6 +2,7 @@ import { Pool, type Dispatcher } from "undici";
 import type { CircuitBreaker } from "../breaker/circuit-breaker.ts";
 import type { GatewayMetrics } from "../metrics.ts";
 import { isBodyTooLarge } from "./body-limit.ts";
+import { exchange, type UpstreamResponse } from "./upstream-exchange.ts";
 
 export interface UpstreamOptions {
   name: string;
@@ -80,18 +81,15 @@ export class Upstream {
    * `clientGone` tells whether the client hung up: a failure it caused (an aborted upload) must not count
    * against the upstream, or a few aborted requests from anyone would open the breaker for everyone.
    */
-  async call(
-    options: Dispatcher.RequestOptions,
-    clientGone: () => boolean,
-  ): Promise<Dispatcher.ResponseData> {
+  async call(options: Dispatcher.DispatchOptions, clientGone: () => boolean): Promise<UpstreamResponse> {
     if (!this.breaker.tryAcquire()) {
       this.#metrics.backendErrors.labels(this.name, "circuit_open").inc();
       throw new CircuitOpenError(this.breaker.retryAfterSeconds());
     }
     const started = performance.now();
-    let response: Dispatcher.ResponseData;
+    let response: UpstreamResponse;
     try {
-      response = await this.#pool.request(options);
+      response = await exchange(this.#pool, options);
     } catch (error) {
       if (isBodyTooLarge(error) || clientGone()) {
         // The client's fault, not the upstream's: release the breaker permit as a success.
