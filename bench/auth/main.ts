@@ -6,19 +6,22 @@ import { join } from "node:path";
 import { loadAuthConfig } from "../../services/auth/src/config.ts";
 import { PasswordHasher } from "../../services/auth/src/crypto/password-hasher.ts";
 import { BENCH_PASSWORD, createBenchDatabase, explainHotQueries, seedUsers, tableSizes } from "./database.ts";
-import { runPhase, type PhaseResult } from "./phases.ts";
+import { runMe, runRounds, type Target } from "./phases.ts";
 import { freePort, memoryOf, pinned, startPinned, waitHealthy, type ServiceProcess } from "./processes.ts";
 import { report } from "./summary.ts";
 
 /**
- * `npm run bench:auth`: login, refresh and /me on a fresh database with 1,000 users, then the same login and
- * refresh runs after a bulk seed to 1,000,000 users. Settings (environment): BENCH_SECONDS (per run, 10),
- * BENCH_SCALE_USERS (1000000), BENCH_DATABASE_URL (server to create the database on; else DATABASE_URL,
- * else the local PostgreSQL). Results go to bench/results/auth-*.
+ * `npm run bench:auth`. Two auth services side by side, one on a fresh database with 1,000 users and one on
+ * a fresh database bulk-seeded with 1,000,000; rounds of login and refresh alternate between them (see
+ * phases.ts), then /me through a gateway. Settings (environment): BENCH_SECONDS (per run, 8), BENCH_ROUNDS
+ * (3), BENCH_SCALE_USERS (1000000), BENCH_DATABASE_URL (server to create the databases on; else
+ * DATABASE_URL, else the local PostgreSQL), BENCH_PROFILE_DIR (CPU profiles of the auth services).
+ * Results go to bench/results/auth-*.
  */
 const env = process.env;
 const settings = {
-  seconds: Number(env.BENCH_SECONDS ?? 10),
+  seconds: Number(env.BENCH_SECONDS ?? 8),
+  rounds: Number(env.BENCH_ROUNDS ?? 3),
   smallUsers: 1_000,
   scaleUsers: Number(env.BENCH_SCALE_USERS ?? 1_000_000),
   serverUrl: env.BENCH_DATABASE_URL ?? env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
@@ -35,7 +38,7 @@ const machine = {
 
 const work = mkdtempSync(join(tmpdir(), "mm-bench-auth-"));
 const services: ServiceProcess[] = [];
-let dropDatabase: (() => Promise<unknown>) | undefined;
+const drops: (() => Promise<unknown>)[] = [];
 const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 try {
@@ -47,11 +50,15 @@ try {
   };
   const passwordHash = await new PasswordHasher(argon2).hash(BENCH_PASSWORD);
 
-  const database = await createBenchDatabase(settings.serverUrl, join(work, "unused"));
-  dropDatabase = database.drop;
-  log(`database ${database.name} created and migrated`);
-  const smallSeed = await seedUsers(database.url, passwordHash, 1, settings.smallUsers);
-  log(`seeded ${settings.smallUsers} users in ${smallSeed.toFixed(1)} s`);
+  const smallDb = await createBenchDatabase(settings.serverUrl, join(work, "unused"));
+  drops.push(smallDb.drop);
+  const largeDb = await createBenchDatabase(settings.serverUrl, join(work, "unused"));
+  drops.push(largeDb.drop);
+  await seedUsers(smallDb.url, passwordHash, 1, settings.smallUsers);
+  log(`seeding ${settings.scaleUsers.toLocaleString("en-US")} users (with one rotated session each)`);
+  const seedSeconds = await seedUsers(largeDb.url, passwordHash, 1, settings.scaleUsers);
+  const sizes = await tableSizes(largeDb.url);
+  log(`seeded in ${seedSeconds.toFixed(1)} s: ${JSON.stringify(sizes)}`);
 
   const redisPort = await freePort();
   const redis = spawn(
@@ -66,34 +73,39 @@ try {
     log: () => "",
     stop: async () => void redis.kill(),
   });
-  const redisUrl = `redis://127.0.0.1:${redisPort}`;
-
   const base = {
     PATH: env.PATH,
     NODE_ENV: "production",
     LOG_LEVEL: "warn",
     HOST: "127.0.0.1",
-    REDIS_URL: redisUrl,
+    REDIS_URL: `redis://127.0.0.1:${redisPort}`,
   };
   const threadPool = env.UV_THREADPOOL_SIZE ? { UV_THREADPOOL_SIZE: env.UV_THREADPOOL_SIZE } : {};
-  const authPort = await freePort();
-  mkdirSync(join(work, "auth"));
-  // BENCH_PROFILE_DIR: write a V8 CPU profile of the auth service there (read it with bench/auth/profile.ts).
+  const encryptionKey = randomBytes(32).toString("base64");
+  // BENCH_PROFILE_DIR: write a V8 CPU profile of each auth service there (read it with bench/auth/profile.ts).
   const profile = env.BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${env.BENCH_PROFILE_DIR}`] : [];
-  const auth = startPinned("auth", [process.execPath, ...profile, "services/auth/src/main.ts"], {
-    ...base,
-    ...threadPool,
-    PORT: String(authPort),
-    DATABASE_URL: database.url,
-    DATA_DIR: join(work, "auth"),
-    ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-    COOKIE_SECURE: "false",
-    // Production requires an SMTP server; nothing measured here sends mail, so a closed loopback port will do.
-    SMTP_URL: `smtp://127.0.0.1:${await freePort()}`,
-  });
-  services.push(auth);
-  const authUrl = `http://127.0.0.1:${authPort}`;
-  await waitHealthy(`${authUrl}/health`, auth);
+
+  const startAuth = async (name: string, databaseUrl: string, users: number): Promise<Target> => {
+    const port = await freePort();
+    mkdirSync(join(work, name));
+    const service = startPinned(name, [process.execPath, ...profile, "services/auth/src/main.ts"], {
+      ...base,
+      ...threadPool,
+      PORT: String(port),
+      DATABASE_URL: databaseUrl,
+      DATA_DIR: join(work, name),
+      ENCRYPTION_KEY: encryptionKey,
+      COOKIE_SECURE: "false",
+      // Production requires an SMTP server; nothing measured here sends mail, so a closed port will do.
+      SMTP_URL: `smtp://127.0.0.1:${await freePort()}`,
+    });
+    services.push(service);
+    const url = `http://127.0.0.1:${port}`;
+    await waitHealthy(`${url}/health`, service);
+    return { users, url, service };
+  };
+  const small = await startAuth("auth-small", smallDb.url, settings.smallUsers);
+  const large = await startAuth("auth-large", largeDb.url, settings.scaleUsers);
 
   const gatewayPort = await freePort();
   mkdirSync(join(work, "gateway"));
@@ -101,7 +113,7 @@ try {
     ...base,
     PORT: String(gatewayPort),
     DATA_DIR: join(work, "gateway"),
-    AUTH_SERVICE_URL: authUrl,
+    AUTH_SERVICE_URL: small.url,
     RATE_LIMIT_IP: "1000000000",
     RATE_LIMIT_USER: "1000000000",
   });
@@ -109,33 +121,32 @@ try {
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   await waitHealthy(`${gatewayUrl}/health`, gateway);
   log(
-    `auth on ${authUrl}, gateway on ${gatewayUrl}, Redis on ${redisPort}${pinned ? "; services pinned to CPU 0" : ""}`,
+    `auth ${small.url} (small), ${large.url} (large), gateway ${gatewayUrl}${pinned ? "; all on CPU 0" : ""}`,
   );
 
-  const common = { ...settings, work, authUrl, gatewayUrl, auth, gateway, argon2, log };
-  const small: PhaseResult = await runPhase({ ...common, users: settings.smallUsers, full: true });
-  const memorySmall = { auth: memoryOf(auth.pid), gateway: memoryOf(gateway.pid) };
-
-  log(`seeding users ${settings.smallUsers + 1}..${settings.scaleUsers} (with one rotated session each)`);
-  const scaleSeed = await seedUsers(database.url, passwordHash, settings.smallUsers + 1, settings.scaleUsers);
-  const sizes = await tableSizes(database.url);
-  log(`seeded in ${scaleSeed.toFixed(1)} s: ${JSON.stringify(sizes)}`);
-  const large: PhaseResult = await runPhase({ ...common, users: settings.scaleUsers, full: false });
-  const memoryLarge = { auth: memoryOf(auth.pid), gateway: memoryOf(gateway.pid) };
-  const plans = await explainHotQueries(database.url, settings.scaleUsers);
+  const rounds = await runRounds({ ...settings, work, small, large, argon2, log });
+  const me = await runMe({ gatewayUrl, target: small, gateway, seconds: settings.seconds, work, log });
+  const memory = {
+    small: memoryOf(small.service.pid),
+    large: memoryOf(large.service.pid),
+    gateway: memoryOf(gateway.pid),
+  };
+  const plans = await explainHotQueries(largeDb.url, settings.scaleUsers);
 
   const text = report({
     machine: { ...machine, loadAfter: uptime() },
     settings,
-    small,
-    large,
-    seed: { seconds: scaleSeed, rows: settings.scaleUsers - settings.smallUsers, sizes },
-    memory: { small: memorySmall, large: memoryLarge },
+    rounds,
+    me,
+    seed: { seconds: seedSeconds, sizes },
+    memory,
     plans,
   });
   console.log(`\n${text}`);
 } finally {
   for (const service of services.reverse()) await service.stop();
-  await dropDatabase?.().catch((error: unknown) => console.error("could not drop the bench database", error));
+  for (const drop of drops) {
+    await drop().catch((error: unknown) => console.error("could not drop a bench database", error));
+  }
   rmSync(work, { recursive: true, force: true });
 }

@@ -6,29 +6,34 @@ import type { Row } from "./report.ts";
 
 const run = promisify(execFile);
 
-export interface PhaseOptions {
+/** One auth service with its own database of `users` seeded users. */
+export interface Target {
   users: number;
-  /** The first phase also measures the argon2 ceiling's warm-up and /me through the gateway. */
-  full: boolean;
+  url: string;
+  service: ServiceProcess;
+}
+
+export interface RoundOptions {
+  rounds: number;
   seconds: number;
   work: string;
-  authUrl: string;
-  gatewayUrl: string;
-  auth: ServiceProcess;
-  gateway: ServiceProcess;
+  small: Target;
+  large: Target;
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
   log: (line: string) => void;
 }
 
-export interface PhaseResult {
-  users: number;
+export interface RoundsResult {
   ceiling: Row;
-  login: Row;
-  refresh: Row;
-  meHit?: Row;
-  meMiss?: Row;
+  login: { small: Row; large: Row };
+  refresh: { small: Row; large: Row };
+}
+
+export interface MeResult {
+  hit?: Row;
+  miss?: Row;
   cacheHeaders?: { hit: string; miss: string };
-  meError?: string;
+  error?: string;
 }
 
 export const LOGIN_CONNECTIONS = 16;
@@ -37,6 +42,7 @@ export const ME_CONNECTIONS = 32;
 
 const pick = (count: number, users: number) =>
   Array.from({ length: count }, () => 1 + Math.floor(Math.random() * users));
+const fmtUsers = (n: number) => n.toLocaleString("en-US");
 
 /** Runs a load while measuring the CPU time the given processes used meanwhile. */
 async function measured(pids: number[], label: string, load: () => Promise<LoadResult>): Promise<Row> {
@@ -48,7 +54,7 @@ async function measured(pids: number[], label: string, load: () => Promise<LoadR
 }
 
 /** argon2 verifications per second in a process placed like the service (same core, same pool size). */
-async function argon2Ceiling(o: PhaseOptions): Promise<Row> {
+async function argon2Ceiling(o: RoundOptions): Promise<Row> {
   const { memoryCost, timeCost, parallelism } = o.argon2;
   const command = [
     process.execPath,
@@ -65,69 +71,106 @@ async function argon2Ceiling(o: PhaseOptions): Promise<Row> {
     seconds: number;
     cpuSeconds: number;
   };
+  const result = { requests: r.verifies, seconds: r.seconds, perSecond: r.verifies / r.seconds };
   return {
     label: "argon2id ceiling (raw verify)",
-    result: {
-      requests: r.verifies,
-      seconds: r.seconds,
-      perSecond: r.verifies / r.seconds,
-      p50: NaN,
-      p99: NaN,
-      failures: 0,
-    },
+    result: { ...result, p50: NaN, p99: NaN, failures: 0 },
     perCpuSecond: r.verifies / r.cpuSeconds,
   };
 }
 
-export async function runPhase(o: PhaseOptions): Promise<PhaseResult> {
-  const n = o.users.toLocaleString("en-US");
-  const loginUrl = `${o.authUrl}/api/v1/auth/login`;
-  if (o.full) {
-    o.log("warm-up: login and refresh, 3 s each");
-    await wrkLoad({
-      url: loginUrl,
-      seconds: 3,
-      connections: LOGIN_CONNECTIONS,
-      workDir: o.work,
-      loginUsers: o.users,
-    });
-    const warm = await loginMany(o.authUrl, pick(REFRESH_CHAINS, o.users));
-    await refreshLoad(
-      o.authUrl,
-      warm.map((s) => s.refresh),
-      3,
-    );
-  }
-  o.log(`${n} users: argon2id ceiling, ${o.seconds} s`);
-  const ceiling = await argon2Ceiling(o);
-  o.log(`${n} users: login, ${o.seconds} s, ${LOGIN_CONNECTIONS} connections`);
-  const login = await measured([o.auth.pid], `login, ${n} users`, () =>
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** The median of each figure over the rounds (failures and requests are summed). */
+function combine(rows: Row[]): Row {
+  const r = rows.map((row) => row.result);
+  return {
+    label: rows[0]!.label,
+    perCpuSecond: median(rows.map((row) => row.perCpuSecond)),
+    result: {
+      requests: r.reduce((s, x) => s + x.requests, 0),
+      seconds: r.reduce((s, x) => s + x.seconds, 0),
+      perSecond: median(r.map((x) => x.perSecond)),
+      p50: median(r.map((x) => x.p50)),
+      p99: median(r.map((x) => x.p99)),
+      failures: r.reduce((s, x) => s + x.failures, 0),
+    },
+  };
+}
+
+/**
+ * Rounds of: argon2 ceiling, login on the small and the large database, refresh on both. Interleaving the
+ * two sizes within each round, and taking medians over rounds, keeps a change in the shared machine's load
+ * from passing for an effect of the table sizes.
+ */
+export async function runRounds(o: RoundOptions): Promise<RoundsResult> {
+  const targets = [o.small, o.large];
+  const loginRun = (t: Target, seconds: number) =>
     wrkLoad({
-      url: loginUrl,
-      seconds: o.seconds,
+      url: `${t.url}/api/v1/auth/login`,
+      seconds,
       connections: LOGIN_CONNECTIONS,
       workDir: o.work,
-      loginUsers: o.users,
-    }),
-  );
-  const sessions = await loginMany(o.authUrl, pick(REFRESH_CHAINS, o.users));
-  o.log(`${n} users: refresh, ${o.seconds} s, ${REFRESH_CHAINS} chains`);
-  const refresh = await measured(
-    [o.auth.pid],
-    `refresh, ${n} users`,
-    async () =>
+      loginUsers: t.users,
+    });
+  const cookies = new Map<Target, string[]>();
+  o.log("warm-up: login and refresh on both services, 3 s each");
+  for (const t of targets) {
+    await loginRun(t, 3);
+    const sessions = await loginMany(t.url, pick(REFRESH_CHAINS, t.users));
+    cookies.set(
+      t,
       (
         await refreshLoad(
-          o.authUrl,
+          t.url,
           sessions.map((s) => s.refresh),
-          o.seconds,
+          3,
         )
-      ).result,
-  );
-  if (!o.full) return { users: o.users, ceiling, login, refresh };
+      ).cookies,
+    );
+  }
+  const rows = { ceiling: [] as Row[], login: [[], []] as Row[][], refresh: [[], []] as Row[][] };
+  for (let round = 1; round <= o.rounds; round++) {
+    o.log(`round ${round}/${o.rounds}: ceiling, login x2, refresh x2, ${o.seconds} s each`);
+    rows.ceiling.push(await argon2Ceiling(o));
+    for (const [i, t] of targets.entries()) {
+      const label = `login, ${fmtUsers(t.users)} users`;
+      rows.login[i]!.push(await measured([t.service.pid], label, () => loginRun(t, o.seconds)));
+    }
+    for (const [i, t] of targets.entries()) {
+      const label = `refresh, ${fmtUsers(t.users)} users`;
+      rows.refresh[i]!.push(
+        await measured([t.service.pid], label, async () => {
+          const outcome = await refreshLoad(t.url, cookies.get(t)!, o.seconds);
+          cookies.set(t, outcome.cookies);
+          return outcome.result;
+        }),
+      );
+    }
+  }
+  return {
+    ceiling: combine(rows.ceiling),
+    login: { small: combine(rows.login[0]!), large: combine(rows.login[1]!) },
+    refresh: { small: combine(rows.refresh[0]!), large: combine(rows.refresh[1]!) },
+  };
+}
 
+/** `/me` through the gateway: served from its per-user cache, and with `Cache-Control: no-cache` (bypass). */
+export async function runMe(o: {
+  gatewayUrl: string;
+  target: Target;
+  gateway: ServiceProcess;
+  seconds: number;
+  work: string;
+  log: (line: string) => void;
+}): Promise<MeResult> {
+  const [session] = await loginMany(o.target.url, pick(1, o.target.users), 1);
   const meUrl = `${o.gatewayUrl}/api/v1/auth/me`;
-  const bearer = { authorization: `Bearer ${sessions[0]!.access}`, origin: ORIGIN };
+  const bearer = { authorization: `Bearer ${session!.access}`, origin: ORIGIN };
   const probe = async (extra: Record<string, string>) => {
     await fetch(meUrl, { headers: { ...bearer, ...extra } });
     const response = await fetch(meUrl, { headers: { ...bearer, ...extra } });
@@ -142,10 +185,10 @@ export async function runPhase(o: PhaseOptions): Promise<PhaseResult> {
   } catch (error) {
     // The login and refresh figures stand on their own; say why the gateway part is missing.
     o.log(`/me via gateway NOT measured: ${(error as Error).message}`);
-    return { users: o.users, ceiling, login, refresh, meError: (error as Error).message };
+    return { error: (error as Error).message };
   }
   o.log(
-    `/me via gateway: cache hit (x-cache ${cacheHeaders.hit}) and miss (x-cache ${cacheHeaders.miss}), ${o.seconds} s each`,
+    `/me via gateway: hit (x-cache ${cacheHeaders.hit}), miss (x-cache ${cacheHeaders.miss}), ${o.seconds} s each`,
   );
   const meLoad = (headers: Record<string, string>) => () =>
     wrkLoad({
@@ -155,11 +198,11 @@ export async function runPhase(o: PhaseOptions): Promise<PhaseResult> {
       workDir: o.work,
       headers: { ...bearer, ...headers },
     });
-  const meHit = await measured([o.gateway.pid], "/me via gateway, cache hit", meLoad({}));
-  const meMiss = await measured(
-    [o.gateway.pid, o.auth.pid],
+  const hit = await measured([o.gateway.pid], "/me via gateway, cache hit", meLoad({}));
+  const miss = await measured(
+    [o.gateway.pid, o.target.service.pid],
     "/me via gateway, miss (no-cache)",
     meLoad({ "cache-control": "no-cache" }),
   );
-  return { users: o.users, ceiling, login, refresh, meHit, meMiss, cacheHeaders };
+  return { hit, miss, cacheHeaders };
 }
