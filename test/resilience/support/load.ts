@@ -49,6 +49,12 @@ export class LoadLoop {
     return this.#pending;
   }
 
+  /** Resolves once `maxRequests` have been answered. */
+  async finished(): Promise<Sample[]> {
+    await Promise.all(this.#workers);
+    return this.samples;
+  }
+
   async stop(): Promise<Sample[]> {
     this.#running = false;
     await Promise.all(this.#workers);
