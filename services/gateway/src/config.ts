@@ -61,6 +61,12 @@ export const gatewayConfigSchema = z.object({
   CACHE_MAX_TTL: env.int(300, 0),
   CACHE_MAX_BODY_BYTES: env.int(1024 * 1024, 0),
   BODY_LIMIT_BYTES: env.int(1024 * 1024, 0),
+  /**
+   * The auth service's own BODY_LIMIT_BYTES, applied to its routes in the built-in table. A larger body must
+   * be refused here: the auth service answers 413 before reading it and closes the connection, which the
+   * gateway would see mid-upload as an upstream failure (a 5xx, and a strike against the breaker).
+   */
+  AUTH_BODY_LIMIT_BYTES: env.int(16 * 1024, 0),
 
   UPSTREAM_CONNECT_TIMEOUT_MS: env.int(2_000, 1),
   UPSTREAM_TIMEOUT_MS: env.int(15_000, 1),

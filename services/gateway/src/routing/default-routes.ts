@@ -8,6 +8,7 @@ interface DefaultRouteSettings {
   RATE_LIMIT_PASSWORD_RESET: number;
   RATE_LIMIT_RESEND: number;
   RATE_LIMIT_TWO_FACTOR: number;
+  AUTH_BODY_LIMIT_BYTES: number;
 }
 
 const AUTH = "/api/v1/auth";
@@ -18,12 +19,14 @@ const AUTH = "/api/v1/auth";
  */
 export function defaultRouteTable(s: DefaultRouteSettings): RouteTableSpec {
   const window = s.RATE_LIMIT_WINDOW;
+  const bodyLimit = s.AUTH_BODY_LIMIT_BYTES;
   const open = (path: string, rateLimits: string[] = []) => ({
     path: `${AUTH}${path}`,
     upstream: "auth",
     public: true,
     rateLimits,
     cache: false,
+    bodyLimit,
   });
   const guarded = (path: string, rateLimits: string[] = [], cache = false) => ({
     path: `${AUTH}${path}`,
@@ -31,6 +34,7 @@ export function defaultRouteTable(s: DefaultRouteSettings): RouteTableSpec {
     public: false,
     rateLimits,
     cache,
+    bodyLimit,
   });
   return {
     upstreams: { auth: { url: s.AUTH_SERVICE_URL, healthPath: "/health" } },
@@ -56,13 +60,14 @@ export function defaultRouteTable(s: DefaultRouteSettings): RouteTableSpec {
       guarded("/2fa/verify-setup", ["two-factor"]),
       guarded("/2fa/disable", ["two-factor"]),
       guarded("/2fa/regenerate-backup-codes", ["two-factor"]),
-      { prefix: `${AUTH}/`, upstream: "auth", public: false, rateLimits: [], cache: false },
+      { prefix: `${AUTH}/`, upstream: "auth", public: false, rateLimits: [], cache: false, bodyLimit },
       {
         path: "/.well-known/jwks.json",
         upstream: "auth",
         public: true,
         rateLimits: [],
         cache: true,
+        bodyLimit,
       },
     ],
   };
