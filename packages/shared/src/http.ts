@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
 import Fastify, {
   LogController,
   type FastifyError,
@@ -49,6 +51,14 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     }),
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+    // Requests refused before routing still get the envelope and a request id, never fastify's own JSON,
+    // which for a bad URL echoes the path back.
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, options.logger),
+    frameworkErrors: (error, request, reply) => {
+      reply.header("x-request-id", request.id);
+      reply.header("x-content-type-options", "nosniff");
+      void sendProblem(reply, request, toAppError(error, request));
+    },
   }) as unknown as FastifyInstance;
 
   // Only JSON bodies are accepted; fastify's default text/plain parser would let other types through.
@@ -101,6 +111,8 @@ export function toAppError(error: unknown, request: FastifyRequest): AppError {
     case "FST_ERR_CTP_INVALID_JSON_BODY":
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
       return new AppError("MALFORMED_JSON", commonProblems.MALFORMED_JSON, "The body is not valid JSON.");
+    case "FST_ERR_BAD_URL":
+      return new AppError("MALFORMED_REQUEST", commonProblems.MALFORMED_REQUEST, "The URL is not valid.");
     case "FST_ERR_CTP_BODY_TOO_LARGE":
       return new AppError("PAYLOAD_TOO_LARGE", commonProblems.PAYLOAD_TOO_LARGE);
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
@@ -132,4 +144,34 @@ function fieldError(v: unknown, context: string | undefined): FieldError {
   const item = v as { instancePath?: string; message?: string };
   const path = (item.instancePath ?? "").replace(/^\//, "").replaceAll("/", ".");
   return { path: path || context || "", message: item.message ?? "Invalid value" };
+}
+
+const CLIENT_ERRORS: Record<string, keyof typeof commonProblems> = {
+  HPE_HEADER_OVERFLOW: "HEADERS_TOO_LARGE",
+  ERR_HTTP_REQUEST_TIMEOUT: "REQUEST_TIMEOUT",
+};
+
+/**
+ * Answers a request Node's HTTP parser refused (broken framing, control characters or CRLF in a header, an
+ * unknown method, headers over the size limit) on the raw socket, then closes it: no route or hook runs for
+ * these, so the request id and nosniff are written here.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, logger: Logger): void {
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  // Like Node's default: never write into a response that has already started on this connection.
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  const code = CLIENT_ERRORS[error.code ?? ""] ?? "MALFORMED_REQUEST";
+  const spec = commonProblems[code];
+  const id = randomUUID();
+  logger.debug({ requestId: id, code: error.code }, "malformed request refused");
+  if (socket.writable && !inFlight?.headersSent) {
+    const body = JSON.stringify(problemBody(new AppError(code, spec), id));
+    socket.write(
+      `HTTP/1.1 ${spec.status} ${STATUS_CODES[spec.status] ?? spec.title}\r\n` +
+        "content-type: application/problem+json; charset=utf-8\r\n" +
+        `content-length: ${Buffer.byteLength(body)}\r\n` +
+        `x-request-id: ${id}\r\nx-content-type-options: nosniff\r\nconnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }
