@@ -1,12 +1,12 @@
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { loadAuthConfig } from "../../services/auth/src/config.ts";
 import { PasswordHasher } from "../../services/auth/src/crypto/password-hasher.ts";
 import { BENCH_PASSWORD, createBenchDatabase, explainHotQueries, seedUsers, tableSizes } from "./database.ts";
-import { runMe, runRounds, type Target } from "./phases.ts";
+import { runMe, runRounds, windows, type Target } from "./phases.ts";
 import { freePort, memoryOf, pinned, startPinned, waitHealthy, type ServiceProcess } from "./processes.ts";
 import { report } from "./summary.ts";
 
@@ -133,6 +133,9 @@ try {
   };
   const plans = await explainHotQueries(largeDb.url, settings.scaleUsers);
 
+  if (env.BENCH_PROFILE_DIR) {
+    writeFileSync(join(env.BENCH_PROFILE_DIR, "windows.json"), JSON.stringify(windows, null, 1));
+  }
   const text = report({
     machine: { ...machine, loadAfter: uptime() },
     settings,

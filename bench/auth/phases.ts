@@ -44,11 +44,20 @@ const pick = (count: number, users: number) =>
   Array.from({ length: count }, () => 1 + Math.floor(Math.random() * users));
 const fmtUsers = (n: number) => n.toLocaleString("en-US");
 
+/**
+ * When each run happened, on the monotonic clock that V8's CPU profiles use (µs), so a profile of the whole
+ * benchmark can be cut to one kind of run (`node bench/auth/profile.ts <file> --window <label>`).
+ */
+export const windows: { label: string; startUs: number; endUs: number }[] = [];
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
 /** Runs a load while measuring the CPU time the given processes used meanwhile. */
 async function measured(pids: number[], label: string, load: () => Promise<LoadResult>): Promise<Row> {
   const cpuOf = () => pids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
   const before = cpuOf();
+  const startUs = monotonicUs();
   const result = await load();
+  windows.push({ label, startUs, endUs: monotonicUs() });
   const cpu = cpuOf() - before;
   return { label, result, perCpuSecond: (result.requests - result.failures) / cpu };
 }
