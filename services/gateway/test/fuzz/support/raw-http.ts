@@ -38,27 +38,39 @@ export function sendRaw(port: number, request: RawRequest): Promise<RawResponse>
       ? Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from("\r\n0\r\n\r\n")])
       : (body ?? Buffer.alloc(0));
   const bytes = Buffer.concat([Buffer.from(`${head.join("\r\n")}\r\n\r\n`, "latin1"), framed]);
+  return sendBytes(port, bytes, { head: request.method === "HEAD" });
+}
 
-  return new Promise((resolve, reject) => {
+/**
+ * Writes bytes as they are on a fresh connection and reads the first response until the server closes.
+ * `end` half-closes after writing (Node then drops a request still in flight: use it only for messages
+ * that can never complete).
+ */
+export function sendBytes(port: number, bytes: Buffer, options: { head?: boolean; end?: boolean } = {}) {
+  return new Promise<RawResponse>((resolve, reject) => {
     const chunks: Buffer[] = [];
     const socket = connect({ host: "127.0.0.1", port });
+    const what = JSON.stringify(bytes.subarray(0, 120).toString("latin1"));
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`no complete answer within ${DEADLINE_MS} ms to ${request.method} ${request.target}`));
+      reject(new Error(`no complete answer within ${DEADLINE_MS} ms to ${what}`));
     }, DEADLINE_MS);
     const finish = () => {
       clearTimeout(timer);
       const received = Buffer.concat(chunks);
-      const parsed = parseResponse(received, request.method === "HEAD");
+      const parsed = parseResponse(received, options.head ?? false);
       if (parsed) resolve(parsed);
-      else
-        reject(new Error(`unparseable answer: ${JSON.stringify(received.toString("latin1").slice(0, 500))}`));
+      else {
+        const answer = JSON.stringify(received.toString("latin1").slice(0, 500));
+        reject(new Error(`no parseable answer (${answer}) to ${what}`));
+      }
     };
     socket.on("data", (chunk: Buffer) => chunks.push(chunk));
     // The server may reset the connection right after answering a malformed request: keep what arrived.
     socket.on("error", () => undefined);
     socket.on("close", finish);
-    socket.write(bytes);
+    if (options.end) socket.end(bytes);
+    else socket.write(bytes);
   });
 }
 
@@ -76,7 +88,8 @@ function parseResponse(bytes: Buffer, head: boolean): RawResponse | undefined {
     headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
   }
   let body = bytes.subarray(end + 4);
-  if (head) body = Buffer.alloc(0);
+  // A HEAD answer has no body, but one the HTTP parser refused does (the server could not know the method).
+  if (head && !/^HTTP\/1\.1 (?:400|408|431) /.test(lines[0] ?? "")) body = Buffer.alloc(0);
   else if (headers["transfer-encoding"]?.includes("chunked")) body = dechunk(body);
   else if (headers["content-length"] !== undefined)
     body = body.subarray(0, Number(headers["content-length"]));
