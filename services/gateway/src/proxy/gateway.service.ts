@@ -91,7 +91,7 @@ export class GatewayService {
       throw this.#fail(request, "payload_too_large", problems.error("PAYLOAD_TOO_LARGE"));
     }
     const upstream = this.#d.upstreams.get(route.upstream)!;
-    const fetch = (): Promise<UpstreamResponse> => this.#call(request, upstream, route, token);
+    const fetch = (): Promise<UpstreamResponse> => this.#call(request, reply, upstream, route, token);
     try {
       if (route.cache && (request.method === "GET" || request.method === "HEAD")) {
         return await this.#d.cache.serve(request, reply, route, token?.userId, fetch);
@@ -115,6 +115,7 @@ export class GatewayService {
 
   #call(
     request: FastifyRequest,
+    reply: FastifyReply,
     upstream: Upstream,
     route: GatewayRoute,
     token: VerifiedToken | undefined,
@@ -132,19 +133,21 @@ export class GatewayService {
     const body =
       !hasBody || SAFE_METHODS.has(request.method)
         ? undefined
-        : request.headers["content-length"] !== undefined
-          ? request.raw
-          : Readable.from(limitedBody(request.raw, route.bodyLimit));
+        : Readable.from(limitedBody(request.raw, route.bodyLimit));
     const raw = request.raw;
-    return upstream.call(
-      {
-        method: request.method,
-        path: request.url,
-        headers,
-        body,
-      },
-      () => raw.destroyed || raw.readableAborted,
+    const call = upstream.call(
+      { method: request.method, path: request.url, headers, body },
+      () => body !== undefined && !raw.complete,
     );
+    if (body === undefined) return call;
+    return call.finally(() => {
+      // The upstream answered (or failed) before taking the whole body. Node will not read the next request on
+      // this connection until the rest is consumed, so discard it and close the connection after the reply.
+      if (!raw.complete && !raw.destroyed) {
+        reply.header("connection", "close");
+        raw.resume();
+      }
+    });
   }
 
   #upstreamFailure(request: FastifyRequest, error: unknown): unknown {

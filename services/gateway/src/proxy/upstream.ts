@@ -78,10 +78,15 @@ export class Upstream {
   }
 
   /**
-   * `clientGone` tells whether the client hung up: a failure it caused (an aborted upload) must not count
-   * against the upstream, or a few aborted requests from anyone would open the breaker for everyone.
+   * `uploadUnfinished` tells whether the client's body was still arriving when the exchange failed: the
+   * client went away, or the upstream refused the body early and closed the connection. Either way the
+   * client caused it, and counting it against the upstream would let anyone open the breaker for everyone
+   * with a few aborted or oversized uploads.
    */
-  async call(options: Dispatcher.DispatchOptions, clientGone: () => boolean): Promise<UpstreamResponse> {
+  async call(
+    options: Dispatcher.DispatchOptions,
+    uploadUnfinished: () => boolean,
+  ): Promise<UpstreamResponse> {
     if (!this.breaker.tryAcquire()) {
       this.#metrics.backendErrors.labels(this.name, "circuit_open").inc();
       throw new CircuitOpenError(this.breaker.retryAfterSeconds());
@@ -91,7 +96,7 @@ export class Upstream {
     try {
       response = await exchange(this.#pool, options);
     } catch (error) {
-      if (isBodyTooLarge(error) || clientGone()) {
+      if (isBodyTooLarge(error)) {
         // The client's fault, not the upstream's: release the breaker permit as a success.
         this.breaker.record(true);
         throw error;
@@ -104,7 +109,10 @@ export class Upstream {
       const type: UpstreamFailure = TIMEOUT_CODES.has((error as { code?: string }).code ?? "")
         ? "timeout"
         : "connection";
-      this.#failed(type);
+      if (uploadUnfinished()) {
+        this.breaker.record(true);
+        this.#metrics.backendErrors.labels(this.name, type).inc();
+      } else this.#failed(type);
       throw new UpstreamError(type, error);
     }
     this.#duration.observe((performance.now() - started) / 1000);
