@@ -39,6 +39,12 @@ const machine = {
 const work = mkdtempSync(join(tmpdir(), "mm-bench-auth-"));
 const services: ServiceProcess[] = [];
 const drops: (() => Promise<unknown>)[] = [];
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    console.error(`${signal}: stopping the services and dropping the bench databases`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
 const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 try {
@@ -147,8 +153,13 @@ try {
   });
   console.log(`\n${text}`);
 } finally {
-  for (const service of services.reverse()) await service.stop();
-  for (const drop of drops) {
+  await cleanUp();
+}
+
+/** Stops what this run started and drops its databases; also on Ctrl-C, so nothing is left behind. */
+async function cleanUp(): Promise<void> {
+  for (const service of services.reverse().splice(0)) await service.stop();
+  for (const drop of drops.splice(0)) {
     await drop().catch((error: unknown) => console.error("could not drop a bench database", error));
   }
   rmSync(work, { recursive: true, force: true });
