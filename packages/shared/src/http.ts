@@ -71,7 +71,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
 
   app.setNotFoundHandler(async (request, reply) => {
     const path = request.url.split("?")[0] ?? "/";
-    const allowed = METHODS.filter((method) => app.hasRoute({ method, url: path }));
+    const allowed = allowedMethods(app, path);
     if (allowed.length > 0) {
       reply.header("allow", allowed.join(", "));
       return sendProblem(
@@ -88,6 +88,20 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   });
 
   return app;
+}
+
+/**
+ * The methods routed at a request path, for 405 and its Allow header. `hasRoute` reads its url as a route
+ * pattern, so a path with pattern syntax would be taken for one, and one that is no valid pattern (a `*`
+ * before the end) throws: a 500 instead of a 404. No route of ours has those characters.
+ */
+function allowedMethods(app: FastifyInstance, path: string): string[] {
+  if (/[*:]/.test(path)) return [];
+  try {
+    return METHODS.filter((method) => app.hasRoute({ method, url: path }));
+  } catch {
+    return [];
+  }
 }
 
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: AppError): FastifyReply {

@@ -79,4 +79,22 @@ describe("the HTTP edge and requests refused before routing", () => {
     assert.match(answer.head, /\r\nx-request-id: abc-1\r\n/);
     assert.doesNotMatch(answer.body, /%E0|FST_ERR|valid url component/);
   });
+
+  it("a path with route-pattern characters gets 404, never a 500 (the 405 check reads paths as patterns)", async () => {
+    const strict = createHttpServer({ logger: createLogger("edge-test", "silent") });
+    strict.get("/items/:id", async () => ({ ok: true }));
+    strict.get("/static", async () => ({ ok: true }));
+    try {
+      for (const url of ["/api/*/x", "/items/*/" + "a".repeat(300), "/a*b", "/x/:id", "/items/:id/(x)"]) {
+        const response = await strict.inject({ method: "POST", url });
+        assert.equal(response.statusCode, 404, url);
+        assert.equal(response.json<{ code: string }>().code, "NOT_FOUND", url);
+      }
+      const wrongMethod = await strict.inject({ method: "POST", url: "/static" });
+      assert.equal(wrongMethod.statusCode, 405);
+      assert.equal(wrongMethod.headers.allow, "GET, HEAD");
+    } finally {
+      await strict.close();
+    }
+  });
 });
