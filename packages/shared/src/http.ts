@@ -19,6 +19,11 @@ export interface HttpServerOptions {
   logger: Logger;
   /** Largest accepted request body in bytes; larger ones get 413. */
   bodyLimit?: number;
+  /**
+   * Largest request head (request line and headers) in bytes, Node's 16 KiB by default; larger ones get 431.
+   * A proxy sets it below its upstreams' so that a head it accepts, plus the headers it adds, fits theirs.
+   */
+  maxHeaderSize?: number;
   /** Trusted proxy setting passed to fastify (addresses, CIDRs, or hop count). */
   trustProxy?: boolean | string | string[];
   /**
@@ -43,6 +48,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit ?? 64 * 1024,
     trustProxy: options.trustProxy ?? false,
+    ...(options.maxHeaderSize === undefined ? {} : { http: { maxHeaderSize: options.maxHeaderSize } }),
     genReqId: (req) => requestIdFrom(req.headers["x-request-id"]),
     // Probes and scrapes would drown the request log; everything else gets its two lines, with the request id.
     logController: new LogController({

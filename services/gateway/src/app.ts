@@ -135,6 +135,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   const app = createHttpServer({
     logger,
     bodyLimit: config.BODY_LIMIT_BYTES,
+    maxHeaderSize: config.MAX_HEADER_BYTES,
     trustProxy: config.TRUSTED_PROXIES.length > 0 ? config.TRUSTED_PROXIES : false,
   });
   // Bodies are streamed to the upstream untouched: no parsing, whatever the content type.

@@ -68,6 +68,13 @@ export const gatewayConfigSchema = z.object({
    */
   AUTH_BODY_LIMIT_BYTES: env.int(16 * 1024, 0),
 
+  /**
+   * Largest request head accepted, below the 16 KiB every upstream's Node server takes: the gateway adds
+   * headers (X-Request-Id, X-User-Id, X-Forwarded-*), and a head over the upstream's limit came back as the
+   * upstream's 431 instead of the gateway's own.
+   */
+  MAX_HEADER_BYTES: env.int(15 * 1024, 1024),
+
   UPSTREAM_CONNECT_TIMEOUT_MS: env.int(2_000, 1),
   UPSTREAM_TIMEOUT_MS: env.int(15_000, 1),
   UPSTREAM_CONNECTIONS: env.int(128, 1),

@@ -11,11 +11,13 @@ import { startTestGateway, type TestGateway } from "../support/test-gateway.ts";
 const AUTH_LIMIT = 16 * 1024;
 
 /**
- * Found by the gateway fuzz suite: a body between the auth service's limit (16 KiB) and the gateway's
+ * Found by the gateway fuzz suite. Bodies: a body between the auth service's limit (16 KiB) and the gateway's
  * (1 MiB) made the auth service answer 413 before reading it and close the connection; the gateway saw a
  * reset mid-upload and answered 500 or 502, and five such requests opened the breaker for everyone.
+ * Headers: a head just under Node's 16 KiB passed the gateway, and with the headers the gateway adds came
+ * back as the upstream's 431, whose requestId was not the gateway's X-Request-Id.
  */
-describe("bodies over the auth service's limit", { skip: await skipUnless("redis") }, () => {
+describe("requests over the auth service's limits", { skip: await skipUnless("redis") }, () => {
   let upstream: FastifyInstance;
   let gateway: TestGateway;
   let upstreamCalls = 0;
@@ -83,9 +85,32 @@ describe("bodies over the auth service's limit", { skip: await skipUnless("redis
     assert.equal(upstreamCalls, 0);
   });
 
-  it("still passes bodies within the limit", async () => {
+  it("a head the upstream could not take is refused by the gateway itself with 431, under its own id", async () => {
+    const answer = await sendRaw(port, {
+      method: "POST",
+      target: "/api/v1/auth/verify-email",
+      headers: [
+        ["content-type", "application/json"],
+        ["cookie", `a=${"x".repeat(16_150)}`],
+      ],
+      body: Buffer.from('{"token":"x"}'),
+    });
+    assert.equal(answer.status, 431);
+    const body = JSON.parse(answer.body) as { code: string; requestId: string };
+    assert.equal(body.code, "HEADERS_TOO_LARGE");
+    assert.equal(body.requestId, answer.headers["x-request-id"]);
+    assert.equal(upstreamCalls, 0);
+  });
+
+  it("still passes bodies and heads within the limits", async () => {
     const response = await post(`{"token":"${"a".repeat(AUTH_LIMIT - 100)}"}`);
     assert.equal(response.status, 200);
-    assert.equal(upstreamCalls, 1);
+    const head = await gateway.fetch("/api/v1/auth/verify-email", {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie: `a=${"x".repeat(14_000)}` },
+      body: '{"token":"x"}',
+    });
+    assert.equal(head.status, 200);
+    assert.equal(upstreamCalls, 2);
   });
 });
