@@ -61,7 +61,7 @@ describe("fuzzing the gateway's HTTP surface", { skip: await skipUnless("postgre
     };
     assert.equal(breakers.auth.state, "closed");
     const me = await platform.gateway.fetch("/api/v1/auth/me", {
-      headers: { authorization: `Bearer ${platform.user.accessToken}` },
+      headers: { authorization: `Bearer ${platform.user.accessTokens[0]}` },
     });
     assert.equal(me.status, 200);
   });

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { FUZZ_USER } from "./fuzz-platform.ts";
+import { FUZZ_2FA_EMAIL, FUZZ_USER } from "./fuzz-platform.ts";
 import { hostileString } from "./hostile-values.ts";
 
 export type FieldKind = "email" | "password" | "fullName" | "locale" | "token" | "code";
@@ -57,6 +57,7 @@ const localPart = fc.stringMatching(/^[a-z0-9][a-z0-9._+-]{0,20}$/);
 const plausible: Record<FieldKind, fc.Arbitrary<string>> = {
   email: fc.oneof(
     fc.constant(FUZZ_USER.email),
+    fc.constant(FUZZ_2FA_EMAIL),
     fc.constant(FUZZ_USER.email.toUpperCase()),
     fc.constant(`  ${FUZZ_USER.email}  `),
     localPart.map((l) => `${l}@example.com`),
@@ -67,8 +68,8 @@ const plausible: Record<FieldKind, fc.Arbitrary<string>> = {
     fc.string({ minLength: 12, maxLength: 40 }),
     fc.string({ unit: "grapheme", minLength: 12, maxLength: 20 }),
   ),
-  fullName: fc.string({ maxLength: 120 }),
-  locale: fc.constantFrom("es", "en", "fr", "ES", ""),
+  fullName: fc.oneof(fc.string({ maxLength: 60 }), fc.string({ maxLength: 120 })),
+  locale: fc.constantFrom("es", "en", "es", "en", "fr", "ES", ""),
   token: fc.oneof(fc.base64String({ maxLength: 64 }), fc.stringMatching(/^[A-Za-z0-9_-]{43}$/)),
   code: fc.oneof(
     fc.stringMatching(/^[0-9]{6}$/),
@@ -77,10 +78,17 @@ const plausible: Record<FieldKind, fc.Arbitrary<string>> = {
   ),
 };
 
-/** A field's value: near the rules, hostile, or of any JSON type. */
-export function fieldValue(kind: FieldKind, anyJson: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
+/** A field's value: near the rules (or one of the `real` values), hostile, or of any JSON type. */
+export function fieldValue(
+  kind: FieldKind,
+  anyJson: fc.Arbitrary<unknown>,
+  real: readonly string[] = [],
+): fc.Arbitrary<unknown> {
   return fc.oneof(
-    { weight: 3, arbitrary: plausible[kind] },
+    {
+      weight: 3,
+      arbitrary: real.length > 0 ? fc.oneof(plausible[kind], fc.constantFrom(...real)) : plausible[kind],
+    },
     { weight: 2, arbitrary: hostileString },
     { weight: 2, arbitrary: anyJson },
   );

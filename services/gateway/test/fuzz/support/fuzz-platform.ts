@@ -2,14 +2,23 @@ import type { AddressInfo } from "node:net";
 import { sql } from "drizzle-orm";
 import { problems as authProblems } from "../../../../auth/src/errors.ts";
 import { signedIn } from "../../../../auth/test/support/session-helpers.ts";
+import {
+  nextCode,
+  passwordStep,
+  secondStep,
+  twoFactorUser,
+} from "../../../../auth/test/support/two-factor-helpers.ts";
 import { createAuthTestContext, type AuthTestContext } from "../../../../auth/test/support/test-app.ts";
 import { problems as gatewayProblems } from "../../../src/errors.ts";
 import { defaultRouteTable } from "../../../src/routing/default-routes.ts";
 import { startTestGateway, type TestGateway } from "../../support/test-gateway.ts";
+import type { Credentials } from "./request-arbitraries.ts";
 
 /** Far above anything a fuzz run sends: limits and lockouts are tested elsewhere and would only mask answers. */
 const UNLIMITED = "1000000000";
 
+/** Both fuzz accounts share the password, which no generator produces. */
+export const FUZZ_2FA_EMAIL = "fuzz-2fa@example.com";
 export const FUZZ_USER = { email: "fuzz-owner@example.com", password: "tortuga violeta bajo la lluvia" };
 
 export interface FuzzPlatform {
@@ -17,8 +26,11 @@ export interface FuzzPlatform {
   gateway: TestGateway;
   /** The gateway's port, for the raw client. */
   port: number;
-  /** A signed-in, verified account: a real bearer token lets the fuzz reach the guarded endpoints' bodies. */
-  user: { userId: string; accessToken: string };
+  /**
+   * Real credentials: a signed-in account, and one with 2FA on (its access token and pending second-step
+   * tokens), so the fuzz reaches the guarded endpoints' bodies and the code checks.
+   */
+  user: Credentials;
   /** A digest of every row a request could create, change or delete (see `stateFingerprint`). */
   fingerprint(): Promise<string>;
   close(): Promise<void>;
@@ -62,12 +74,25 @@ export async function startFuzzPlatform(): Promise<FuzzPlatform> {
       env: { RATE_LIMIT_IP: UNLIMITED, RATE_LIMIT_USER: UNLIMITED },
     });
     const session = await signedIn(auth, FUZZ_USER.email, FUZZ_USER.password);
+    const enrolled = await twoFactorUser(auth, FUZZ_2FA_EMAIL, FUZZ_USER.password);
+    // Turning 2FA on ends the account's sessions: sign in again, with both factors.
+    const step = await passwordStep(auth, FUZZ_2FA_EMAIL, FUZZ_USER.password);
+    const second = await secondStep(auth, step, await nextCode(auth, enrolled.secret));
+    const twoFactor = second.json<{ accessToken: string }>();
+    const twoFactorTokens = [
+      await passwordStep(auth, FUZZ_2FA_EMAIL, FUZZ_USER.password),
+      await passwordStep(auth, FUZZ_2FA_EMAIL, FUZZ_USER.password),
+    ];
     const running = gateway;
     return {
       auth,
       gateway: running,
       port: portOf(running.app.server.address()),
-      user: { userId: session.userId, accessToken: session.accessToken },
+      user: {
+        userId: session.userId,
+        accessTokens: [session.accessToken, twoFactor.accessToken],
+        twoFactorTokens,
+      },
       fingerprint: () => stateFingerprint(auth),
       close: async () => {
         await running.close();

@@ -4,7 +4,7 @@ import type fc from "fast-check";
 /** Fixed unless FUZZ_SEED says otherwise, so a failure seen in CI replays locally with the same inputs. */
 const DEFAULT_SEED = 20_261_124;
 /** Inputs per property at scale 1; FUZZ_RUNS sets it (e.g. 5000 for a long local run). */
-const DEFAULT_RUNS = 400;
+const DEFAULT_RUNS = 800;
 
 function positiveInt(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === "") return fallback;

@@ -8,7 +8,7 @@ const mutation = fc.oneof(
   fc.record({ kind: fc.constant("header-value" as const), bad: CONTROL }),
   fc.record({
     kind: fc.constant("header-name" as const),
-    bad: fc.constantFrom(" ", "(", "@", "\u0000", "é", ""),
+    bad: fc.constantFrom(" ", "(", "@", "\u0000", "é"),
   }),
   fc.record({
     kind: fc.constant("method" as const),

@@ -5,7 +5,10 @@ import type { RawRequest } from "./raw-http.ts";
 
 export interface Credentials {
   userId: string;
-  accessToken: string;
+  /** Real access tokens: the plain account's first, then the 2FA account's. */
+  accessTokens: string[];
+  /** Real pending second-step tokens of the 2FA account, so login/2fa gets past the token check. */
+  twoFactorTokens: string[];
 }
 
 export interface FuzzCase {
@@ -20,9 +23,11 @@ function objectText(entries: [string, unknown][]): string {
 }
 
 /** A JSON object for the endpoint: its fields present or missing, of any type, plus hostile extra keys. */
-export function objectBody(endpoint: Endpoint): fc.Arbitrary<string> {
+export function objectBody(endpoint: Endpoint, creds: Credentials): fc.Arbitrary<string> {
   const own = Object.entries(endpoint.fields).map(([name, kind]) =>
-    fc.option(fieldValue(kind, anyJsonValue), { freq: 5 }).map((v) => (v === null ? [] : [[name, v]])),
+    fc
+      .option(fieldValue(kind, anyJsonValue, kind === "token" ? creds.twoFactorTokens : []), { freq: 5 })
+      .map((v) => (v === null ? [] : [[name, v]])),
   );
   const extra = fc.array(
     fc.tuple(fc.oneof(fc.constantFrom(...HOSTILE_KEYS), fc.string({ maxLength: 12 })), anyJsonValue),
@@ -76,9 +81,9 @@ const oversized = fc
   .tuple(fc.constantFrom(17 * 1024, 40 * 1024, 1024 * 1024 + 10), fc.constantFrom("a", "é", " "))
   .map(([size, ch]) => `{"email":"${ch.repeat(size)}"}`);
 
-export function anyBody(endpoint: Endpoint): fc.Arbitrary<Buffer | undefined> {
+export function anyBody(endpoint: Endpoint, creds: Credentials): fc.Arbitrary<Buffer | undefined> {
   return fc.oneof(
-    { weight: 12, arbitrary: objectBody(endpoint).map((t) => Buffer.from(t)) },
+    { weight: 12, arbitrary: objectBody(endpoint, creds).map((t) => Buffer.from(t)) },
     { weight: 2, arbitrary: anyJsonValue.map((v) => Buffer.from(JSON.stringify(v) ?? "null")) },
     { weight: 3, arbitrary: brokenJson.map((t) => Buffer.from(t)) },
     { weight: 1, arbitrary: fc.constant(undefined) },
@@ -91,7 +96,7 @@ export function anyBody(endpoint: Endpoint): fc.Arbitrary<Buffer | undefined> {
 
 const JSON_TYPES = ["application/json", "application/json; charset=utf-8", "Application/JSON"];
 export const contentType = fc.oneof(
-  { weight: 8, arbitrary: fc.constantFrom(...JSON_TYPES) },
+  { weight: 24, arbitrary: fc.constantFrom(...JSON_TYPES) },
   {
     weight: 3,
     arbitrary: fc.constantFrom(
@@ -127,8 +132,12 @@ const jwtLike = fc
   .map((parts) => parts.map((p) => p.replace(/=+$/, "").replaceAll("+", "-").replaceAll("/", "_")).join("."));
 
 function authorization(creds: Credentials, guarded: boolean): fc.Arbitrary<string | undefined> {
+  const [token = ""] = creds.accessTokens;
   return fc.oneof(
-    { weight: guarded ? 6 : 1, arbitrary: fc.constant(`Bearer ${creds.accessToken}`) },
+    {
+      weight: guarded ? 10 : 1,
+      arbitrary: fc.constantFrom(...creds.accessTokens).map((token) => `Bearer ${token}`),
+    },
     { weight: 3, arbitrary: fc.constant(undefined) },
     {
       weight: 3,
@@ -143,8 +152,8 @@ function authorization(creds: Credentials, guarded: boolean): fc.Arbitrary<strin
           "Bearer null",
           "Token 1",
         ),
-        fc.constant(`Bearer ${creds.accessToken}x`),
-        fc.constant(`Bearer ${creds.accessToken.split(".").slice(0, 2).join(".")}.`),
+        fc.constant(`Bearer ${token}x`),
+        fc.constant(`Bearer ${token.split(".").slice(0, 2).join(".")}.`),
         fc.constant(`Bearer ${"A".repeat(6000)}`),
         headerText(80),
       ),
@@ -218,7 +227,7 @@ export function headers(
           list.push([name, value]);
         }
       }
-      return { list, validBearer: h.authorization === `Bearer ${creds.accessToken}` };
+      return { list, validBearer: creds.accessTokens.some((t) => h.authorization === `Bearer ${t}`) };
     });
 }
 
@@ -255,8 +264,11 @@ export const queryString = fc.oneof(
 export function endpointCase(endpoint: Endpoint, creds: Credentials): fc.Arbitrary<FuzzCase> {
   return fc
     .record({
-      body: endpoint.method === "GET" ? fc.option(anyBody(endpoint), { freq: 4 }) : anyBody(endpoint),
-      type: fc.option(contentType, { freq: 8 }),
+      body:
+        endpoint.method === "GET"
+          ? fc.option(anyBody(endpoint, creds), { freq: 4 })
+          : anyBody(endpoint, creds),
+      type: fc.option(contentType, { freq: 16 }),
       query: queryString,
       headers: headers(creds, endpoint.guarded),
       chunked: fc.boolean(),

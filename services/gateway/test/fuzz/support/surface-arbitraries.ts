@@ -107,7 +107,7 @@ export function surfaceCase(creds: Credentials): fc.Arbitrary<FuzzCase> {
       path,
       query: queryString,
       headers: headers(creds, true),
-      body: fc.option(anyBody(ENDPOINTS[0]!), { freq: 2 }),
+      body: fc.option(anyBody(ENDPOINTS[0]!, creds), { freq: 2 }),
       type: fc.option(contentType, { freq: 4 }),
       preflight: fc.option(fc.constantFrom("POST", "GET", "DELETE", "X"), { freq: 6 }),
     })
