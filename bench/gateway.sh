@@ -42,6 +42,9 @@ BENCH_UPSTREAM_PORT=$UP_PORT BENCH_TOKEN_FILE="$work/token" node bench/gateway-u
 pids+=($!)
 wait_port $REDIS_PORT
 wait_port $UP_PORT
+for pid in "${pids[@]}"; do
+  kill -0 "$pid" 2>/dev/null || { echo "gateway bench: a helper exited (port busy?); see $work/*.log" >&2; cat "$work"/*.log >&2; exit 1; }
+done
 TOKEN=$(cat "$work/token")
 
 routes=$(cat <<JSON
