@@ -19,7 +19,9 @@ describe("fuzzing the gateway's HTTP surface", { skip: await skipUnless("postgre
   let platform: FuzzPlatform;
   let router: Router;
   before(async () => {
-    platform = await startFuzzPlatform();
+    // Loopback is a trusted proxy here, so the generated X-Forwarded-For chains are parsed and used as the
+    // client address (rate-limit keys, the address passed on), not ignored.
+    platform = await startFuzzPlatform({ gatewayEnv: { TRUSTED_PROXIES: "127.0.0.1" } });
     router = new Router(platform.gateway.config.routeTable, {
       bodyLimit: platform.gateway.config.BODY_LIMIT_BYTES,
     });

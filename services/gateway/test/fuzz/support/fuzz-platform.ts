@@ -49,7 +49,9 @@ export const KNOWN_CODES: ReadonlyMap<string, number> = new Map(
  * gateway with the built-in route table and real Redis (rate limits, cache, revocation keys under a private
  * prefix). Every rate limit and the login lockout are raised out of reach.
  */
-export async function startFuzzPlatform(): Promise<FuzzPlatform> {
+export async function startFuzzPlatform(
+  options: { gatewayEnv?: Record<string, string> } = {},
+): Promise<FuzzPlatform> {
   const auth = await createAuthTestContext({
     env: { ACCOUNT_RESPONSE_FLOOR_MS: "0", LOCKOUT_THRESHOLD: UNLIMITED, RESEND_COOLDOWN: "0" },
   });
@@ -71,7 +73,7 @@ export async function startFuzzPlatform(): Promise<FuzzPlatform> {
       }),
       jwksUrl: `${authUrl}/.well-known/jwks.json`,
       clock: auth.clock,
-      env: { RATE_LIMIT_IP: UNLIMITED, RATE_LIMIT_USER: UNLIMITED },
+      env: { RATE_LIMIT_IP: UNLIMITED, RATE_LIMIT_USER: UNLIMITED, ...options.gatewayEnv },
     });
     const session = await signedIn(auth, FUZZ_USER.email, FUZZ_USER.password);
     const enrolled = await twoFactorUser(auth, FUZZ_2FA_EMAIL, FUZZ_USER.password);
