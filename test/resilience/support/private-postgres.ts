@@ -102,8 +102,13 @@ export class PrivatePostgres {
     try {
       const pid = this.pid();
       if (isAlive(pid)) {
-        process.kill(pid, "SIGQUIT");
-        await waitForExit(pid, "the private postmaster");
+        // Smart shutdown first: pg's Pool.end() resolves before its sockets have closed, and terminating
+        // those sessions would surface as an unhandled "Connection terminated" in the test process.
+        process.kill(pid, "SIGTERM");
+        await waitForExit(pid, "the private postmaster", 5_000).catch(async () => {
+          process.kill(pid, "SIGQUIT");
+          await waitForExit(pid, "the private postmaster");
+        });
       }
       forget(pid);
     } catch {
