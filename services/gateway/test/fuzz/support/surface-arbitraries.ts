@@ -1,13 +1,7 @@
 import fc from "fast-check";
 import { ENDPOINTS } from "./endpoints.ts";
-import {
-  anyBody,
-  contentType,
-  headers,
-  queryString,
-  type Credentials,
-  type FuzzCase,
-} from "./request-arbitraries.ts";
+import { contentType, headers } from "./header-arbitraries.ts";
+import { anyBody, queryString, type Credentials, type FuzzCase } from "./request-arbitraries.ts";
 
 /**
  * Methods a client can send: the routed ones, ones fastify knows but no route takes, lower case, and tokens
