@@ -135,9 +135,14 @@ export class GatewayService {
         ? undefined
         : Readable.from(limitedBody(request.raw, route.bodyLimit));
     const raw = request.raw;
-    const call = upstream.call(
-      { method: request.method, path: request.url, headers, body },
-      () => body !== undefined && !raw.complete,
+    // limitedBody never lets undici destroy `raw`, so an aborted `raw` or a closed client socket means the
+    // client left; an incomplete upload with the client still there is the upstream's doing (see `call`).
+    const call = upstream.call({ method: request.method, path: request.url, headers, body }, () =>
+      body === undefined || raw.complete
+        ? "complete"
+        : raw.readableAborted || raw.socket.destroyed
+          ? "client_gone"
+          : "unfinished",
     );
     if (body === undefined) return call;
     return call.finally(() => {

@@ -17,6 +17,9 @@ export interface UpstreamOptions {
 
 export type UpstreamFailure = "connection" | "timeout";
 
+/** Where the client's request body stood when an exchange failed (see `Upstream.call`). */
+export type UploadState = "complete" | "client_gone" | "unfinished";
+
 /** The upstream could not be reached or did not answer in time (502 / 504 at the edge). */
 export class UpstreamError extends Error {
   override name = "UpstreamError";
@@ -60,6 +63,7 @@ export class Upstream {
   readonly #metrics: GatewayMetrics;
   readonly #byStatus = new Map<number, { inc(): void }>();
   readonly #duration;
+  #probing: Promise<boolean> | undefined;
 
   constructor(options: UpstreamOptions, breaker: CircuitBreaker, metrics: GatewayMetrics) {
     this.name = options.name;
@@ -78,14 +82,16 @@ export class Upstream {
   }
 
   /**
-   * `uploadUnfinished` tells whether the client's body was still arriving when the exchange failed: the
-   * client went away, or the upstream refused the body early and closed the connection. Either way the
-   * client caused it, and counting it against the upstream would let anyone open the breaker for everyone
-   * with a few aborted or oversized uploads.
+   * `upload` tells, when the exchange fails, where the client's body stood. A connection failure counts
+   * against the upstream unless the client caused it: `client_gone` (the client hung up mid-upload; counting
+   * that would let anyone open the breaker for everyone with a few aborted uploads). `unfinished` (the client
+   * is still sending) is ambiguous: the upstream may have refused the body early and closed the connection
+   * (the client's doing), or died while reading it (undici then gives up on the upload just the same). A
+   * health probe settles it: only a reachable upstream is let off.
    */
   async call(
     options: Dispatcher.DispatchOptions,
-    uploadUnfinished: () => boolean,
+    upload: () => UploadState = () => "complete",
   ): Promise<UpstreamResponse> {
     if (!this.breaker.tryAcquire()) {
       this.#metrics.backendErrors.labels(this.name, "circuit_open").inc();
@@ -109,7 +115,8 @@ export class Upstream {
       const type: UpstreamFailure = TIMEOUT_CODES.has((error as { code?: string }).code ?? "")
         ? "timeout"
         : "connection";
-      if (uploadUnfinished()) {
+      const state = upload();
+      if (state === "client_gone" || (state === "unfinished" && (await this.#reachable()))) {
         this.breaker.record(true);
         this.#metrics.backendErrors.labels(this.name, type).inc();
       } else this.#failed(type);
@@ -136,6 +143,12 @@ export class Upstream {
     } catch {
       return false;
     }
+  }
+
+  /** One probe at a time, shared by every failed upload that asks while it runs. */
+  #reachable(): Promise<boolean> {
+    this.#probing ??= this.probe().finally(() => (this.#probing = undefined));
+    return this.#probing;
   }
 
   async close(): Promise<void> {
