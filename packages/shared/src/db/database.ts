@@ -44,17 +44,75 @@ function openPostgres(url: string, max: number): DatabaseHandle {
   const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000 });
   // An idle client losing its server must not crash the process; the next checkout reconnects.
   pool.on("error", () => {});
+  // Nor may a checked-out one: the pool listens for errors only on idle clients, and a server crash makes a
+  // checked-out client emit `error` ("Connection terminated unexpectedly") besides failing its queries. Those
+  // failures reach the caller, and the client is dropped when it is released.
+  pool.on("connect", (client) => client.on("error", () => {}));
   const db = drizzlePg(pool) as unknown as Database;
+  db.transaction = poolSafeTransaction(pool);
   return {
     db,
     kind: "postgres",
     migrate: (migrationsFolder, migrationsTable) =>
-      migratePg(drizzlePg(pool), { migrationsFolder, migrationsTable }),
+      withPooledClient(pool, async (client, keep) => {
+        await migratePg(drizzlePg({ client }), { migrationsFolder, migrationsTable });
+        keep();
+      }),
     ping: async () => {
       await db.execute(sql`select 1`);
     },
     close: () => pool.end(),
   };
+}
+
+/**
+ * drizzle 0.45's node-postgres `transaction()` on a pool sends BEGIN outside its try/finally: when BEGIN fails
+ * (the server crashed or terminated the connection) the client is never released, the pool shrinks for good
+ * and `pool.end()` waits on it forever. So the client is checked out here and always released, and drizzle
+ * runs the transaction on that client alone (where it releases nothing). Only a client whose transaction
+ * ended cleanly (committed, or rolled back after the work threw) goes back to the pool; after a failed
+ * BEGIN, COMMIT or ROLLBACK its state is unknown and it is destroyed.
+ */
+function poolSafeTransaction(pool: pg.Pool): Database["transaction"] {
+  return (work, config) =>
+    withPooledClient(pool, async (client, keep) => {
+      let workFailure: { error: unknown } | undefined;
+      try {
+        const result = await drizzlePg({ client }).transaction(async (tx) => {
+          try {
+            return await work(tx);
+          } catch (error) {
+            workFailure = { error };
+            throw error;
+          }
+        }, config);
+        keep();
+        return result;
+      } catch (error) {
+        // drizzle rethrows the work's own error only when its ROLLBACK succeeded.
+        if (workFailure && workFailure.error === error) keep();
+        throw error;
+      }
+    });
+}
+
+/**
+ * Runs `use` on a client checked out of the pool and always releases it: back to the pool if `use` called
+ * `keep()`, else destroyed (`release(true)`), so a broken connection is never handed out again.
+ */
+async function withPooledClient<T>(
+  pool: pg.Pool,
+  use: (client: pg.PoolClient, keep: () => void) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  let healthy = false;
+  try {
+    return await use(client, () => {
+      healthy = true;
+    });
+  } finally {
+    client.release(!healthy);
+  }
 }
 
 async function openPglite(dir: string): Promise<DatabaseHandle> {
