@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { createServer } from "node:net";
+import { freePort } from "@mimascota/shared/testing/ports";
+export { freePort };
 
 /**
  * Services run on CPU 0 and the load generators on CPU 1 (when there are two or more), so "per core" means
@@ -46,17 +47,6 @@ export function startPinned(name: string, command: string[], env: NodeJS.Process
         child.kill("SIGTERM");
       }),
   };
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
 }
 
 /** Polls a URL until it answers 200, failing with the process log if it exits or takes too long. */

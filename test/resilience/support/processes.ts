@@ -1,22 +1,11 @@
 import { execFile } from "node:child_process";
-import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { servicesRequired } from "@mimascota/shared/testing/services";
+import { freePort } from "@mimascota/shared/testing/ports";
+export { freePort };
 
 export const run = promisify(execFile);
-
-/** A loopback port nothing listens on right now (bound once, then released). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 /**
  * For `describe(name, { skip: await skipUnlessBinaries(...) })`: false when every program runs, a reason to

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createServer, type AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
 import { createKeyValueStore } from "../../src/kv/create-key-value-store.ts";
 import type { KeyValueStore } from "../../src/kv/key-value-store.ts";
 import { RedisKeyValueStore } from "../../src/kv/redis-key-value-store.ts";
 import { serviceUrls, skipUnless, uniquePrefix } from "../../src/testing/services.ts";
+import { freePort } from "@mimascota/shared/testing/ports";
 
 const logger = pino({ level: "silent" });
 
@@ -110,17 +110,6 @@ describe("Redis key-value store without a server", () => {
 });
 
 const hasRedisServer = spawnSync("redis-server", ["--version"]).status === 0;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A private, throw-away Redis (no persistence), so the shared server is never stopped by a test. */
 async function startPrivateRedis(port: number): Promise<ChildProcess> {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { freePort } from "@mimascota/shared/testing/ports";
 
 /**
  * A redis-server of this test's own on a free port, so that a test can stop and restart it without touching
@@ -41,17 +41,6 @@ export class PrivateRedis {
     await exited;
     this.#process = undefined;
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
 }
 
 async function answers(port: number): Promise<boolean> {
