@@ -4,6 +4,7 @@ import { systemClock, type Clock } from "../clock.ts";
 import type { Database, Transaction } from "../db/database.ts";
 import { outboxEvents } from "../db/infra-schema.ts";
 import type { EventPublisher, OutboundEvent } from "./event-publisher.ts";
+import { WakeableDelay } from "../wakeable-delay.ts";
 
 export interface OutboxRelayOptions {
   db: Database;
@@ -61,7 +62,7 @@ export class OutboxRelay {
   #loop: Promise<void> | undefined;
   #failures = 0;
   #poked = false;
-  #wake: (() => void) | undefined;
+  readonly #delay = new WakeableDelay();
 
   constructor(options: OutboxRelayOptions) {
     this.#db = options.db;
@@ -83,7 +84,7 @@ export class OutboxRelay {
   /** Stops polling; resolves once the batch in flight (if any) has been published or released. */
   async stop(): Promise<void> {
     this.#running = false;
-    this.#wake?.();
+    this.#delay.wake();
     await this.#loop;
     this.#loop = undefined;
   }
@@ -92,7 +93,7 @@ export class OutboxRelay {
   poke(): void {
     this.#poked = true;
     // While backing off from a failing publisher, a commit is no reason to hammer it sooner.
-    if (this.#failures === 0) this.#wake?.();
+    if (this.#failures === 0) this.#delay.wake();
   }
 
   /** For the outbox-lag metrics. */
@@ -174,7 +175,7 @@ export class OutboxRelay {
     while (this.#running) {
       const delay = await this.#round();
       if (!this.#running) break;
-      if (delay > 0) await this.#sleep(delay);
+      if (delay > 0) await this.#delay.sleep(delay);
     }
   }
 
@@ -203,18 +204,6 @@ export class OutboxRelay {
       "event publishing failed; events stay in the outbox",
     );
     return retryInMs;
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.#wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.#wake = done;
-    });
   }
 }
 

@@ -3,6 +3,7 @@ import { systemClock, type Clock } from "../clock.ts";
 import type { Database } from "../db/database.ts";
 import { MailQueueRepository, type QueuedMail } from "./mail-queue.repository.ts";
 import type { MailTransport } from "./mail-transport.ts";
+import { WakeableDelay } from "../wakeable-delay.ts";
 
 export interface MailBackoff {
   /** Delay after the first failed attempt; doubles per further failure (ms). */
@@ -82,7 +83,7 @@ export class MailWorker {
   #stopping = false;
   #loop: Promise<void> | undefined;
   #poked = false;
-  #wake: (() => void) | undefined;
+  readonly #delay = new WakeableDelay();
 
   constructor(options: MailWorkerOptions) {
     this.#queue = new MailQueueRepository(options.db);
@@ -113,7 +114,7 @@ export class MailWorker {
   async stop(): Promise<void> {
     this.#running = false;
     this.#stopping = true;
-    this.#wake?.();
+    this.#delay.wake();
     await this.#loop;
     this.#loop = undefined;
   }
@@ -121,7 +122,7 @@ export class MailWorker {
   /** Send soon (e.g. right after a commit that queued a mail) instead of at the next poll. */
   poke(): void {
     this.#poked = true;
-    this.#wake?.();
+    this.#delay.wake();
   }
 
   /** For the queue-depth metrics. */
@@ -199,20 +200,8 @@ export class MailWorker {
         this.#logger.error({ err: describeError(error) }, "mail worker round failed");
       }
       if (!this.#running) break;
-      if (delay > 0 && !this.#poked) await this.#sleep(delay);
+      if (delay > 0 && !this.#poked) await this.#delay.sleep(delay);
     }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.#wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.#wake = done;
-    });
   }
 }
 
