@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
-import { sql } from "drizzle-orm";
+import { sql, type SQLWrapper } from "drizzle-orm";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
@@ -14,6 +14,19 @@ export type Database = PgDatabase<PgQueryResultHKT>;
 /** A transaction handle, accepted wherever a repository method may join the caller's transaction. */
 export type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
 export type Executor = Database | Transaction;
+
+/**
+ * The rows of a raw SQL statement. Both drivers answer `execute` with `{ rows }`; column names are as the
+ * statement says, and timestamps come back as text from `pg` (drizzle keeps them raw) but as `Date` from
+ * PGlite, so callers parse them with `new Date(value)`.
+ */
+export async function queryRows<Row extends Record<string, unknown>>(
+  db: Executor,
+  statement: SQLWrapper,
+): Promise<Row[]> {
+  const result: unknown = await db.execute(statement);
+  return (result as { rows: Row[] }).rows;
+}
 
 export interface DatabaseHandle {
   db: Database;

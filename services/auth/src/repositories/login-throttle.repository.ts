@@ -20,21 +20,19 @@ export class LoginThrottleRepository {
   }
 
   /**
-   * The email's state with its row locked until `tx` ends. The row is created first if missing (`on conflict
-   * do nothing` makes two first attempts at once safe), so even the very first failures of an email are
-   * serialised: 50 parallel wrong passwords are counted one by one and lock exactly at the threshold.
+   * The email's state with its row locked until `tx` ends, in one statement. The row is created if missing,
+   * and an existing one is "updated" to itself, which takes its row lock (`on conflict do update` locks the
+   * row it conflicts with, waiting out another attempt's lock, and returns the newest version). So even the
+   * very first failures of an email are serialised: 50 parallel wrong passwords are counted one by one and
+   * lock exactly at the threshold.
    */
   async lockState(tx: Transaction, email: string, now: Date): Promise<ThrottleState> {
-    await tx
+    const [row] = await tx
       .insert(loginThrottles)
       .values({ email, failureCount: 0, windowStartedAt: now, lockCount: 0 })
-      .onConflictDoNothing({ target: loginThrottles.email });
-    const [row] = await tx
-      .select(stateColumns)
-      .from(loginThrottles)
-      .where(eq(loginThrottles.email, email))
-      .for("update");
-    if (!row) throw new Error("login throttle row vanished inside its transaction");
+      .onConflictDoUpdate({ target: loginThrottles.email, set: { email: sql`excluded.email` } })
+      .returning(stateColumns);
+    if (!row) throw new Error("login throttle upsert returned no row");
     return row;
   }
 

@@ -1,14 +1,84 @@
-import { and, eq, isNull } from "drizzle-orm";
-import type { Database, Executor } from "@mimascota/shared/db/database";
-import { refreshTokens, sessions } from "../db/schema.ts";
+import { sql, type SQL } from "drizzle-orm";
+import { queryRows, type Database, type Executor } from "@mimascota/shared/db/database";
 
-export interface NewRefreshToken {
+/** A presented token with the state of its session: everything a refresh or logout decides on. */
+export interface PresentedToken {
   id: string;
   sessionId: string;
-  parentId: string | null;
-  tokenHash: string;
-  createdAt: Date;
   expiresAt: Date;
+  rotatedAt: Date | null;
+  userId: string;
+  amr: string[];
+  sessionExpiresAt: Date;
+  sessionRevokedAt: Date | null;
+}
+
+/** What a rotation attempt saw, and the successor's end if this call rotated the token. */
+export interface Rotation {
+  presented: PresentedToken;
+  /** Set only when this call rotated the token: the successor's idle end, capped by the session's end. */
+  successorExpiresAt: Date | undefined;
+}
+
+export interface Successor {
+  id: string;
+  tokenHash: string;
+  /** Issuance plus the idle lifetime; the statement caps it at the session's absolute end. */
+  idleExpiresAt: Date;
+}
+
+const presentedColumns = sql`rt.id, rt.session_id, rt.expires_at, rt.rotated_at,
+  s.user_id, s.amr, s.expires_at as session_expires_at, s.revoked_at as session_revoked_at`;
+
+const presentedFrom = (tokenHash: string) =>
+  sql`refresh_tokens rt join sessions s on s.id = rt.session_id where rt.token_hash = ${tokenHash}`;
+
+/**
+ * The whole rotation as one statement (one round trip, one implicit transaction): read the presented token
+ * and its session and, only if the token may be rotated (not rotated yet, unexpired, its session live),
+ * mark it rotated, touch the session and insert its successor. Every part sees the state from before the
+ * statement, so `found` is what was presented. Of concurrent rotations of one token exactly one rotates it:
+ * the update waits on the row lock and PostgreSQL re-checks `rotated_at is null` against the winner's commit.
+ * Exported so the benchmark explains the statement exactly as it is issued.
+ */
+export function rotationStatement(tokenHash: string, now: Date, successor: Successor): SQL {
+  return sql`with found as (
+  select ${presentedColumns} from ${presentedFrom(tokenHash)}
+), rotated as (
+  update refresh_tokens set rotated_at = ${now}::timestamptz
+  where rotated_at is null and id = (
+    select id from found
+    where rotated_at is null and expires_at > ${now}::timestamptz
+      and session_revoked_at is null and session_expires_at > ${now}::timestamptz)
+  returning id, session_id
+), touched as (
+  update sessions set last_used_at = ${now}::timestamptz where id = (select session_id from rotated)
+), successor as (
+  insert into refresh_tokens (id, session_id, parent_id, token_hash, created_at, expires_at)
+  select ${successor.id}::uuid, r.session_id, r.id, ${successor.tokenHash}, ${now}::timestamptz,
+    least(${successor.idleExpiresAt}::timestamptz, f.session_expires_at)
+  from rotated r cross join found f
+  returning expires_at
+)
+select found.*, (select expires_at from successor) as successor_expires_at from found`;
+}
+
+type Row = Record<string, unknown>;
+
+const date = (value: unknown) => new Date(value as string | Date);
+const dateOrNull = (value: unknown) => (value === null || value === undefined ? null : date(value));
+
+function toPresented(row: Row): PresentedToken {
+  return {
+    id: row.id as string,
+    sessionId: row.session_id as string,
+    expiresAt: date(row.expires_at),
+    rotatedAt: dateOrNull(row.rotated_at),
+    userId: row.user_id as string,
+    amr: row.amr as string[],
+    sessionExpiresAt: date(row.session_expires_at),
+    sessionRevokedAt: dateOrNull(row.session_revoked_at),
+  };
 }
 
 /** Refresh tokens, stored only as SHA-256 digests. */
@@ -19,39 +89,18 @@ export class RefreshTokenRepository {
     this.#db = options.db;
   }
 
-  async insert(tx: Executor, token: NewRefreshToken): Promise<void> {
-    await tx.insert(refreshTokens).values(token);
+  async findWithSession(tokenHash: string, tx: Executor = this.#db): Promise<PresentedToken | undefined> {
+    const [row] = await queryRows<Row>(tx, sql`select ${presentedColumns} from ${presentedFrom(tokenHash)}`);
+    return row && toPresented(row);
   }
 
-  /** A presented token with the state of its session: everything a refresh or logout decides on. */
-  async findWithSession(tokenHash: string, tx: Executor = this.#db) {
-    const [row] = await tx
-      .select({
-        id: refreshTokens.id,
-        sessionId: refreshTokens.sessionId,
-        expiresAt: refreshTokens.expiresAt,
-        rotatedAt: refreshTokens.rotatedAt,
-        userId: sessions.userId,
-        amr: sessions.amr,
-        sessionExpiresAt: sessions.expiresAt,
-        sessionRevokedAt: sessions.revokedAt,
-      })
-      .from(refreshTokens)
-      .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
-      .where(eq(refreshTokens.tokenHash, tokenHash));
-    return row;
-  }
-
-  /**
-   * Marks the token rotated if nobody has yet, in one statement: of any number of concurrent refreshes with
-   * one token, exactly one gets `true` (PostgreSQL re-checks `rotated_at is null` after waiting on the row).
-   */
-  async markRotated(tx: Executor, id: string, at: Date): Promise<boolean> {
-    const rows = await tx
-      .update(refreshTokens)
-      .set({ rotatedAt: at })
-      .where(and(eq(refreshTokens.id, id), isNull(refreshTokens.rotatedAt)))
-      .returning({ id: refreshTokens.id });
-    return rows.length === 1;
+  /** See {@link rotationStatement}; undefined when no token has this digest. */
+  async rotate(tokenHash: string, now: Date, successor: Successor): Promise<Rotation | undefined> {
+    const [row] = await queryRows<Row>(this.#db, rotationStatement(tokenHash, now, successor));
+    if (!row) return undefined;
+    return {
+      presented: toPresented(row),
+      successorExpiresAt: dateOrNull(row.successor_expires_at) ?? undefined,
+    };
   }
 }

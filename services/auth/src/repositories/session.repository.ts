@@ -1,4 +1,4 @@
-import { and, eq, isNull, ne } from "drizzle-orm";
+import { and, eq, isNull, ne, sql } from "drizzle-orm";
 import type { Database, Executor } from "@mimascota/shared/db/database";
 import { sessions } from "../db/schema.ts";
 
@@ -12,6 +12,12 @@ export interface NewSession {
   expiresAt: Date;
 }
 
+export interface FirstRefreshToken {
+  id: string;
+  tokenHash: string;
+  expiresAt: Date;
+}
+
 /** Sessions (one per login): the family every refresh token of that login belongs to. */
 export class SessionRepository {
   readonly #db: Database;
@@ -20,8 +26,18 @@ export class SessionRepository {
     this.#db = options.db;
   }
 
-  async insert(tx: Executor, session: NewSession): Promise<void> {
-    await tx.insert(sessions).values({ ...session, lastUsedAt: session.createdAt });
+  /**
+   * A new session with its first refresh token, in one statement (one round trip; the token's foreign key is
+   * checked at the end of the statement, when the session row is there).
+   */
+  async insertWithToken(tx: Executor, session: NewSession, token: FirstRefreshToken): Promise<void> {
+    await tx.execute(sql`with session as (
+  insert into sessions (id, user_id, amr, user_agent, ip, created_at, last_used_at, expires_at)
+  values (${session.id}, ${session.userId}, ${JSON.stringify(session.amr)}::jsonb, ${session.userAgent},
+    ${session.ip}, ${session.createdAt}, ${session.createdAt}, ${session.expiresAt})
+)
+insert into refresh_tokens (id, session_id, token_hash, created_at, expires_at)
+values (${token.id}, ${session.id}, ${token.tokenHash}, ${session.createdAt}, ${token.expiresAt})`);
   }
 
   /** What the bearer guard needs: whose session it is and whether it still counts. */
@@ -31,10 +47,6 @@ export class SessionRepository {
       .from(sessions)
       .where(eq(sessions.id, id));
     return row;
-  }
-
-  async touch(tx: Executor, id: string, at: Date): Promise<void> {
-    await tx.update(sessions).set({ lastUsedAt: at }).where(eq(sessions.id, id));
   }
 
   /** Revokes one session unless it already is; true when this call revoked it. */

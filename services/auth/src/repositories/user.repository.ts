@@ -30,6 +30,34 @@ const recipientColumns = {
   emailVerifiedAt: users.emailVerifiedAt,
 };
 
+/** The contract's `user` object. */
+export interface Profile {
+  id: string;
+  email: string;
+  fullName: string | null;
+  emailVerified: boolean;
+  twoFactorEnabled: boolean;
+  createdAt: string;
+}
+
+export function toProfile(row: {
+  id: string;
+  email: string;
+  fullName: string | null;
+  emailVerifiedAt: Date | null;
+  twoFactorEnabledAt: Date | null;
+  createdAt: Date;
+}): Profile {
+  return {
+    id: row.id,
+    email: row.email,
+    fullName: row.fullName,
+    emailVerified: row.emailVerifiedAt !== null,
+    twoFactorEnabled: row.twoFactorEnabledAt !== null,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
 /** Users by intent; the password hash is selected only by the methods that verify a password. */
 export class UserRepository {
   readonly #db: Database;
@@ -77,6 +105,7 @@ export class UserRepository {
         locale: users.locale,
         emailVerifiedAt: users.emailVerifiedAt,
         twoFactorEnabledAt: users.twoFactorEnabledAt,
+        createdAt: users.createdAt,
       })
       .from(users)
       .where(eq(users.email, email));
@@ -110,15 +139,7 @@ export class UserRepository {
       })
       .from(users)
       .where(eq(users.id, id));
-    if (!row) return undefined;
-    return {
-      id: row.id,
-      email: row.email,
-      fullName: row.fullName,
-      emailVerified: row.emailVerifiedAt !== null,
-      twoFactorEnabled: row.twoFactorEnabledAt !== null,
-      createdAt: row.createdAt.toISOString(),
-    };
+    return row && toProfile(row);
   }
 
   async setPasswordHash(tx: Executor, id: string, passwordHash: string, changedAt: Date): Promise<void> {

@@ -10,14 +10,13 @@ import type { AccountMailer } from "../mail/account-mailer.ts";
 import type { AuthMetrics } from "../metrics.ts";
 import type { LoginThrottleRepository } from "../repositories/login-throttle.repository.ts";
 import type { TwoFactorChallengeRepository } from "../repositories/two-factor-challenge.repository.ts";
-import type { UserRepository } from "../repositories/user.repository.ts";
+import { toProfile, type Profile, type UserRepository } from "../repositories/user.repository.ts";
 import type { AccessTokenService } from "./access-token.service.ts";
 import { EVENT_SOURCE, type Wake } from "./account-ports.ts";
 import { afterFailure, isLocked, type LockoutSettings } from "./lockout-policy.ts";
 import type { Client, RefreshGrant, SessionService } from "./session.service.ts";
 
 type LoginUser = NonNullable<Awaited<ReturnType<UserRepository["getForLogin"]>>>;
-type Profile = NonNullable<Awaited<ReturnType<UserRepository["getProfile"]>>>;
 
 export type LoginOutcome =
   | ({ kind: "session"; accessToken: string; expiresIn: number; user: Profile } & RefreshGrant)
@@ -52,7 +51,7 @@ type Decision =
   | { kind: "refused"; result: "invalid_credentials" | "locked"; lockedNow: boolean }
   | { kind: "unverified" }
   | { kind: "two-factor"; twoFactorToken: string }
-  | { kind: "session"; userId: string; grant: RefreshGrant & { sessionId: string } };
+  | { kind: "session"; user: LoginUser; grant: RefreshGrant & { sessionId: string } };
 
 /**
  * Password login. Unknown email, wrong password and locked account give one answer after the same work (one
@@ -119,7 +118,7 @@ export class LoginService {
       return { kind: "two-factor", twoFactorToken: await this.#challenge(tx, authenticated.id, now, client) };
     }
     const grant = await this.#d.sessions.start(tx, { userId: authenticated.id, amr: ["pwd"], client });
-    return { kind: "session", userId: authenticated.id, grant };
+    return { kind: "session", user: authenticated, grant };
   }
 
   async #reply(decision: Decision): Promise<LoginOutcome> {
@@ -147,12 +146,15 @@ export class LoginService {
           expiresIn: this.#d.config.TWO_FACTOR_TOKEN_TTL,
         };
       case "session": {
-        const { userId, grant } = decision;
-        const access = await this.#d.accessTokens.issue({ userId, sessionId: grant.sessionId, amr: ["pwd"] });
-        const user = await this.#d.users.getProfile(userId);
-        if (!user) throw problems.error("INVALID_CREDENTIALS", INVALID);
+        const { user, grant } = decision;
+        const access = await this.#d.accessTokens.issue({
+          userId: user.id,
+          sessionId: grant.sessionId,
+          amr: ["pwd"],
+        });
         metrics.logins.inc({ result: "success" });
-        return { kind: "session", ...access, ...grant, user };
+        // Read with the password hash before the transaction; a session login has a verified address and no 2FA.
+        return { kind: "session", ...access, ...grant, user: toProfile(user) };
       }
     }
   }

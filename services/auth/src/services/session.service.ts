@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Clock } from "@mimascota/shared/clock";
-import type { Database, Executor, Transaction } from "@mimascota/shared/db/database";
+import type { Database, Transaction } from "@mimascota/shared/db/database";
 import { enqueueEvent } from "@mimascota/shared/events/outbox";
 import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
 import type { AuthConfig } from "../config.ts";
@@ -71,16 +71,24 @@ export class SessionService implements SessionRevoker {
     const now = this.#d.clock.now();
     const sessionId = randomUUID();
     const expiresAt = new Date(now.getTime() + this.#d.config.REFRESH_ABSOLUTE_TTL * 1000);
-    await this.#d.sessions.insert(tx, {
-      id: sessionId,
-      userId: input.userId,
-      amr: input.amr,
-      userAgent: input.client.userAgent,
-      ip: input.client.ip,
-      createdAt: now,
-      expiresAt,
-    });
-    return { sessionId, ...(await this.#issueRefresh(tx, sessionId, null, now, expiresAt)) };
+    const refreshToken = newOpaqueToken();
+    // Idle lifetime from issuance, never past the session's absolute end.
+    const idleEnd = now.getTime() + this.#d.config.REFRESH_IDLE_TTL * 1000;
+    const refreshExpiresAt = new Date(Math.min(idleEnd, expiresAt.getTime()));
+    await this.#d.sessions.insertWithToken(
+      tx,
+      {
+        id: sessionId,
+        userId: input.userId,
+        amr: input.amr,
+        userAgent: input.client.userAgent,
+        ip: input.client.ip,
+        createdAt: now,
+        expiresAt,
+      },
+      { id: randomUUID(), tokenHash: hashToken(refreshToken), expiresAt: refreshExpiresAt },
+    );
+    return { sessionId, refreshToken, refreshExpiresAt };
   }
 
   /**
@@ -95,8 +103,18 @@ export class SessionService implements SessionRevoker {
       throw error;
     }
     const now = this.#d.clock.now();
-    const found = token ? await this.#d.refreshTokens.findWithSession(hashToken(token)) : undefined;
-    if (!found || found.sessionRevokedAt || found.sessionExpiresAt <= now) throw this.#fail("invalid");
+    if (!token) throw this.#fail("invalid");
+    // The successor is made before we know the token is good: a random token and a digest are cheaper than a
+    // second round trip, and the statement throws it away unless it rotates.
+    const refreshToken = newOpaqueToken();
+    const rotation = await this.#d.refreshTokens.rotate(hashToken(token), now, {
+      id: randomUUID(),
+      tokenHash: hashToken(refreshToken),
+      idleExpiresAt: new Date(now.getTime() + this.#d.config.REFRESH_IDLE_TTL * 1000),
+    });
+    if (!rotation) throw this.#fail("invalid");
+    const { presented: found, successorExpiresAt } = rotation;
+    if (found.sessionRevokedAt || found.sessionExpiresAt <= now) throw this.#fail("invalid");
     if (found.rotatedAt) {
       if (now.getTime() - found.rotatedAt.getTime() <= this.#d.config.REFRESH_REUSE_GRACE * 1000) {
         throw this.#fail("stale");
@@ -105,20 +123,15 @@ export class SessionService implements SessionRevoker {
       throw this.#fail("reused");
     }
     if (found.expiresAt <= now) throw this.#fail("invalid");
-    const grant = await this.#d.db.transaction(async (tx) => {
-      // The losers of a race for one token land here: the winner rotated it a moment ago.
-      if (!(await this.#d.refreshTokens.markRotated(tx, found.id, now))) return undefined;
-      await this.#d.sessions.touch(tx, found.sessionId, now);
-      return this.#issueRefresh(tx, found.sessionId, found.id, now, found.sessionExpiresAt);
-    });
-    if (!grant) throw this.#fail("stale");
+    // Unrotated when presented, yet not rotated by us: a concurrent refresh with it won the race a moment ago.
+    if (!successorExpiresAt) throw this.#fail("stale");
     const access = await this.#d.accessTokens.issue({
       userId: found.userId,
       sessionId: found.sessionId,
       amr: found.amr,
     });
     this.#d.metrics.refreshes.inc({ result: "success" });
-    return { ...access, ...grant };
+    return { ...access, refreshToken, refreshExpiresAt: successorExpiresAt };
   }
 
   /** Ends the cookie's session, whatever state its token is in; nothing to do without a known token. */
@@ -164,28 +177,6 @@ export class SessionService implements SessionRevoker {
         }),
       ),
     );
-  }
-
-  async #issueRefresh(
-    tx: Executor,
-    sessionId: string,
-    parentId: string | null,
-    now: Date,
-    sessionExpiresAt: Date,
-  ): Promise<RefreshGrant> {
-    const refreshToken = newOpaqueToken();
-    // Idle lifetime from issuance, never past the session's absolute end.
-    const idleEnd = now.getTime() + this.#d.config.REFRESH_IDLE_TTL * 1000;
-    const refreshExpiresAt = new Date(Math.min(idleEnd, sessionExpiresAt.getTime()));
-    await this.#d.refreshTokens.insert(tx, {
-      id: randomUUID(),
-      sessionId,
-      parentId,
-      tokenHash: hashToken(refreshToken),
-      createdAt: now,
-      expiresAt: refreshExpiresAt,
-    });
-    return { refreshToken, refreshExpiresAt };
   }
 
   /** A rotated token came back after the grace window: assume theft and end the whole family. */
