@@ -5,7 +5,8 @@
 #      check (one EVALSHA per request, limits raised so nothing is refused), metrics, request ids
 #   3. nginx proxy_pass with upstream keep-alive, one worker, access log off
 # Each is driven by wrk at full speed (peak req/s, p50/p99), then 1 and 2 again at half of the gateway's peak
-# (wrk's per-request delay spreads the load) to get the latency the gateway adds at a realistic load.
+# (wrk's per-request delay spreads the load) to get the latency the gateway adds at a realistic load;
+# finally the upstream is killed and, once the breaker is open, the gateway's 503s at that same rate.
 # Needs redis-server, wrk and nginx (apt-get installs the last two when missing and we are root).
 # Settings: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (default 50). Results: bench/results/.
 set -euo pipefail
@@ -118,6 +119,32 @@ echo "== half load: target $half req/s (per-connection delay ${delay} ms)"
 read -r hd_rps hd_p50 hd_p99 < <(run direct-half "http://127.0.0.1:$UP_PORT/api/bench" "$delay")
 read -r hg_rps hg_p50 hg_p99 < <(run gateway-half "http://127.0.0.1:$GW_PORT/api/bench" "$delay")
 
+# The upstream dies: once the gateway's breaker is open it answers 503 itself without calling anyone. The
+# same half-load rate again, measured on those refusals (the contract's goal: p99 under 5 ms while open).
+kill "${pids[1]}" 2>/dev/null || true
+for _ in $(seq 1 50); do
+  curl -s "http://127.0.0.1:$GW_PORT/circuit-breakers" | grep -q '"state":"open"' && break
+  curl -s -o /dev/null "${auth[@]}" "http://127.0.0.1:$GW_PORT/api/bench" || true
+  sleep 0.1
+done
+curl -s "http://127.0.0.1:$GW_PORT/circuit-breakers" | grep -q '"state":"open"' \
+  || { echo "gateway bench: the breaker did not open; log:" >&2; cat "$work/gateway.log" >&2; exit 1; }
+open_code=$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" "http://127.0.0.1:$GW_PORT/api/bench")
+[ "$open_code" = 503 ] || { echo "gateway bench: open breaker answered $open_code, not 503" >&2; exit 1; }
+echo "== breaker open (upstream killed): $half req/s target, answers must all be 503"
+printf 'function delay() return %s end\n' "$delay" >"$work/delay.lua"
+wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$work/delay.lua" "${auth[@]}" \
+  "http://127.0.0.1:$GW_PORT/api/bench" >"$work/breaker-open.txt"
+cp "$work/breaker-open.txt" bench/results/gateway-breaker-open.raw
+read -r o_rps o_p50 o_p99 o_total o_bad < <(awk '
+  function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
+  /Requests\/sec/ { rps=$2 } / 50%/ { p50=ms($2) } / 99%/ { p99=ms($2) }
+  /requests in/ { total=$1 } /Non-2xx/ { bad=$5 }
+  END { printf "%.0f %.3f %.3f %d %d\n", rps, p50, p99, total, bad }
+' "$work/breaker-open.txt")
+# Every answer is a refusal (non-2xx); the status of each is checked by the resilience test, here the count.
+[ "$o_total" = "$o_bad" ] || { echo "gateway bench: $((o_total - o_bad)) answers were 2xx with the upstream dead" >&2; exit 1; }
+
 summary=$(cat <<TXT
 machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -r), node $(node --version), $(nginx -v 2>&1 | cut -d/ -f2), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)
                         req/s     p50 ms    p99 ms
@@ -127,6 +154,7 @@ nginx proxy_pass     $(printf '%8s  %8s  %8s' "$n_rps" "$n_p50" "$n_p99")
 gateway / nginx throughput: $(awk -v a="$g_rps" -v b="$n_rps" 'BEGIN { printf "%.0f%%", 100*a/b }')   gateway / direct: $(awk -v a="$g_rps" -v b="$d_rps" 'BEGIN { printf "%.0f%%", 100*a/b }')
 half load ($half req/s target): direct $hd_rps req/s p50 $hd_p50 p99 $hd_p99 ms; gateway $hg_rps req/s p50 $hg_p50 p99 $hg_p99 ms
 added at half load: p50 $(awk -v a="$hg_p50" -v b="$hd_p50" 'BEGIN { printf "%.3f ms", a-b }'), p99 $(awk -v a="$hg_p99" -v b="$hd_p99" 'BEGIN { printf "%.3f ms", a-b }')
+breaker open (upstream killed), same rate: $o_rps req/s, $o_total answers, all refused; p50 $o_p50 ms, p99 $o_p99 ms (goal: p99 < 5 ms)
 load average (1/5/15 min) before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)
 TXT
 )

@@ -167,3 +167,90 @@ export async function refreshLoad(baseUrl: string, cookies: string[], seconds: n
   };
   return { result, cookies: left };
 }
+
+/** Latencies (ms) of an open-loop run, and how many answers were not 200. */
+export interface PacedResult {
+  latencies: number[];
+  failures: number;
+  rate: number;
+}
+
+/**
+ * Open loop at a fixed rate: request i is due at start + i / rate and is sent then whatever is still in
+ * flight, and its latency counts from when it was due (so a stall is not hidden by sending less during it).
+ * At a rate below saturation the latency is the service's own time plus little queueing, which is what a
+ * comparison of table sizes needs; at saturation (the closed-loop runs) p99 is mostly queue length.
+ */
+async function pacedLoad(rate: number, seconds: number, send: () => Promise<boolean>): Promise<PacedResult> {
+  const latencies: number[] = [];
+  let failures = 0;
+  const pending: Promise<void>[] = [];
+  const start = performance.now();
+  const total = Math.floor(rate * seconds);
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait >= 1) await new Promise((r) => setTimeout(r, wait));
+    pending.push(
+      send().then(
+        (ok) => {
+          latencies.push(performance.now() - due);
+          if (!ok) failures += 1;
+        },
+        () => {
+          failures += 1;
+        },
+      ),
+    );
+  }
+  await Promise.all(pending);
+  return { latencies, failures, rate };
+}
+
+/** Logins of random seeded users at `rate` per second. */
+export async function pacedLogins(baseUrl: string, users: number, rate: number, seconds: number) {
+  const pool = new Pool(baseUrl, { connections: 64 });
+  try {
+    return await pacedLoad(rate, seconds, async () => {
+      const email = benchEmail(1 + Math.floor(Math.random() * users));
+      const response = await pool.request({
+        path: "/api/v1/auth/login",
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email, password: BENCH_PASSWORD }),
+      });
+      await response.body.dump();
+      return response.statusCode === 200;
+    });
+  } finally {
+    await pool.close();
+  }
+}
+
+/**
+ * Refreshes at `rate` per second, each by the next idle chain (a chain is busy while its request is in
+ * flight). `cookies` is updated in place so later runs continue the chains.
+ */
+export async function pacedRefreshes(baseUrl: string, cookies: string[], rate: number, seconds: number) {
+  const pool = new Pool(baseUrl, { connections: Math.min(cookies.length, 128) });
+  const idle = cookies.map((_, chain) => chain);
+  try {
+    return await pacedLoad(rate, seconds, async () => {
+      const chain = idle.pop();
+      if (chain === undefined) return false; // every chain busy: counted as a failure, never hidden
+      const response = await pool.request({
+        path: "/api/v1/auth/refresh",
+        method: "POST",
+        headers: { cookie: `refresh_token=${cookies[chain]}`, origin: ORIGIN },
+      });
+      await response.body.dump();
+      const next = cookieOf(response.headers["set-cookie"], "refresh_token");
+      if (response.statusCode !== 200 || !next) return false; // a broken chain is not reused
+      cookies[chain] = next;
+      idle.push(chain);
+      return true;
+    });
+  } finally {
+    await pool.close();
+  }
+}

@@ -1,6 +1,15 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { ORIGIN, loginMany, refreshLoad, wrkLoad, type LoadResult } from "./load.ts";
+import {
+  ORIGIN,
+  loginMany,
+  pacedLogins,
+  pacedRefreshes,
+  refreshLoad,
+  wrkLoad,
+  type LoadResult,
+  type PacedResult,
+} from "./load.ts";
 import { cpuSecondsOf, pinned, SERVICE_CPU, type ServiceProcess } from "./processes.ts";
 import type { Row } from "./report.ts";
 
@@ -23,10 +32,20 @@ export interface RoundOptions {
   log: (line: string) => void;
 }
 
+/** Open-loop latency at half of the small service's saturated throughput, over all rounds' samples. */
+export interface HalfLoad {
+  rate: number;
+  samples: number;
+  p50: number;
+  p99: number;
+  failures: number;
+}
+
 export interface RoundsResult {
   ceiling: Row;
   login: { small: Row; large: Row };
   refresh: { small: Row; large: Row };
+  halfLoad: { login: { small: HalfLoad; large: HalfLoad }; refresh: { small: HalfLoad; large: HalfLoad } };
 }
 
 export interface MeResult {
@@ -38,6 +57,7 @@ export interface MeResult {
 
 export const LOGIN_CONNECTIONS = 16;
 export const REFRESH_CHAINS = 64;
+export const PACED_REFRESH_CHAINS = 512;
 export const ME_CONNECTIONS = 32;
 
 const pick = (count: number, users: number) =>
@@ -111,6 +131,19 @@ function combine(rows: Row[]): Row {
   };
 }
 
+/** All rounds' latencies of one target at half load, as one distribution. */
+function mergePaced(runs: PacedResult[]): HalfLoad {
+  const all = runs.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const at = (q: number) => all[Math.min(all.length - 1, Math.floor(q * all.length))] ?? NaN;
+  return {
+    rate: runs.reduce((sum, r) => sum + r.rate, 0) / runs.length,
+    samples: all.length,
+    p50: at(0.5),
+    p99: at(0.99),
+    failures: runs.reduce((sum, r) => sum + r.failures, 0),
+  };
+}
+
 /**
  * Rounds of: argon2 ceiling, login on the small and the large database, refresh on both. Interleaving the
  * two sizes within each round, and taking medians over rounds, keeps a change in the shared machine's load
@@ -127,10 +160,17 @@ export async function runRounds(o: RoundOptions): Promise<RoundsResult> {
       loginUsers: t.users,
     });
   const cookies = new Map<Target, string[]>();
+  // The half-load refreshes take the next idle chain; with this many, only a stall of about a third of a
+  // second at ~1,500/s could leave none idle (counted as a failure, not hidden).
+  const pacedCookies = new Map<Target, string[]>();
   o.log("warm-up: login and refresh on both services, 3 s each");
   for (const t of targets) {
     await loginRun(t, 3);
     const sessions = await loginMany(t.url, pick(REFRESH_CHAINS, t.users));
+    pacedCookies.set(
+      t,
+      (await loginMany(t.url, pick(PACED_REFRESH_CHAINS, t.users))).map((s) => s.refresh),
+    );
     cookies.set(
       t,
       (
@@ -143,6 +183,7 @@ export async function runRounds(o: RoundOptions): Promise<RoundsResult> {
     );
   }
   const rows = { ceiling: [] as Row[], login: [[], []] as Row[][], refresh: [[], []] as Row[][] };
+  const half = { login: [[], []] as PacedResult[][], refresh: [[], []] as PacedResult[][] };
   for (let round = 1; round <= o.rounds; round++) {
     o.log(`round ${round}/${o.rounds}: ceiling, login x2, refresh x2, ${o.seconds} s each`);
     rows.ceiling.push(await argon2Ceiling(o));
@@ -160,11 +201,27 @@ export async function runRounds(o: RoundOptions): Promise<RoundsResult> {
         }),
       );
     }
+    // Both sizes at the same rate: half of what the small service just sustained.
+    const loginRate = rows.login[0]!.at(-1)!.result.perSecond / 2;
+    const refreshRate = rows.refresh[0]!.at(-1)!.result.perSecond / 2;
+    o.log(
+      `round ${round}: half load, login ${loginRate.toFixed(0)}/s and refresh ${refreshRate.toFixed(0)}/s`,
+    );
+    for (const [i, t] of targets.entries()) {
+      half.login[i]!.push(await pacedLogins(t.url, t.users, loginRate, o.seconds));
+    }
+    for (const [i, t] of targets.entries()) {
+      half.refresh[i]!.push(await pacedRefreshes(t.url, pacedCookies.get(t)!, refreshRate, o.seconds));
+    }
   }
   return {
     ceiling: combine(rows.ceiling),
     login: { small: combine(rows.login[0]!), large: combine(rows.login[1]!) },
     refresh: { small: combine(rows.refresh[0]!), large: combine(rows.refresh[1]!) },
+    halfLoad: {
+      login: { small: mergePaced(half.login[0]!), large: mergePaced(half.login[1]!) },
+      refresh: { small: mergePaced(half.refresh[0]!), large: mergePaced(half.refresh[1]!) },
+    },
   };
 }
 

@@ -1,5 +1,5 @@
-import { randomUUID } from "node:crypto";
-import { errors, jwtVerify, SignJWT } from "jose";
+import { randomUUID, sign } from "node:crypto";
+import { errors, jwtVerify } from "jose";
 import type { Clock } from "@mimascota/shared/clock";
 import type { AuthConfig } from "../config.ts";
 import { SIGNING_ALG, type SigningKeyService } from "./signing-key.service.ts";
@@ -26,20 +26,30 @@ export class AccessTokenService {
     this.#d = deps;
   }
 
+  /**
+   * Signs with `node:crypto`'s one-shot Ed25519 `sign()`: synchronous, about half the CPU of jose's WebCrypto
+   * path, and it does not queue behind argon2 jobs in the libuv thread pool as WebCrypto's signing does. The
+   * JWS compact form (RFC 7515: base64url header, payload and signature joined by dots) is all there is to
+   * write; verification stays with jose.
+   */
   async issue(subject: AccessTokenSubject): Promise<{ accessToken: string; expiresIn: number }> {
     const { config } = this.#d;
     const { kid, key } = await this.#d.keys.signer();
     const iat = Math.floor(this.#d.clock.now().getTime() / 1000);
-    const accessToken = await new SignJWT({ sid: subject.sessionId, amr: subject.amr })
-      .setProtectedHeader({ alg: SIGNING_ALG, typ: ACCESS_TOKEN_TYPE, kid })
-      .setIssuer(config.JWT_ISSUER)
-      .setAudience(config.JWT_AUDIENCE)
-      .setSubject(subject.userId)
-      .setJti(randomUUID())
-      .setIssuedAt(iat)
-      .setExpirationTime(iat + config.ACCESS_TOKEN_TTL)
-      .sign(key);
-    return { accessToken, expiresIn: config.ACCESS_TOKEN_TTL };
+    const header = { alg: SIGNING_ALG, typ: ACCESS_TOKEN_TYPE, kid };
+    const claims = {
+      sid: subject.sessionId,
+      amr: subject.amr,
+      iss: config.JWT_ISSUER,
+      aud: config.JWT_AUDIENCE,
+      sub: subject.userId,
+      jti: randomUUID(),
+      iat,
+      exp: iat + config.ACCESS_TOKEN_TTL,
+    };
+    const signingInput = `${base64url(header)}.${base64url(claims)}`;
+    const signature = sign(null, Buffer.from(signingInput), key).toString("base64url");
+    return { accessToken: `${signingInput}.${signature}`, expiresIn: config.ACCESS_TOKEN_TTL };
   }
 
   /**
@@ -76,3 +86,5 @@ export class AccessTokenService {
     }
   }
 }
+
+const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");

@@ -81,6 +81,17 @@ export class LoginService {
     // Hashed outside the transaction so the throttle row lock is not held across an argon2 run.
     const upgradedHash =
       user && passwordOk && hasher.needsRehash(user.passwordHash) ? await hasher.hash(password) : undefined;
+    // The common case needs one statement, not a transaction: only the throttle row can still say no.
+    if (user && passwordOk && !upgradedHash && user.emailVerifiedAt && !user.twoFactorEnabledAt) {
+      const grant = await this.#d.sessions.startUnlessLocked(email, {
+        userId: user.id,
+        amr: ["pwd"],
+        client,
+      });
+      return this.#reply(
+        grant ? { kind: "session", user, grant } : { kind: "refused", result: "locked", lockedNow: false },
+      );
+    }
     const decision = await this.#d.db.transaction((tx) =>
       this.#decide(tx, email, passwordOk ? user : undefined, user, upgradedHash, client),
     );

@@ -48,6 +48,14 @@ export interface RefreshGrant {
   refreshExpiresAt: Date;
 }
 
+export type SessionGrant = RefreshGrant & { sessionId: string };
+
+export interface NewSessionInput {
+  userId: string;
+  amr: string[];
+  client: Client;
+}
+
 export interface TokenPair extends RefreshGrant {
   accessToken: string;
   expiresIn: number;
@@ -64,10 +72,22 @@ export class SessionService implements SessionRevoker {
   }
 
   /** Opens a session in the caller's transaction (the login that proves it). */
-  async start(
-    tx: Transaction,
-    input: { userId: string; amr: string[]; client: Client },
-  ): Promise<RefreshGrant & { sessionId: string }> {
+  async start(tx: Transaction, input: NewSessionInput): Promise<SessionGrant> {
+    const { session, token, grant } = this.#newSession(input);
+    await this.#d.sessions.insertWithToken(tx, session, token);
+    return grant;
+  }
+
+  /**
+   * Opens a session unless `email` is locked, with the throttle row's lock and reset in the same statement:
+   * the common password login in one round trip (see `SessionRepository.insertWithTokenUnlessLocked`).
+   */
+  async startUnlessLocked(email: string, input: NewSessionInput): Promise<SessionGrant | undefined> {
+    const { session, token, grant } = this.#newSession(input);
+    return (await this.#d.sessions.insertWithTokenUnlessLocked(email, session, token)) ? grant : undefined;
+  }
+
+  #newSession(input: NewSessionInput) {
     const now = this.#d.clock.now();
     const sessionId = randomUUID();
     const expiresAt = new Date(now.getTime() + this.#d.config.REFRESH_ABSOLUTE_TTL * 1000);
@@ -75,9 +95,8 @@ export class SessionService implements SessionRevoker {
     // Idle lifetime from issuance, never past the session's absolute end.
     const idleEnd = now.getTime() + this.#d.config.REFRESH_IDLE_TTL * 1000;
     const refreshExpiresAt = new Date(Math.min(idleEnd, expiresAt.getTime()));
-    await this.#d.sessions.insertWithToken(
-      tx,
-      {
+    return {
+      session: {
         id: sessionId,
         userId: input.userId,
         amr: input.amr,
@@ -86,9 +105,9 @@ export class SessionService implements SessionRevoker {
         createdAt: now,
         expiresAt,
       },
-      { id: randomUUID(), tokenHash: hashToken(refreshToken), expiresAt: refreshExpiresAt },
-    );
-    return { sessionId, refreshToken, refreshExpiresAt };
+      token: { id: randomUUID(), tokenHash: hashToken(refreshToken), expiresAt: refreshExpiresAt },
+      grant: { sessionId, refreshToken, refreshExpiresAt },
+    };
   }
 
   /**

@@ -1,3 +1,4 @@
+import { createPrivateKey, type JsonWebKey, type KeyObject } from "node:crypto";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
 import type { Clock } from "@mimascota/shared/clock";
 import type { Database } from "@mimascota/shared/db/database";
@@ -44,7 +45,7 @@ interface PublicEntry {
  */
 export class SigningKeyService {
   readonly #d: SigningKeyDeps;
-  #signer: { kid: string; key: CryptoKey; loadedAt: number } | undefined;
+  #signer: { kid: string; key: KeyObject; loadedAt: number } | undefined;
   #public: { byKid: Map<string, PublicEntry>; loadedAt: number } | undefined;
 
   constructor(deps: SigningKeyDeps) {
@@ -52,12 +53,12 @@ export class SigningKeyService {
   }
 
   /** The key new tokens are signed with. */
-  async signer(): Promise<{ kid: string; key: CryptoKey }> {
+  async signer(): Promise<{ kid: string; key: KeyObject }> {
     const now = this.#d.clock.now().getTime();
     if (this.#signer && now - this.#signer.loadedAt < SIGNER_CACHE_MS) return this.#signer;
     const active = (await this.#d.keys.findActive()) ?? (await this.#createFirst());
-    const jwk = JSON.parse(this.#d.sealer.open(active.privateKeySealed, sealAad(active.kid))) as JWK;
-    this.#signer = { kid: active.kid, key: await importJWK(jwk, SIGNING_ALG), loadedAt: now };
+    const jwk = JSON.parse(this.#d.sealer.open(active.privateKeySealed, sealAad(active.kid))) as JsonWebKey;
+    this.#signer = { kid: active.kid, key: createPrivateKey({ key: jwk, format: "jwk" }), loadedAt: now };
     return this.#signer;
   }
 

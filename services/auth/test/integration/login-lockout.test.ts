@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { beforeEach, it } from "node:test";
 import { eq } from "drizzle-orm";
-import { skipUnless } from "@mimascota/shared/testing/services";
 import { loginThrottles } from "../../src/db/schema.ts";
 import { LoginThrottleRepository } from "../../src/repositories/login-throttle.repository.ts";
 import {
@@ -13,7 +12,7 @@ import {
   verifiedUser,
 } from "../support/account-helpers.ts";
 import { login } from "../support/session-helpers.ts";
-import { createAuthTestContext, type AuthTestContext } from "../support/test-app.ts";
+import { describeOnEachDatabase, type AuthTestContext } from "../support/test-app.ts";
 
 const WRONG = "definitely not the password";
 const MINUTE = 60_000;
@@ -30,12 +29,13 @@ async function failTimes(ctx: AuthTestContext, email: string, times: number) {
   }
 }
 
-describe("login lockout", { skip: await skipUnless("postgres") }, () => {
+// A clean login takes the throttle row in one hand-written statement: the PostgreSQL server and embedded
+// PGlite must both hold the lock semantics.
+await describeOnEachDatabase("login lockout", { ACCOUNT_RESPONSE_FLOOR_MS: "0" }, (context) => {
   let ctx: AuthTestContext;
-  before(async () => {
-    ctx = await createAuthTestContext({ env: { ACCOUNT_RESPONSE_FLOOR_MS: "0" } });
+  beforeEach(() => {
+    ctx = context();
   });
-  after(() => ctx.close());
 
   it("locks exactly at the threshold under 50 parallel wrong passwords, with one mail and one event", async () => {
     const user = await verifiedUser(ctx, "parallel@example.com");

@@ -9,7 +9,8 @@ import { migrateInfra } from "@mimascota/shared/db/infra-migrations";
 import { mailQueue, outboxEvents } from "@mimascota/shared/db/infra-schema";
 import { MemoryKeyValueStore } from "@mimascota/shared/kv/memory-key-value-store";
 import { createLogger } from "@mimascota/shared/logger";
-import { createTestDatabase } from "@mimascota/shared/testing/services";
+import { after, before, describe } from "node:test";
+import { createTestDatabase, skipUnless } from "@mimascota/shared/testing/services";
 import { buildApp } from "../../src/app.ts";
 import { loadAuthConfig, type AuthConfig } from "../../src/config.ts";
 import { migrateAuth } from "../../src/db/migrations.ts";
@@ -72,4 +73,30 @@ export async function createAuthTestContext(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One suite per database, each with its own fresh context: the PostgreSQL server (skipped when absent, a
+ * failure under MIMASCOTA_REQUIRE_SERVICES) and embedded PGlite. For flows built on hand-written SQL, which
+ * must hold on both. `body` gets the suite's context through a function (it exists once `before` has run).
+ */
+export async function describeOnEachDatabase(
+  title: string,
+  env: Record<string, string>,
+  body: (context: () => AuthTestContext) => void,
+): Promise<void> {
+  for (const database of ["postgres", "pglite"] as const) {
+    const skip = database === "postgres" && (await skipUnless("postgres"));
+    describe(`${title} (${database})`, { skip }, () => {
+      let ctx: AuthTestContext | undefined;
+      before(async () => {
+        ctx = await createAuthTestContext({ database, env });
+      });
+      after(() => ctx?.close());
+      body(() => {
+        if (!ctx) throw new Error("the suite's context is not open yet");
+        return ctx;
+      });
+    });
+  }
 }

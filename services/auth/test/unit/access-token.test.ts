@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from "jose";
+import { generateKeyPairSync } from "node:crypto";
+import { exportJWK, importJWK, jwtVerify, SignJWT, UnsecuredJWT } from "jose";
 import { ManualClock } from "@mimascota/shared/clock";
 import { AccessTokenService } from "../../src/services/access-token.service.ts";
 import type { SigningKeyService } from "../../src/services/signing-key.service.ts";
 
 const config = { ACCESS_TOKEN_TTL: 900, JWT_ISSUER: "mimascota-auth", JWT_AUDIENCE: "mimascota-api" };
 const subject = { userId: crypto.randomUUID(), sessionId: crypto.randomUUID(), amr: ["pwd"] };
-const { publicKey, privateKey } = await generateKeyPair("EdDSA", { extractable: true });
+const { publicKey, privateKey } = generateKeyPairSync("ed25519");
 const KID = "kid-1";
 
 /** The key service reduced to one in-memory key pair. */
@@ -52,6 +53,24 @@ describe("access tokens", () => {
     assert.deepEqual(await tokens.verify(accessToken), subject);
     clock.advance(1_000);
     assert.equal(await tokens.verify(accessToken), undefined);
+  });
+
+  it("signs a compact JWS that any JOSE library verifies with the published public key", async () => {
+    const { tokens } = service();
+    const { accessToken } = await tokens.issue(subject);
+    const published = await importJWK({ ...(await exportJWK(publicKey)), alg: "EdDSA" }, "EdDSA");
+    const { payload, protectedHeader } = await jwtVerify(accessToken, published, {
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      typ: "at+jwt",
+      currentDate: new Date("2026-05-01T12:00:00Z"),
+    });
+    assert.deepEqual(protectedHeader, { alg: "EdDSA", typ: "at+jwt", kid: KID });
+    assert.equal(payload.sub, subject.userId);
+    assert.equal(payload.sid, subject.sessionId);
+    assert.deepEqual(payload.amr, ["pwd"]);
+    assert.equal(payload.exp! - payload.iat!, 900);
+    assert.match(String(payload.jti), /^[0-9a-f-]{36}$/);
   });
 
   it("refuses another issuer, audience or typ, a missing sid, and an unknown kid", async () => {
