@@ -11,7 +11,12 @@ export async function withUniformDuration<T>(floorMs: number, work: () => Promis
   try {
     return await work();
   } finally {
-    const remaining = floorMs - (performance.now() - started);
-    if (remaining > 0) await sleep(remaining);
+    // Timers truncate a fractional delay and count from the event loop's cached clock, so one can fire a
+    // millisecond or two short of what was asked: sleep again until the floor has really passed.
+    let remaining = floorMs - (performance.now() - started);
+    while (remaining > 0) {
+      await sleep(Math.ceil(remaining));
+      remaining = floorMs - (performance.now() - started);
+    }
   }
 }
