@@ -13,6 +13,7 @@ import { MailWorker } from "@mimascota/shared/mail/mail-worker";
 import { buildApp } from "./app.ts";
 import type { AuthConfig } from "./config.ts";
 import { migrateAuth } from "./db/migrations.ts";
+import { Housekeeper } from "./housekeeping.ts";
 
 export interface RunningAuthService {
   app: FastifyInstance;
@@ -67,8 +68,10 @@ export async function startAuthService(
     readiness: { kafka: () => publisher.ping() },
     queueStats: { outbox: () => relay.stats(), mail: () => mailWorker.stats() },
   });
+  const housekeeper = new Housekeeper({ db: database.db, clock, logger, config });
   relay.start();
   mailWorker.start();
+  housekeeper.start();
   await app.listen({ port: config.PORT, host: config.HOST });
 
   return {
@@ -76,7 +79,7 @@ export async function startAuthService(
     database,
     close: async () => {
       await app.close();
-      await Promise.allSettled([relay.stop(), mailWorker.stop()]);
+      await Promise.allSettled([relay.stop(), mailWorker.stop(), housekeeper.stop()]);
       await Promise.allSettled([
         publisher.close(),
         transport.close(),

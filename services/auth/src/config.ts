@@ -50,6 +50,10 @@ export const authConfigSchema = z.object({
    * the different work done for known and unknown addresses is not visible in the response time.
    */
   ACCOUNT_RESPONSE_FLOOR_MS: env.int(200, 0),
+  /** Seconds between housekeeping passes (deleting ended sessions, used tokens, idle throttle rows); 0: off. */
+  HOUSEKEEPING_INTERVAL: env.int(3600, 0),
+  /** Seconds a session, token, published event or sent mail is kept after it stopped mattering. */
+  HOUSEKEEPING_RETENTION: seconds(7 * 86400),
 });
 
 export type AuthConfig = z.output<typeof authConfigSchema>;

@@ -1,0 +1,159 @@
+import { and, inArray, isNotNull, isNull, lt, or, sql, type SQL } from "drizzle-orm";
+import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
+import type { Logger } from "pino";
+import type { Clock } from "@mimascota/shared/clock";
+import type { Database } from "@mimascota/shared/db/database";
+import { mailQueue, outboxEvents } from "@mimascota/shared/db/infra-schema";
+import { WakeableDelay } from "@mimascota/shared/wakeable-delay";
+import type { AuthConfig } from "./config.ts";
+import { loginThrottles, oneTimeTokens, sessions, twoFactorChallenges } from "./db/schema.ts";
+
+/** Rows per delete statement: short statements, short row locks, however large the backlog. */
+const BATCH = 1000;
+
+interface Purge {
+  name: string;
+  table: PgTable;
+  key: PgColumn;
+  /** The rows that no longer matter, given the retention cut-off and now. */
+  done: (cut: Date, now: Date) => SQL | undefined;
+}
+
+export type HousekeepingConfig = Pick<
+  AuthConfig,
+  "HOUSEKEEPING_INTERVAL" | "HOUSEKEEPING_RETENTION" | "LOCKOUT_WINDOW" | "LOCKOUT_MAX_DURATION"
+>;
+
+/**
+ * Deletes what has stopped mattering, so no table grows forever: sessions ended (revoked or past their
+ * absolute end) longer than the retention ago, with their refresh tokens (cascade); used or expired
+ * verification, reset and two-factor tokens; throttle rows with no live failures, no lock and no lock history
+ * left to double; published events and sent mails. Everything is kept for the retention period after it
+ * ended, for support and audits. Refresh tokens of live sessions are kept however old, since a rotated one
+ * coming back is how reuse (theft) is detected.
+ */
+export class Housekeeper {
+  readonly #db: Database;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #config: HousekeepingConfig;
+  readonly #delay = new WakeableDelay();
+  readonly #purges: Purge[];
+  #running: Promise<void> | undefined;
+  #stopped = false;
+
+  constructor(options: { db: Database; clock: Clock; logger: Logger; config: HousekeepingConfig }) {
+    this.#db = options.db;
+    this.#clock = options.clock;
+    this.#logger = options.logger;
+    this.#config = options.config;
+    const { LOCKOUT_WINDOW, LOCKOUT_MAX_DURATION } = options.config;
+    const ago = (now: Date, seconds: number) => new Date(now.getTime() - seconds * 1000);
+    this.#purges = [
+      {
+        name: "sessions",
+        table: sessions,
+        key: sessions.id,
+        done: (cut) => or(lt(sessions.expiresAt, cut), lt(sessions.revokedAt, cut)),
+      },
+      {
+        name: "one_time_tokens",
+        table: oneTimeTokens,
+        key: oneTimeTokens.id,
+        done: (cut) => or(lt(oneTimeTokens.expiresAt, cut), lt(oneTimeTokens.consumedAt, cut)),
+      },
+      {
+        name: "two_factor_challenges",
+        table: twoFactorChallenges,
+        key: twoFactorChallenges.id,
+        done: (cut) => or(lt(twoFactorChallenges.expiresAt, cut), lt(twoFactorChallenges.consumedAt, cut)),
+      },
+      {
+        // What the lockout policy would read as "nothing": not locked, no failure inside the window, and
+        // the last lock older than twice the cap (when the doubling memory fades). Rechecked on the newest
+        // row version, so a row a login is locking right now is not deleted under it.
+        name: "login_throttles",
+        table: loginThrottles,
+        key: loginThrottles.email,
+        done: (_cut, now) =>
+          and(
+            or(isNull(loginThrottles.lockedUntil), lt(loginThrottles.lockedUntil, now)),
+            or(
+              sql`${loginThrottles.failureCount} = 0`,
+              lt(loginThrottles.windowStartedAt, ago(now, LOCKOUT_WINDOW)),
+            ),
+            or(
+              isNull(loginThrottles.lastLockedAt),
+              lt(loginThrottles.lastLockedAt, ago(now, 2 * LOCKOUT_MAX_DURATION)),
+            ),
+          ),
+      },
+      {
+        name: "outbox_events",
+        table: outboxEvents,
+        key: outboxEvents.id,
+        done: (cut) => and(isNotNull(outboxEvents.publishedAt), lt(outboxEvents.publishedAt, cut)),
+      },
+      {
+        name: "mail_queue",
+        table: mailQueue,
+        key: mailQueue.id,
+        done: (cut) => and(sql`${mailQueue.status} = 'sent'`, lt(mailQueue.sentAt, cut)),
+      },
+    ];
+  }
+
+  /** One pass over every table; returns how many rows each lost. */
+  async runOnce(): Promise<Record<string, number>> {
+    const now = this.#clock.now();
+    const cut = new Date(now.getTime() - this.#config.HOUSEKEEPING_RETENTION * 1000);
+    const deleted: Record<string, number> = {};
+    for (const purge of this.#purges) {
+      let total = 0;
+      for (;;) {
+        const n = await this.#deleteBatch(purge, cut, now);
+        total += n;
+        if (n < BATCH || this.#stopped) break;
+      }
+      deleted[purge.name] = total;
+    }
+    return deleted;
+  }
+
+  /** Runs a pass every HOUSEKEEPING_INTERVAL seconds (the first one interval after start); 0 disables it. */
+  start(): void {
+    if (this.#config.HOUSEKEEPING_INTERVAL === 0 || this.#running) return;
+    this.#running = this.#loop();
+  }
+
+  /** Ends the wait, lets a pass in progress finish its current batch, and resolves when it has. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#delay.wake();
+    await this.#running;
+  }
+
+  async #loop(): Promise<void> {
+    while (!this.#stopped) {
+      await this.#delay.sleep(this.#config.HOUSEKEEPING_INTERVAL * 1000);
+      if (this.#stopped) return;
+      try {
+        const deleted = await this.runOnce();
+        this.#logger.info({ deleted }, "housekeeping pass done");
+      } catch (error) {
+        // The next pass retries; nothing is half-deleted (each batch is one statement).
+        this.#logger.error({ err: error }, "housekeeping pass failed");
+      }
+    }
+  }
+
+  async #deleteBatch(purge: Purge, cut: Date, now: Date): Promise<number> {
+    const done = purge.done(cut, now);
+    const batch = this.#db.select({ key: purge.key }).from(purge.table).where(done).limit(BATCH);
+    const rows = await this.#db
+      .delete(purge.table)
+      .where(and(inArray(purge.key, batch), done))
+      .returning({ key: purge.key });
+    return rows.length;
+  }
+}
