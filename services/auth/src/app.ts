@@ -64,6 +64,8 @@ export interface AuthDeps {
     outbox(): Promise<{ pending: number; oldestPendingAgeSeconds: number }>;
     mail(): Promise<{ pending: number; dead: number; oldestPendingAgeSeconds: number }>;
   };
+  /** Rows the housekeeper has deleted since start, by table (exported as a counter at scrape time). */
+  housekeepingTotals?: () => Record<string, number>;
 }
 
 export type AuthApp = FastifyInstance & { withTypeProvider(): FastifyInstance };
@@ -102,7 +104,10 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
   // --- composition: repositories → services → routes ---
   const { db } = deps.database;
   const wake = deps.wake;
-  const metrics = new AuthMetrics({ queueStats: deps.queueStats });
+  const metrics = new AuthMetrics({
+    queueStats: deps.queueStats,
+    housekeepingTotals: deps.housekeepingTotals,
+  });
   const users = new UserRepository({ db });
   const oneTimeTokens = new OneTimeTokenRepository({ db });
   const hasher = new PasswordHasher({

@@ -57,6 +57,7 @@ export async function startAuthService(
     logger,
   });
   const mailWorker = new MailWorker({ db: database.db, transport, logger, clock });
+  const housekeeper = new Housekeeper({ db: database.db, clock, logger, config });
 
   const app = await buildApp({
     config,
@@ -67,8 +68,8 @@ export async function startAuthService(
     wake: { mail: () => mailWorker.poke(), events: () => relay.poke() },
     readiness: { kafka: () => publisher.ping() },
     queueStats: { outbox: () => relay.stats(), mail: () => mailWorker.stats() },
+    housekeepingTotals: () => housekeeper.totals(),
   });
-  const housekeeper = new Housekeeper({ db: database.db, clock, logger, config });
   relay.start();
   mailWorker.start();
   housekeeper.start();

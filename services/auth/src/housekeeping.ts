@@ -39,6 +39,7 @@ export class Housekeeper {
   readonly #config: HousekeepingConfig;
   readonly #delay = new WakeableDelay();
   readonly #purges: Purge[];
+  readonly #totals: Record<string, number> = {};
   #running: Promise<void> | undefined;
   #stopped = false;
 
@@ -116,8 +117,14 @@ export class Housekeeper {
         if (n < BATCH || this.#stopped) break;
       }
       deleted[purge.name] = total;
+      this.#totals[purge.name] = (this.#totals[purge.name] ?? 0) + total;
     }
     return deleted;
+  }
+
+  /** Rows deleted since this housekeeper was made, by table (every table listed, from the first pass). */
+  totals(): Record<string, number> {
+    return { ...this.#totals };
   }
 
   /** Runs a pass every HOUSEKEEPING_INTERVAL seconds (the first one interval after start); 0 disables it. */

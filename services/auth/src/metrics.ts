@@ -19,7 +19,13 @@ export class AuthMetrics {
   readonly reuseDetections: Counter;
   readonly twoFactorChecks: Counter<"result">;
 
-  constructor(options: { queueStats?: AuthDeps["queueStats"]; defaultMetrics?: boolean } = {}) {
+  constructor(
+    options: {
+      queueStats?: AuthDeps["queueStats"];
+      housekeepingTotals?: AuthDeps["housekeepingTotals"];
+      defaultMetrics?: boolean;
+    } = {},
+  ) {
     const registers = [this.registry];
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     this.logins = new Counter({
@@ -57,6 +63,20 @@ export class AuthMetrics {
     });
     const stats = options.queueStats;
     if (stats) this.#queueGauges(stats, registers);
+    const totals = options.housekeepingTotals;
+    if (totals) {
+      new Counter({
+        name: "auth_housekeeping_deleted_total",
+        help: "Rows deleted by housekeeping, by table",
+        labelNames: ["table"],
+        registers,
+        // The housekeeper keeps the running totals; the counter shows them at scrape time.
+        collect() {
+          this.reset();
+          for (const [table, deleted] of Object.entries(totals())) this.inc({ table }, deleted);
+        },
+      });
+    }
   }
 
   #queueGauges(stats: NonNullable<AuthDeps["queueStats"]>, registers: Registry[]): void {

@@ -5,6 +5,7 @@ import { mailQueue, outboxEvents } from "@mimascota/shared/db/infra-schema";
 import { createLogger } from "@mimascota/shared/logger";
 import { loginThrottles, oneTimeTokens, refreshTokens, sessions } from "../../src/db/schema.ts";
 import { Housekeeper } from "../../src/housekeeping.ts";
+import { AuthMetrics } from "../../src/metrics.ts";
 import { problem, register, userRow, verifiedUser } from "../support/account-helpers.ts";
 import { login, logout, refresh, refreshCookie, signedIn } from "../support/session-helpers.ts";
 import { describeOnEachDatabase, type AuthTestContext } from "../support/test-app.ts";
@@ -104,15 +105,20 @@ await describeOnEachDatabase("housekeeping", { ACCOUNT_RESPONSE_FLOOR_MS: "0" },
       .where(isNull(outboxEvents.publishedAt));
     assert.ok(unpublished.length > 0, "events not yet published are never deleted");
 
-    const again = await housekeeper(ctx).runOnce();
+    const keeper = housekeeper(ctx);
+    const again = await keeper.runOnce();
     assert.ok(
       Object.values(again).every((n) => n === 0),
       JSON.stringify(again),
     );
+    const metrics = new AuthMetrics({ defaultMetrics: false, housekeepingTotals: () => keeper.totals() });
 
     // Past the absolute end (30 days) plus the retention: the once-live session goes too.
     ctx.clock.advance(30 * DAY);
-    assert.equal((await housekeeper(ctx).runOnce()).sessions, 1);
+    assert.equal((await keeper.runOnce()).sessions, 1);
+    const scraped = await metrics.registry.metrics();
+    assert.match(scraped, /^auth_housekeeping_deleted_total\{table="sessions"\} 1$/m);
+    assert.match(scraped, /^auth_housekeeping_deleted_total\{table="mail_queue"\} 0$/m);
     assert.equal(await sessionIdOf(ctx, "live@example.com"), undefined);
     assert.equal((await refresh(ctx, refreshCookie(ctx, live).value)).statusCode, 401);
   });
