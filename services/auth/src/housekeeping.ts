@@ -102,6 +102,8 @@ export class Housekeeper {
         done: (cut) => and(sql`${mailQueue.status} = 'sent'`, lt(mailQueue.sentAt, cut)),
       },
     ];
+    // Every table's series exists from the start (at 0), so a dashboard or alert sees it before the first pass.
+    for (const purge of this.#purges) this.#totals[purge.name] = 0;
   }
 
   /** One pass over every table; returns how many rows each lost. */
@@ -122,7 +124,7 @@ export class Housekeeper {
     return deleted;
   }
 
-  /** Rows deleted since this housekeeper was made, by table (every table listed, from the first pass). */
+  /** Rows deleted since this housekeeper was made, by table (every table listed, 0 until it loses rows). */
   totals(): Record<string, number> {
     return { ...this.#totals };
   }

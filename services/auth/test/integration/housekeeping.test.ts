@@ -131,5 +131,8 @@ await describeOnEachDatabase("housekeeping", { ACCOUNT_RESPONSE_FLOOR_MS: "0" },
     keeper.start();
     await keeper.stop();
     assert.ok(await sessionIdOf(ctx, "waiting@example.com"), "no pass ran before the first interval");
+    const totals = keeper.totals();
+    assert.equal(Object.keys(totals).length, 6, "every table has its series from the start");
+    assert.ok(Object.values(totals).every((n) => n === 0));
   });
 });
