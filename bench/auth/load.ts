@@ -117,6 +117,18 @@ export async function loginMany(baseUrl: string, userIndexes: number[], parallel
   return sessions;
 }
 
+/** One refresh with a chain's cookie: the cookie the rotation set, or undefined if it was refused. */
+async function rotateOnce(pool: Pool, cookie: string): Promise<string | undefined> {
+  const response = await pool.request({
+    path: "/api/v1/auth/refresh",
+    method: "POST",
+    headers: { cookie: `refresh_token=${cookie}`, origin: ORIGIN },
+  });
+  await response.body.dump();
+  const next = cookieOf(response.headers["set-cookie"], "refresh_token");
+  return response.statusCode === 200 ? next : undefined;
+}
+
 /**
  * The refresh client: every session is its own chain (each request presents the cookie the previous
  * rotation set), and `sessions.length` chains run in parallel for `seconds`, one connection each.
@@ -134,15 +146,9 @@ export async function refreshLoad(baseUrl: string, cookies: string[], seconds: n
       left.map(async (_, chain) => {
         while (performance.now() < end) {
           const sent = performance.now();
-          const response = await pool.request({
-            path: "/api/v1/auth/refresh",
-            method: "POST",
-            headers: { cookie: `refresh_token=${left[chain]}`, origin: ORIGIN },
-          });
-          await response.body.dump();
-          const next = cookieOf(response.headers["set-cookie"], "refresh_token");
+          const next = await rotateOnce(pool, left[chain]!);
           latencies.push(performance.now() - sent);
-          if (response.statusCode !== 200 || !next) {
+          if (!next) {
             failures += 1;
             return; // a broken chain cannot continue
           }
@@ -238,14 +244,8 @@ export async function pacedRefreshes(baseUrl: string, cookies: string[], rate: n
     return await pacedLoad(rate, seconds, async () => {
       const chain = idle.pop();
       if (chain === undefined) return false; // every chain busy: counted as a failure, never hidden
-      const response = await pool.request({
-        path: "/api/v1/auth/refresh",
-        method: "POST",
-        headers: { cookie: `refresh_token=${cookies[chain]}`, origin: ORIGIN },
-      });
-      await response.body.dump();
-      const next = cookieOf(response.headers["set-cookie"], "refresh_token");
-      if (response.statusCode !== 200 || !next) return false; // a broken chain is not reused
+      const next = await rotateOnce(pool, cookies[chain]!);
+      if (!next) return false; // a broken chain is not reused
       cookies[chain] = next;
       idle.push(chain);
       return true;

@@ -5,7 +5,7 @@ import { Consumer, MessagesStreamModes, stringDeserializers, type Message } from
 import pg from "pg";
 import { createTestDatabase, skipUnless, uniquePrefix } from "@mimascota/shared/testing/services";
 import { STRONG_PASSWORD } from "../../services/auth/test/support/account-helpers.ts";
-import { mapLimit, register } from "./support/account-client.ts";
+import { register, registerAll } from "./support/account-client.ts";
 import { migrateDatabase, startInProcessAuth, type InProcessAuth } from "./support/auth-service.ts";
 import { PrivateKafka, kafkaBinaries } from "./support/private-kafka.ts";
 import { skipUnlessBinaries, until } from "./support/processes.ts";
@@ -57,11 +57,7 @@ describe("Kafka down while people register", { skip }, () => {
   it("accepts every registration while the broker is killed, keeping the events in the outbox", async () => {
     await kafka.kill();
     const emails = Array.from({ length: REGISTRATIONS }, (_, i) => `${prefix}-${i}@example.com`);
-    const statuses = await mapLimit(
-      emails,
-      8,
-      async (email) => (await register(auth!.url, email, STRONG_PASSWORD)).status,
-    );
+    const statuses = await registerAll(auth!.url, emails, STRONG_PASSWORD, 8);
     assert.deepEqual(
       statuses.filter((status) => status !== 202),
       [],

@@ -5,7 +5,7 @@ import pg from "pg";
 import { createTestDatabase, skipUnless, uniquePrefix } from "@mimascota/shared/testing/services";
 import { TestSmtpServer } from "@mimascota/shared/testing/smtp-server";
 import { STRONG_PASSWORD } from "../../services/auth/test/support/account-helpers.ts";
-import { mapLimit, register } from "./support/account-client.ts";
+import { register, registerAll } from "./support/account-client.ts";
 import { migrateDatabase, startInProcessAuth, type InProcessAuth } from "./support/auth-service.ts";
 import { until } from "./support/processes.ts";
 
@@ -68,11 +68,7 @@ describe("SMTP down while mails are queued", { skip: await skipUnless("postgres"
       `${prefix}-0@example.com`,
       `${prefix}-1@example.com`,
     ];
-    const statuses = await mapLimit(
-      emails,
-      5,
-      async (email) => (await register(auth!.url, email, STRONG_PASSWORD)).status,
-    );
+    const statuses = await registerAll(auth!.url, emails, STRONG_PASSWORD, 5);
     assert.deepEqual(
       statuses.filter((status) => status !== 202),
       [],

@@ -1,4 +1,4 @@
-import { and, inArray, isNotNull, isNull, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, or, type SQL } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import type { Logger } from "pino";
 import type { Clock } from "@mimascota/shared/clock";
@@ -80,7 +80,7 @@ export class Housekeeper {
           and(
             or(isNull(loginThrottles.lockedUntil), lt(loginThrottles.lockedUntil, now)),
             or(
-              sql`${loginThrottles.failureCount} = 0`,
+              eq(loginThrottles.failureCount, 0),
               lt(loginThrottles.windowStartedAt, ago(now, LOCKOUT_WINDOW)),
             ),
             or(
@@ -93,13 +93,14 @@ export class Housekeeper {
         name: "outbox_events",
         table: outboxEvents,
         key: outboxEvents.id,
-        done: (cut) => and(isNotNull(outboxEvents.publishedAt), lt(outboxEvents.publishedAt, cut)),
+        // Unpublished rows have no publication time, so `<` is never true for them.
+        done: (cut) => lt(outboxEvents.publishedAt, cut),
       },
       {
         name: "mail_queue",
         table: mailQueue,
         key: mailQueue.id,
-        done: (cut) => and(sql`${mailQueue.status} = 'sent'`, lt(mailQueue.sentAt, cut)),
+        done: (cut) => and(eq(mailQueue.status, "sent"), lt(mailQueue.sentAt, cut)),
       },
     ];
     // Every table's series exists from the start (at 0), so a dashboard or alert sees it before the first pass.

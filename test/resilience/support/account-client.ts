@@ -53,6 +53,11 @@ export async function tokenFromQueue(sql: pg.Client, email: string, template: st
   return token;
 }
 
+/** Registers every address, `limit` at a time; the answers' statuses in input order. */
+export function registerAll(baseUrl: string, emails: string[], password: string, limit: number) {
+  return mapLimit(emails, limit, async (email) => (await register(baseUrl, email, password)).status);
+}
+
 /** Runs `task` over `items` with at most `limit` at a time, results in input order. */
 export async function mapLimit<T, R>(
   items: T[],
