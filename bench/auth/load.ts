@@ -184,12 +184,21 @@ export interface PacedResult {
 /**
  * Open loop at a fixed rate: request i is due at start + i / rate and is sent then whatever is still in
  * flight, and its latency counts from when it was due (so a stall is not hidden by sending less during it).
- * At a rate below saturation the latency is the service's own time plus little queueing, which is what a
- * comparison of table sizes needs; at saturation (the closed-loop runs) p99 is mostly queue length.
+ * With several senders, request i goes to sender i mod n: they share one schedule, so whatever happens on the
+ * machine meanwhile (a slow disk flush, another process) falls on all of them alike. At a rate below
+ * saturation the latency is the service's own time plus little queueing, which is what a comparison of table
+ * sizes needs; at saturation (the closed-loop runs) p99 is mostly queue length.
  */
-async function pacedLoad(rate: number, seconds: number, send: () => Promise<boolean>): Promise<PacedResult> {
-  const latencies: number[] = [];
-  let failures = 0;
+async function pacedLoad(
+  rate: number,
+  seconds: number,
+  senders: (() => Promise<boolean>)[],
+): Promise<PacedResult[]> {
+  const results = senders.map(() => ({
+    latencies: [] as number[],
+    failures: 0,
+    rate: rate / senders.length,
+  }));
   const pending: Promise<void>[] = [];
   const start = performance.now();
   const total = Math.floor(rate * seconds);
@@ -197,29 +206,30 @@ async function pacedLoad(rate: number, seconds: number, send: () => Promise<bool
     const due = start + (i * 1000) / rate;
     const wait = due - performance.now();
     if (wait >= 1) await new Promise((r) => setTimeout(r, wait));
+    const result = results[i % senders.length]!;
     pending.push(
-      send().then(
+      senders[i % senders.length]!().then(
         (ok) => {
-          latencies.push(performance.now() - due);
-          if (!ok) failures += 1;
+          result.latencies.push(performance.now() - due);
+          if (!ok) result.failures += 1;
         },
         () => {
-          failures += 1;
+          result.failures += 1;
         },
       ),
     );
   }
   await Promise.all(pending);
-  return { latencies, failures, rate };
+  return results;
 }
 
-/** Logins of random seeded users at `rate` per second. */
-export async function pacedLogins(baseUrl: string, users: number, rate: number, seconds: number) {
-  const pool = new Pool(baseUrl, { connections: 64 });
+/** Logins of random seeded users, `rate` per second in all, taking turns between the services. */
+export async function pacedLogins(targets: { url: string; users: number }[], rate: number, seconds: number) {
+  const pools = targets.map((t) => new Pool(t.url, { connections: 64 }));
   try {
-    return await pacedLoad(rate, seconds, async () => {
-      const email = benchEmail(1 + Math.floor(Math.random() * users));
-      const response = await pool.request({
+    const senders = targets.map((t, i) => async () => {
+      const email = benchEmail(1 + Math.floor(Math.random() * t.users));
+      const response = await pools[i]!.request({
         path: "/api/v1/auth/login",
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -228,29 +238,38 @@ export async function pacedLogins(baseUrl: string, users: number, rate: number, 
       await response.body.dump();
       return response.statusCode === 200;
     });
+    return await pacedLoad(rate, seconds, senders);
   } finally {
-    await pool.close();
+    await Promise.all(pools.map((pool) => pool.close()));
   }
 }
 
 /**
- * Refreshes at `rate` per second, each by the next idle chain (a chain is busy while its request is in
- * flight). `cookies` is updated in place so later runs continue the chains.
+ * Refreshes, `rate` per second in all, taking turns between the services; each by the next idle chain of
+ * its service (a chain is busy while its request is in flight). `cookies` are updated in place so later runs
+ * continue the chains.
  */
-export async function pacedRefreshes(baseUrl: string, cookies: string[], rate: number, seconds: number) {
-  const pool = new Pool(baseUrl, { connections: Math.min(cookies.length, 128) });
-  const idle = cookies.map((_, chain) => chain);
+export async function pacedRefreshes(
+  targets: { url: string; cookies: string[] }[],
+  rate: number,
+  seconds: number,
+) {
+  const pools = targets.map((t) => new Pool(t.url, { connections: Math.min(t.cookies.length, 128) }));
   try {
-    return await pacedLoad(rate, seconds, async () => {
-      const chain = idle.pop();
-      if (chain === undefined) return false; // every chain busy: counted as a failure, never hidden
-      const next = await rotateOnce(pool, cookies[chain]!);
-      if (!next) return false; // a broken chain is not reused
-      cookies[chain] = next;
-      idle.push(chain);
-      return true;
+    const senders = targets.map(({ cookies }, i) => {
+      const idle = cookies.map((_, chain) => chain);
+      return async () => {
+        const chain = idle.pop();
+        if (chain === undefined) return false; // every chain busy: counted as a failure, never hidden
+        const next = await rotateOnce(pools[i]!, cookies[chain]!);
+        if (!next) return false; // a broken chain is not reused
+        cookies[chain] = next;
+        idle.push(chain);
+        return true;
+      };
     });
+    return await pacedLoad(rate, seconds, senders);
   } finally {
-    await pool.close();
+    await Promise.all(pools.map((pool) => pool.close()));
   }
 }

@@ -140,6 +140,8 @@ try {
   const plans = await explainHotQueries(largeDb.url, settings.scaleUsers);
 
   if (env.BENCH_PROFILE_DIR) {
+    // The services write their profiles into it when they stop, so it may not exist yet.
+    mkdirSync(env.BENCH_PROFILE_DIR, { recursive: true });
     writeFileSync(join(env.BENCH_PROFILE_DIR, "windows.json"), JSON.stringify(windows, null, 1));
   }
   const text = report({

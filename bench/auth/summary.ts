@@ -49,7 +49,7 @@ export function report(input: ReportInput): string {
   const refreshP99 = h.refresh.large.p99 / h.refresh.small.p99;
   const ms = (v: number) => `${v.toFixed(1)} ms`;
   const halfLine = (name: string, x: { small: HalfLoad; large: HalfLoad }) =>
-    `  ${name} at ${x.small.rate.toFixed(0)}/s: ${n(s.smallUsers)} users p50 ${ms(x.small.p50)} p99 ${ms(x.small.p99)}; ${n(s.scaleUsers)} users p50 ${ms(x.large.p50)} p99 ${ms(x.large.p99)} (${n(x.small.samples + x.large.samples)} samples, ${x.small.failures + x.large.failures} failed)`;
+    `  ${name} at ${(x.small.rate + x.large.rate).toFixed(0)}/s in all: ${n(s.smallUsers)} users p50 ${ms(x.small.p50)} p99 ${ms(x.small.p99)}; ${n(s.scaleUsers)} users p50 ${ms(x.large.p50)} p99 ${ms(x.large.p99)} (${n(x.small.samples + x.large.samples)} samples, ${x.small.failures + x.large.failures} failed)`;
   const indexed = input.plans.filter((p) => p.usesIndex).length;
 
   const text = [
@@ -64,7 +64,7 @@ export function report(input: ReportInput): string {
     "",
     `login vs argon2id ceiling: ${pct(r.login.small.result.perSecond, r.ceiling.result.perSecond)} of req/s (${n(s.smallUsers)} users), ${pct(r.login.large.result.perSecond, r.ceiling.result.perSecond)} (${n(s.scaleUsers)}); per CPU-second of the service (the verdict: immune to the core being shared): ${(100 * loginCpuShare).toFixed(0)} % (goal >= 90 %: ${verdict(loginCpuShare >= 0.9)})`,
     `refresh rotations on one core: ${refreshRate.toFixed(0)}/s (goal >= 1,500/s: ${verdict(refreshRate >= 1500)}; Keycloak's sizing guide: 120/s per vCPU)`,
-    `latency at half load (open loop at half the small service's throughput above, every round's samples together):`,
+    `latency at half load (one open loop at half the small service's throughput above, the two sizes taking turns; every round's samples together):`,
     halfLine("login", h.login),
     halfLine("refresh", h.refresh),
     `p99 at half load, ${n(s.scaleUsers)} vs ${n(s.smallUsers)} users: login ${loginP99.toFixed(2)}x, refresh ${refreshP99.toFixed(2)}x (goal <= 1.2x: ${verdict(loginP99 <= 1.2 && refreshP99 <= 1.2)}); at saturation (the table's p99, mostly queueing): login ${(r.login.large.result.p99 / r.login.small.result.p99).toFixed(2)}x, refresh ${(r.refresh.large.result.p99 / r.refresh.small.result.p99).toFixed(2)}x`,

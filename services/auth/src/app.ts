@@ -104,17 +104,21 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
   // --- composition: repositories → services → routes ---
   const { db } = deps.database;
   const wake = deps.wake;
+  const hasher = new PasswordHasher(
+    {
+      memoryCost: deps.config.ARGON2_MEMORY_KIB,
+      timeCost: deps.config.ARGON2_TIME_COST,
+      parallelism: deps.config.ARGON2_PARALLELISM,
+    },
+    deps.config.ARGON2_CONCURRENCY,
+  );
   const metrics = new AuthMetrics({
     queueStats: deps.queueStats,
     housekeepingTotals: deps.housekeepingTotals,
+    passwordHashLoad: () => hasher.load,
   });
   const users = new UserRepository({ db });
   const oneTimeTokens = new OneTimeTokenRepository({ db });
-  const hasher = new PasswordHasher({
-    memoryCost: deps.config.ARGON2_MEMORY_KIB,
-    timeCost: deps.config.ARGON2_TIME_COST,
-    parallelism: deps.config.ARGON2_PARALLELISM,
-  });
   const passwordPolicy = new PasswordPolicy();
   const mailer = new AccountMailer({ publicAppUrl: deps.config.PUBLIC_APP_URL });
   const registration = new RegistrationService({

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { commonConfigShape, ConfigError, env, parseConfig } from "@mimascota/shared/config";
 
@@ -35,6 +36,8 @@ export const authConfigSchema = z.object({
   ARGON2_MEMORY_KIB: env.int(19456, 19456),
   ARGON2_TIME_COST: env.int(2, 2),
   ARGON2_PARALLELISM: env.int(1, 1),
+  /** Password hashes run at once; more wait their turn. Default: one per CPU this process may run on. */
+  ARGON2_CONCURRENCY: env.int(availableParallelism(), 1),
   /**
    * 32 bytes, base64: encrypts signing keys and TOTP secrets at rest. Unset in embedded mode means a key is
    * generated once under DATA_DIR; required in production.

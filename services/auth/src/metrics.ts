@@ -23,6 +23,8 @@ export class AuthMetrics {
     options: {
       queueStats?: AuthDeps["queueStats"];
       housekeepingTotals?: AuthDeps["housekeepingTotals"];
+      /** argon2 hashes running and waiting for their turn (PasswordHasher.load). */
+      passwordHashLoad?: () => { active: number; pending: number };
       defaultMetrics?: boolean;
     } = {},
   ) {
@@ -61,6 +63,20 @@ export class AuthMetrics {
       labelNames: ["result"],
       registers,
     });
+    const hashLoad = options.passwordHashLoad;
+    if (hashLoad) {
+      new Gauge({
+        name: "auth_password_hashes",
+        help: "argon2 hashes (login, registration, password changes) running and waiting, by state",
+        labelNames: ["state"],
+        registers,
+        collect() {
+          const { active, pending } = hashLoad();
+          this.set({ state: "running" }, active);
+          this.set({ state: "waiting" }, pending);
+        },
+      });
+    }
     const stats = options.queueStats;
     if (stats) this.#queueGauges(stats, registers);
     const totals = options.housekeepingTotals;

@@ -129,7 +129,7 @@ describe("ops endpoints", { skip: await skipUnless("postgres") }, () => {
     }
   });
 
-  it("/metrics reads outbox lag and mail queue depth at scrape time", async () => {
+  it("/metrics reads outbox lag, mail queue depth and password hashing load at scrape time", async () => {
     const { app, close } = await appWithoutDatabase({
       queueStats: {
         outbox: async () => ({ pending: 3, oldestPendingAgeSeconds: 12 }),
@@ -143,6 +143,8 @@ describe("ops endpoints", { skip: await skipUnless("postgres") }, () => {
       assert.match(body, /^auth_mail_queue_depth 5$/m);
       assert.match(body, /^auth_mail_queue_dead 1$/m);
       assert.match(body, /^auth_mail_queue_oldest_age_seconds 40$/m);
+      assert.match(body, /^auth_password_hashes\{state="running"\} 0$/m);
+      assert.match(body, /^auth_password_hashes\{state="waiting"\} 0$/m);
     } finally {
       await close();
     }
