@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { listFiles, readRepoFile, readYaml, readYamlDocuments } from "./support/deploy-files.ts";
@@ -59,11 +60,19 @@ const matches = (selector: Record<string, string>, labels: Record<string, string
   Object.entries(selector).every(([k, v]) => labels[k] === v);
 
 /** The environment a container starts with: its ConfigMaps, the secret template's keys, then `env`. */
+/** The secret template as an operator fills it in: every CHANGE_ME replaced by a value of the right form. */
+function filledIn(template: Record<string, string>): Record<string, string> {
+  const real = (key: string, value: string) =>
+    key === "ENCRYPTION_KEY" ? randomBytes(32).toString("base64") : value.replaceAll("CHANGE_ME", "s3cret");
+  return Object.fromEntries(Object.entries(template).map(([key, value]) => [key, real(key, value)]));
+}
+
 function containerEnvironment(container: Container): Record<string, string> {
   const env: Record<string, string> = {};
   for (const source of container.envFrom ?? []) {
     if (source.configMapRef) Object.assign(env, find("ConfigMap", source.configMapRef.name).data);
-    if (source.secretRef) Object.assign(env, find("Secret", source.secretRef.name).stringData);
+    if (source.secretRef)
+      Object.assign(env, filledIn(find("Secret", source.secretRef.name).stringData ?? {}));
   }
   for (const { name, value } of container.env ?? []) env[name] = value ?? "";
   return env;

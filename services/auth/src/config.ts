@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { commonConfigShape, ConfigError, env, parseConfig } from "@mimascota/shared/config";
+import { parseKeyRing } from "./two-factor/secret-box.ts";
 
 const seconds = (fallback: number) => env.int(fallback, 1);
 
@@ -43,6 +44,12 @@ export const authConfigSchema = z.object({
    * generated once under DATA_DIR; required in production.
    */
   ENCRYPTION_KEY: env.optionalString(),
+  /**
+   * Keys that sealed earlier values, `<version>:<base64>` comma-separated: they open, never seal. To rotate,
+   * move the old key here, set a new ENCRYPTION_KEY with a higher version, run `npm run keys:reseal`, then
+   * drop the old key (services/auth/docs/sessions.md).
+   */
+  ENCRYPTION_KEYS_PREVIOUS: env.optionalString(),
   MAIL_FROM: z.preprocess(
     (v) => (v === "" || v === undefined ? "Mi Mascota <no-reply@mimascota.app>" : v),
     z.string(),
@@ -65,6 +72,15 @@ export function loadAuthConfig(environment: NodeJS.ProcessEnv = process.env): Au
   const config = parseConfig(authConfigSchema, environment);
   if (config.NODE_ENV === "production" && !config.ENCRYPTION_KEY) {
     throw new ConfigError("Invalid configuration:\n  ENCRYPTION_KEY: required when NODE_ENV=production");
+  }
+  if (config.ENCRYPTION_KEY) {
+    try {
+      parseKeyRing(config.ENCRYPTION_KEY, config.ENCRYPTION_KEYS_PREVIOUS);
+    } catch (error) {
+      throw new ConfigError(`Invalid configuration:\n  ${(error as Error).message}`);
+    }
+  } else if (config.ENCRYPTION_KEYS_PREVIOUS) {
+    throw new ConfigError("Invalid configuration:\n  ENCRYPTION_KEYS_PREVIOUS: needs ENCRYPTION_KEY");
   }
   // The dev mailbox prints every link (verification and reset tokens) to the log: fine on a laptop, never in
   // production.

@@ -1,4 +1,4 @@
-import { and, desc, gt, isNull, or, sql } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, or, sql } from "drizzle-orm";
 import type { Database, Executor, Transaction } from "@mimascota/shared/db/database";
 import { signingKeys } from "../db/schema.ts";
 
@@ -64,5 +64,20 @@ export class SigningKeyRepository {
       .where(and(isNull(signingKeys.retiredAt), sql`${signingKeys.kid} <> ${keepKid}`))
       .returning({ kid: signingKeys.kid });
     return rows.map((r) => r.kid);
+  }
+
+  /** Every key's sealed private part (a handful of rows), for re-sealing under a new encryption key. */
+  async listSealed(tx: Executor = this.#db): Promise<{ kid: string; sealed: string }[]> {
+    return tx.select({ kid: signingKeys.kid, sealed: signingKeys.privateKeySealed }).from(signingKeys);
+  }
+
+  /** Swaps the sealed private key, unless it changed since it was read (then false). */
+  async replaceSealed(kid: string, from: string, to: string, tx: Executor = this.#db): Promise<boolean> {
+    const rows = await tx
+      .update(signingKeys)
+      .set({ privateKeySealed: to })
+      .where(and(eq(signingKeys.kid, kid), eq(signingKeys.privateKeySealed, from)))
+      .returning({ kid: signingKeys.kid });
+    return rows.length === 1;
   }
 }

@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, isNull, lt, or } from "drizzle-orm";
+import { and, asc, eq, gt, isNotNull, isNull, lt, or } from "drizzle-orm";
 import type { Database, Executor } from "@mimascota/shared/db/database";
 import { twoFactorCredentials, users } from "../db/schema.ts";
 import {
@@ -89,6 +89,29 @@ export class TwoFactorRepository implements AccountAttemptStore {
     if (rows.length !== 1) return false;
     await tx.update(users).set({ twoFactorEnabledAt: at }).where(eq(users.id, userId));
     return true;
+  }
+
+  /** Up to `limit` credentials' sealed secrets after `afterUserId`, in user id order (for re-sealing). */
+  async sealedAfter(
+    afterUserId: string | undefined,
+    limit: number,
+  ): Promise<{ userId: string; sealed: string }[]> {
+    return this.#db
+      .select({ userId: twoFactorCredentials.userId, sealed: twoFactorCredentials.secretSealed })
+      .from(twoFactorCredentials)
+      .where(afterUserId === undefined ? undefined : gt(twoFactorCredentials.userId, afterUserId))
+      .orderBy(asc(twoFactorCredentials.userId))
+      .limit(limit);
+  }
+
+  /** Swaps the sealed secret, unless it changed since it was read (a new enable, a disable: then false). */
+  async replaceSealed(userId: string, from: string, to: string): Promise<boolean> {
+    const rows = await this.#db
+      .update(twoFactorCredentials)
+      .set({ secretSealed: to })
+      .where(and(eq(twoFactorCredentials.userId, userId), eq(twoFactorCredentials.secretSealed, from)))
+      .returning({ userId: twoFactorCredentials.userId });
+    return rows.length === 1;
   }
 
   /** Deletes a confirmed credential and turns 2FA off; false when there was none (a racing disable). */

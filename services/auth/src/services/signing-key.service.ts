@@ -150,6 +150,6 @@ function publicJwk(kid: string, stored: Record<string, unknown>): JWK {
 }
 
 /** Binds a sealed private key to its row: copied under another kid, it does not open. */
-function sealAad(kid: string): string {
+export function sealAad(kid: string): string {
   return `signing-key:${kid}`;
 }

@@ -88,6 +88,39 @@ export class SecretBox {
   }
 }
 
+/**
+ * The configured keys: `ENCRYPTION_KEY` seals, as `[<version>:]<base64>` (a bare key is version 1), and
+ * `ENCRYPTION_KEYS_PREVIOUS`, comma-separated `<version>:<base64>`, only open what older keys sealed. Errors
+ * name the variable and the entry's position, never the key material.
+ */
+export function parseKeyRing(
+  current: string,
+  previous = "",
+): { current: SecretBoxKey; previous: SecretBoxKey[] } {
+  const entry = (text: string, where: string, versionRequired: boolean): SecretBoxKey => {
+    const match = /^(?:(\d{1,9}):)?(.*)$/s.exec(text.trim())!;
+    if (!match[1] && versionRequired) throw new RangeError(`${where}: expected <version>:<base64 key>`);
+    const version = match[1] ? Number(match[1]) : 1;
+    if (version < 1) throw new RangeError(`${where}: the version must be a positive integer`);
+    try {
+      return { version, key: parseEncryptionKey(match[2]!) };
+    } catch (error) {
+      throw new RangeError(`${where}: ${(error as Error).message}`, { cause: error });
+    }
+  };
+  const ring = {
+    current: entry(current, "ENCRYPTION_KEY", false),
+    previous: previous
+      .split(",")
+      .filter((part) => part.trim() !== "")
+      .map((part, i) => entry(part, `ENCRYPTION_KEYS_PREVIOUS entry ${i + 1}`, true)),
+  };
+  const versions = [ring.current, ...ring.previous].map((k) => k.version);
+  const repeated = versions.find((v, i) => versions.indexOf(v) !== i);
+  if (repeated !== undefined) throw new RangeError(`key version ${repeated} is used twice`);
+  return ring;
+}
+
 /** The configured `ENCRYPTION_KEY`: standard or url-safe base64 of exactly 32 bytes. */
 export function parseEncryptionKey(base64: string): Buffer {
   const text = base64.trim();
