@@ -38,6 +38,7 @@ import { registerPasswordRoutes } from "./routes/password.routes.ts";
 import { registerRegistrationRoutes } from "./routes/registration.routes.ts";
 import { EmailVerificationService } from "./services/email-verification.service.ts";
 import { PasswordPolicy } from "./services/password-policy.ts";
+import { CurrentPasswordCheck } from "./services/current-password.ts";
 import { PasswordService } from "./services/password.service.ts";
 import { RegistrationService } from "./services/registration.service.ts";
 import { BackupCodeRepository } from "./repositories/backup-code.repository.ts";
@@ -191,6 +192,8 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     accessTokens,
     users,
   });
+  // change-password and turning 2FA on or off share one limit on current-password guesses
+  const currentPassword = new CurrentPasswordCheck({ config: deps.config, kv: deps.kv, users, hasher });
   const passwords = new PasswordService({
     db,
     clock: deps.clock,
@@ -200,9 +203,9 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     mailer,
     policy: passwordPolicy,
     hasher,
+    currentPassword,
     sessions,
     throttles,
-    kv: deps.kv,
     wake,
   });
   registerPasswordRoutes(app, { passwords, authenticate: authenticate({ accessTokens, sessions }) });
@@ -226,7 +229,7 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
       db,
       clock: deps.clock,
       users,
-      hasher,
+      currentPassword,
       credentials,
       backupCodes,
       sealer,

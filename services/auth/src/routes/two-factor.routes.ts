@@ -70,6 +70,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: TwoFactorRou
           ...problemResponses({
             401: ["UNAUTHORIZED", "INVALID_CURRENT_PASSWORD"],
             409: ["TWO_FACTOR_ALREADY_ENABLED"],
+            ...TOO_MANY,
           }),
         },
       },

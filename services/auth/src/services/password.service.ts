@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "@mimascota/shared/clock";
 import type { Database } from "@mimascota/shared/db/database";
-import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
 import { enqueueEvent } from "@mimascota/shared/events/outbox";
 import type { AuthConfig } from "../config.ts";
 import { hashToken, newOpaqueToken } from "../crypto/opaque-token.ts";
@@ -11,6 +10,7 @@ import type { AccountMailer } from "../mail/account-mailer.ts";
 import type { OneTimeTokenRepository } from "../repositories/one-time-token.repository.ts";
 import type { UserRepository } from "../repositories/user.repository.ts";
 import { EVENT_SOURCE, type AccountUnlocker, type SessionRevoker, type Wake } from "./account-ports.ts";
+import type { CurrentPasswordCheck } from "./current-password.ts";
 import type { PasswordPolicy } from "./password-policy.ts";
 import { withUniformDuration } from "./uniform-duration.ts";
 
@@ -22,11 +22,8 @@ export interface PasswordDeps {
     | "RESET_TOKEN_TTL"
     | "RESEND_COOLDOWN"
     | "ACCOUNT_RESPONSE_FLOOR_MS"
-    | "LOCKOUT_THRESHOLD"
-    | "LOCKOUT_WINDOW"
   >;
-  /** Counts current-password attempts on change-password. */
-  kv: KeyValueStore;
+  currentPassword: CurrentPasswordCheck;
   users: UserRepository;
   tokens: OneTimeTokenRepository;
   mailer: AccountMailer;
@@ -134,12 +131,7 @@ export class PasswordService {
   /** Needs the current password; ends every other session of the user and tells the owner by mail. */
   async change(auth: { userId: string; sessionId: string }, currentPassword: string, newPassword: string) {
     const { db, clock, users, mailer, hasher } = this.#d;
-    await this.#reserveCurrentPasswordAttempt(auth.userId);
-    const user = await users.getForChangePassword(auth.userId);
-    if (!user || !(await hasher.verify(user.passwordHash, currentPassword))) {
-      throw problems.error("INVALID_CURRENT_PASSWORD", "The current password is incorrect.");
-    }
-    await this.#d.kv.delete(attemptsKey(auth.userId)).catch(() => undefined);
+    const user = await this.#d.currentPassword.verify(auth.userId, currentPassword);
     this.#d.policy.enforce(newPassword, user.email);
     // Hashed with today's parameters, so a change also upgrades an old hash.
     const passwordHash = await hasher.hash(newPassword);
@@ -166,31 +158,9 @@ export class PasswordService {
     await this.#afterCommit(revoked);
   }
 
-  /**
-   * A stolen access token must not become a way to guess the current password (and then take the account
-   * over for good): at most LOCKOUT_THRESHOLD attempts per LOCKOUT_WINDOW per user, reserved *before* the
-   * check so parallel guesses cannot overshoot; a correct password clears the count. If the store is down the
-   * attempt is allowed: the check itself still needs the right password.
-   */
-  async #reserveCurrentPasswordAttempt(userId: string): Promise<void> {
-    const { config, kv } = this.#d;
-    const attempts = await kv.increment(attemptsKey(userId), config.LOCKOUT_WINDOW * 1000).catch(() => 0);
-    if (attempts > config.LOCKOUT_THRESHOLD) {
-      throw problems.error(
-        "TOO_MANY_ATTEMPTS",
-        "Too many attempts with a wrong current password. Try again later.",
-        {
-          headers: { "retry-after": String(config.LOCKOUT_WINDOW) },
-        },
-      );
-    }
-  }
-
   async #afterCommit(revokedSessionIds: string[]): Promise<void> {
     this.#d.wake?.mail();
     this.#d.wake?.events();
     if (revokedSessionIds.length > 0) await this.#d.sessions.publishRevoked(revokedSessionIds);
   }
 }
-
-const attemptsKey = (userId: string) => `change-password-attempts:${userId}`;

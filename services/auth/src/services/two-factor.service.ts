@@ -2,7 +2,6 @@ import type { Clock } from "@mimascota/shared/clock";
 import type { Database, Transaction } from "@mimascota/shared/db/database";
 import { AppError } from "@mimascota/shared/errors";
 import { enqueueEvent } from "@mimascota/shared/events/outbox";
-import type { PasswordHasher } from "../crypto/password-hasher.ts";
 import { problems } from "../errors.ts";
 import type { AccountMailer } from "../mail/account-mailer.ts";
 import type { BackupCodeRepository } from "../repositories/backup-code.repository.ts";
@@ -13,13 +12,14 @@ import { qrCodeDataUrl } from "../two-factor/qr-code.ts";
 import type { SecretBox } from "../two-factor/secret-box.ts";
 import { generateSecret, otpauthUrl } from "../two-factor/totp.ts";
 import { EVENT_SOURCE, type SessionRevoker, type Wake } from "./account-ports.ts";
+import type { CurrentPasswordCheck } from "./current-password.ts";
 import { totpSecretAad, type TwoFactorCheckService } from "./two-factor-check.service.ts";
 
 export interface TwoFactorDeps {
   db: Database;
   clock: Clock;
   users: UserRepository;
-  hasher: PasswordHasher;
+  currentPassword: CurrentPasswordCheck;
   credentials: TwoFactorRepository;
   backupCodes: BackupCodeRepository;
   sealer: SecretBox;
@@ -76,7 +76,7 @@ export class TwoFactorService {
 
   /** Starts (or restarts) a setup: a fresh secret, sealed at rest, shown once as text and as a QR code. */
   async enable(auth: CallerSession, password: string) {
-    const user = await this.#verifyPassword(auth.userId, password);
+    const user = await this.#d.currentPassword.verify(auth.userId, password);
     if (await this.#d.credentials.enabledAt(user.id)) throw alreadyEnabled();
     const secret = generateSecret();
     const sealed = this.#d.sealer.seal(secret, totpSecretAad(user.id));
@@ -109,7 +109,7 @@ export class TwoFactorService {
 
   /** Needs the password and a code (a backup code too, for a lost phone); ends the other sessions. */
   async disable(auth: CallerSession, password: string, code: string) {
-    const user = await this.#verifyPassword(auth.userId, password);
+    const user = await this.#d.currentPassword.verify(auth.userId, password);
     const credential = await this.#confirmedCredential(user.id);
     await this.#d.checker.check(user, credential, code, { acceptBackupCode: true, invalid: invalidCode });
     const revoked = await this.#d.db.transaction(async (tx) => {
@@ -134,15 +134,6 @@ export class TwoFactorService {
       await this.#d.backupCodes.replaceAll(tx, user.id, hashes, this.#d.clock.now());
     });
     return { backupCodes };
-  }
-
-  async #verifyPassword(userId: string, password: string) {
-    const user = await this.#d.users.getForChangePassword(userId);
-    if (!user || !(await this.#d.hasher.verify(user.passwordHash, password))) {
-      throw problems.error("INVALID_CURRENT_PASSWORD", "The current password is incorrect.");
-    }
-    const { passwordHash: _hash, ...rest } = user;
-    return rest;
   }
 
   async #confirmedCredential(userId: string): Promise<TwoFactorCredential> {

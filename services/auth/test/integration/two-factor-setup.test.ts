@@ -237,6 +237,31 @@ describe("2FA management endpoints", { skip: await skipUnless("postgres") }, () 
     assert.equal(usingNew.statusCode, 200, usingNew.body);
   });
 
+  it("wrong passwords on enable, disable and change-password share one limit per user; then 429 even for the right one", async () => {
+    const user = await twoFactorUser(ctx, "adivino@example.com");
+    const wrong = (i: number) => {
+      const password = `not my password ${i}`;
+      if (i % 3 === 0) return bearerPost(ctx, "2fa/enable", user.accessToken, { password });
+      if (i % 3 === 1) return bearerPost(ctx, "2fa/disable", user.accessToken, { password, code: "123456" });
+      return bearerPost(ctx, "change-password", user.accessToken, {
+        currentPassword: password,
+        newPassword: "cometa naranja sobre el tejado",
+      });
+    };
+    for (let i = 0; i < ctx.config.LOCKOUT_THRESHOLD; i++) {
+      const response = await wrong(i);
+      assert.equal(problem(response).code, "INVALID_CURRENT_PASSWORD", `attempt ${i + 1}`);
+    }
+    const blocked = await bearerPost(ctx, "2fa/disable", user.accessToken, {
+      password: STRONG_PASSWORD,
+      code: await nextCode(ctx, user.secret),
+    });
+    assert.equal(blocked.statusCode, 429, blocked.body);
+    assert.equal(problem(blocked).code, "TOO_MANY_ATTEMPTS");
+    assert.equal(blocked.headers["retry-after"], String(ctx.config.LOCKOUT_WINDOW));
+    assert.equal((await status(ctx, user.accessToken)).json<{ enabled: boolean }>().enabled, true);
+  });
+
   it("every 2FA endpoint but the login step needs a bearer token", async () => {
     for (const path of ["2fa/enable", "2fa/verify-setup", "2fa/disable", "2fa/regenerate-backup-codes"]) {
       const response = await ctx.app.inject({ method: "POST", url: `/api/v1/auth/${path}`, payload: {} });
@@ -256,11 +281,13 @@ describe("2FA management endpoints", { skip: await skipUnless("postgres") }, () 
     const expected: [string, string, string, string][] = [
       ["2fa/enable", "post", "401", "INVALID_CURRENT_PASSWORD"],
       ["2fa/enable", "post", "409", "TWO_FACTOR_ALREADY_ENABLED"],
+      ["2fa/enable", "post", "429", "TOO_MANY_ATTEMPTS"],
       ["2fa/verify-setup", "post", "400", "INVALID_2FA_CODE"],
       ["2fa/verify-setup", "post", "409", "TWO_FACTOR_NOT_PENDING"],
       ["2fa/verify-setup", "post", "429", "TOO_MANY_ATTEMPTS"],
       ["2fa/disable", "post", "400", "INVALID_2FA_CODE"],
       ["2fa/disable", "post", "401", "INVALID_CURRENT_PASSWORD"],
+      ["2fa/disable", "post", "429", "TOO_MANY_ATTEMPTS"],
       ["2fa/regenerate-backup-codes", "post", "400", "INVALID_2FA_CODE"],
       ["2fa/status", "get", "401", "UNAUTHORIZED"],
       ["login/2fa", "post", "401", "INVALID_2FA_CODE"],
