@@ -67,6 +67,8 @@ export interface AuthDeps {
   };
   /** Rows the housekeeper has deleted since start, by table (exported as a counter at scrape time). */
   housekeepingTotals?: () => Record<string, number>;
+  /** When the last housekeeping pass finished; absent when housekeeping is off. */
+  housekeepingLastPass?: (() => Date) | undefined;
 }
 
 export type AuthApp = FastifyInstance & { withTypeProvider(): FastifyInstance };
@@ -116,6 +118,7 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
   const metrics = new AuthMetrics({
     queueStats: deps.queueStats,
     housekeepingTotals: deps.housekeepingTotals,
+    housekeepingLastPass: deps.housekeepingLastPass,
     passwordHashLoad: () => hasher.load,
   });
   const users = new UserRepository({ db });

@@ -69,6 +69,8 @@ export async function startAuthService(
     readiness: { kafka: () => publisher.ping() },
     queueStats: { outbox: () => relay.stats(), mail: () => mailWorker.stats() },
     housekeepingTotals: () => housekeeper.totals(),
+    // Only when passes run: a stale "last pass" is what the stall alert looks for.
+    housekeepingLastPass: config.HOUSEKEEPING_INTERVAL > 0 ? () => housekeeper.lastPassAt() : undefined,
   });
   relay.start();
   mailWorker.start();

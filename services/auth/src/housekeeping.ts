@@ -40,6 +40,8 @@ export class Housekeeper {
   readonly #delay = new WakeableDelay();
   readonly #purges: Purge[];
   readonly #totals: Record<string, number> = {};
+  /** When the last pass finished; until the first, when this housekeeper was made. */
+  #lastPassAt: Date;
   #running: Promise<void> | undefined;
   #stopped = false;
 
@@ -48,6 +50,7 @@ export class Housekeeper {
     this.#clock = options.clock;
     this.#logger = options.logger;
     this.#config = options.config;
+    this.#lastPassAt = options.clock.now();
     const { LOCKOUT_WINDOW, LOCKOUT_MAX_DURATION } = options.config;
     const ago = (now: Date, seconds: number) => new Date(now.getTime() - seconds * 1000);
     this.#purges = [
@@ -122,7 +125,13 @@ export class Housekeeper {
       deleted[purge.name] = total;
       this.#totals[purge.name] = (this.#totals[purge.name] ?? 0) + total;
     }
+    this.#lastPassAt = this.#clock.now();
     return deleted;
+  }
+
+  /** When the last complete pass finished (when this housekeeper was made, until the first). */
+  lastPassAt(): Date {
+    return this.#lastPassAt;
   }
 
   /** Rows deleted since this housekeeper was made, by table (every table listed, 0 until it loses rows). */

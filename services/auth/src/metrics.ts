@@ -23,6 +23,7 @@ export class AuthMetrics {
     options: {
       queueStats?: AuthDeps["queueStats"];
       housekeepingTotals?: AuthDeps["housekeepingTotals"];
+      housekeepingLastPass?: AuthDeps["housekeepingLastPass"];
       /** argon2 hashes running and waiting for their turn (PasswordHasher.load). */
       passwordHashLoad?: () => { active: number; pending: number };
       defaultMetrics?: boolean;
@@ -63,6 +64,17 @@ export class AuthMetrics {
       labelNames: ["result"],
       registers,
     });
+    const lastPass = options.housekeepingLastPass;
+    if (lastPass) {
+      new Gauge({
+        name: "auth_housekeeping_last_pass_timestamp_seconds",
+        help: "When the last housekeeping pass finished (the service's start until the first), Unix seconds",
+        registers,
+        collect() {
+          this.set(lastPass().getTime() / 1000);
+        },
+      });
+    }
     const hashLoad = options.passwordHashLoad;
     if (hashLoad) {
       new Gauge({

@@ -17,12 +17,7 @@ import { withUniformDuration } from "./uniform-duration.ts";
 export interface PasswordDeps {
   db: Database;
   clock: Clock;
-  config: Pick<
-    AuthConfig,
-    | "RESET_TOKEN_TTL"
-    | "RESEND_COOLDOWN"
-    | "ACCOUNT_RESPONSE_FLOOR_MS"
-  >;
+  config: Pick<AuthConfig, "RESET_TOKEN_TTL" | "RESEND_COOLDOWN" | "ACCOUNT_RESPONSE_FLOOR_MS">;
   currentPassword: CurrentPasswordCheck;
   users: UserRepository;
   tokens: OneTimeTokenRepository;

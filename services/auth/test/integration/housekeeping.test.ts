@@ -111,7 +111,11 @@ await describeOnEachDatabase("housekeeping", { ACCOUNT_RESPONSE_FLOOR_MS: "0" },
       Object.values(again).every((n) => n === 0),
       JSON.stringify(again),
     );
-    const metrics = new AuthMetrics({ defaultMetrics: false, housekeepingTotals: () => keeper.totals() });
+    const metrics = new AuthMetrics({
+      defaultMetrics: false,
+      housekeepingTotals: () => keeper.totals(),
+      housekeepingLastPass: () => keeper.lastPassAt(),
+    });
 
     // Past the absolute end (30 days) plus the retention: the once-live session goes too.
     ctx.clock.advance(30 * DAY);
@@ -119,6 +123,8 @@ await describeOnEachDatabase("housekeeping", { ACCOUNT_RESPONSE_FLOOR_MS: "0" },
     const scraped = await metrics.registry.metrics();
     assert.match(scraped, /^auth_housekeeping_deleted_total\{table="sessions"\} 1$/m);
     assert.match(scraped, /^auth_housekeeping_deleted_total\{table="mail_queue"\} 0$/m);
+    const lastPass = /^auth_housekeeping_last_pass_timestamp_seconds (\S+)$/m.exec(scraped)?.[1];
+    assert.equal(Number(lastPass), ctx.clock.now().getTime() / 1000, "the pass that just finished");
     assert.equal(await sessionIdOf(ctx, "live@example.com"), undefined);
     assert.equal((await refresh(ctx, refreshCookie(ctx, live).value)).statusCode, 401);
   });
