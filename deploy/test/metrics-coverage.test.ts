@@ -1,27 +1,12 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
+import { CONTRACT_GATEWAY_METRICS } from "../../services/gateway/test/support/contract-metrics.ts";
 import { readYaml } from "./support/deploy-files.ts";
 import { metricNamesIn, scrapeServiceMetrics, type Exposition } from "./support/metric-names.ts";
 import { dashboardQueries, readAlertRules, readDashboard } from "./support/monitoring-files.ts";
 
 /** Series Prometheus adds itself for every target. */
 const prometheusSeries = new Set(["up", "scrape_duration_seconds", "scrape_samples_scraped"]);
-
-/** The gateway metrics CONTRACT.md fixes (Gateway → Metrics). */
-const contractGatewayMetrics = [
-  "gateway_http_requests_total",
-  "gateway_http_request_duration_seconds",
-  "gateway_http_requests_in_progress",
-  "gateway_http_errors_total",
-  "gateway_backend_requests_total",
-  "gateway_backend_request_duration_seconds",
-  "gateway_backend_errors_total",
-  "gateway_circuit_breaker_state",
-  "gateway_circuit_breaker_failures_total",
-  "gateway_cache_hits_total",
-  "gateway_cache_misses_total",
-  "gateway_rate_limit_rejections_total",
-];
 
 describe("dashboard and alert queries against the services' real /metrics", () => {
   let exposed: { auth: Exposition; gateway: Exposition };
@@ -33,7 +18,7 @@ describe("dashboard and alert queries against the services' real /metrics", () =
   });
 
   it("the gateway exposes every metric the contract names, under that name", () => {
-    for (const name of contractGatewayMetrics) {
+    for (const name of CONTRACT_GATEWAY_METRICS) {
       assert.ok(exposed.gateway.families.has(name), `${name} missing from the gateway's /metrics`);
     }
   });
@@ -60,7 +45,7 @@ describe("dashboard and alert queries against the services' real /metrics", () =
     const queried = new Set(dashboardQueries(readDashboard()).flatMap(({ expr }) => metricNamesIn(expr)));
     const base = (name: string) => name.replace(/_(bucket|sum|count)$/, "");
     const queriedBase = new Set([...queried].map(base));
-    for (const name of contractGatewayMetrics) assert.ok(queriedBase.has(name), `no panel shows ${name}`);
+    for (const name of CONTRACT_GATEWAY_METRICS) assert.ok(queriedBase.has(name), `no panel shows ${name}`);
     for (const name of exposed.auth.series) {
       if (name.startsWith("auth_")) assert.ok(queried.has(name), `no panel shows ${name}`);
     }

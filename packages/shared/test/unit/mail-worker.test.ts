@@ -1,18 +1,14 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { eq } from "drizzle-orm";
 import { pino } from "pino";
 import { ManualClock } from "../../src/clock.ts";
-import { openDatabase, type DatabaseHandle } from "../../src/db/database.ts";
-import { migrateInfra } from "../../src/db/infra-migrations.ts";
 import { mailQueue } from "../../src/db/infra-schema.ts";
 import { enqueueMail } from "../../src/mail/mail-queue.ts";
 import type { MailMessage, MailTransport } from "../../src/mail/mail-transport.ts";
 import { defaultMailBackoff, mailRetryDelayMs, MailWorker } from "../../src/mail/mail-worker.ts";
 import { captureLogger } from "../support/capture-logger.ts";
+import { embeddedInfraDatabase } from "../support/embedded-infra.ts";
 
 const silent = pino({ level: "silent" });
 const SECRET_LINK = "https://app.example/verify?token=s3cr3t-token";
@@ -37,8 +33,7 @@ class FakeTransport implements MailTransport {
   async close(): Promise<void> {}
 }
 
-let dataDir: string;
-let handle: DatabaseHandle;
+const handle = embeddedInfraDatabase("mail-worker", mailQueue);
 
 function queue(to = "ana@example.com"): Promise<string> {
   return handle.db.transaction((tx) =>
@@ -61,19 +56,6 @@ async function row(id: string) {
 const noJitter = (): number => 0;
 
 describe("mail worker (embedded PGlite, fake transport)", () => {
-  before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), "mail-worker-"));
-    handle = await openDatabase({ dataDir });
-    await migrateInfra(handle);
-  });
-  after(async () => {
-    await handle.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  beforeEach(async () => {
-    await handle.db.delete(mailQueue);
-  });
-
   it("sends a queued mail once, with the row id, and marks it sent", async () => {
     const clock = new ManualClock(new Date());
     const transport = new FakeTransport();

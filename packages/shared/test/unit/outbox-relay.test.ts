@@ -1,17 +1,13 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { asc } from "drizzle-orm";
 import { pino } from "pino";
 import { ManualClock } from "../../src/clock.ts";
-import { openDatabase, type DatabaseHandle } from "../../src/db/database.ts";
-import { migrateInfra } from "../../src/db/infra-migrations.ts";
 import { outboxEvents } from "../../src/db/infra-schema.ts";
 import type { EventPublisher, OutboundEvent } from "../../src/events/event-publisher.ts";
 import { enqueueEvent, eventType } from "../../src/events/outbox.ts";
 import { backoffDelayMs, OutboxRelay } from "../../src/events/outbox-relay.ts";
+import { embeddedInfraDatabase } from "../support/embedded-infra.ts";
 
 const logger = pino({ level: "silent" });
 
@@ -35,8 +31,7 @@ class FakePublisher implements EventPublisher {
   async close(): Promise<void> {}
 }
 
-let dataDir: string;
-let handle: DatabaseHandle;
+const handle = embeddedInfraDatabase("outbox-relay", outboxEvents);
 
 async function enqueueInOneTransaction(...names: string[]): Promise<string[]> {
   return handle.db.transaction(async (tx) => {
@@ -60,19 +55,6 @@ function rows() {
 }
 
 describe("outbox relay (embedded PGlite)", () => {
-  before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), "outbox-relay-"));
-    handle = await openDatabase({ dataDir });
-    await migrateInfra(handle);
-  });
-  after(async () => {
-    await handle.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  beforeEach(async () => {
-    await handle.db.delete(outboxEvents);
-  });
-
   it("publishes committed events in the order they were enqueued and marks them published", async () => {
     const first = await enqueueInOneTransaction("a", "b", "c");
     const second = await enqueueInOneTransaction("d", "e");

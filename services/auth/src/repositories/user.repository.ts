@@ -98,12 +98,8 @@ export class UserRepository {
   async getForLogin(email: string, tx: Executor = this.#db) {
     const [row] = await tx
       .select({
-        id: users.id,
-        email: users.email,
+        ...recipientColumns,
         passwordHash: users.passwordHash,
-        fullName: users.fullName,
-        locale: users.locale,
-        emailVerifiedAt: users.emailVerifiedAt,
         twoFactorEnabledAt: users.twoFactorEnabledAt,
         createdAt: users.createdAt,
       })
@@ -114,13 +110,7 @@ export class UserRepository {
 
   async getForChangePassword(id: string, tx: Executor = this.#db) {
     const [row] = await tx
-      .select({
-        id: users.id,
-        email: users.email,
-        passwordHash: users.passwordHash,
-        fullName: users.fullName,
-        locale: users.locale,
-      })
+      .select({ ...recipientColumns, passwordHash: users.passwordHash })
       .from(users)
       .where(eq(users.id, id));
     return row;

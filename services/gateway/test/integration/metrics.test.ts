@@ -2,27 +2,13 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { servicesRequired, skipUnless } from "@mimascota/shared/testing/services";
+import { CONTRACT_GATEWAY_METRICS } from "../support/contract-metrics.ts";
 import { startTestGateway, testRoutes, type TestGateway } from "../support/test-gateway.ts";
 import { TestUpstream } from "../support/upstream.ts";
 
 const promtool = spawnSync("promtool", ["--version"]).status === 0;
 if (!promtool && servicesRequired)
   throw new Error("MIMASCOTA_REQUIRE_SERVICES=1 but promtool is not installed");
-
-const CONTRACT_METRICS = [
-  "gateway_http_requests_total",
-  "gateway_http_request_duration_seconds",
-  "gateway_http_requests_in_progress",
-  "gateway_http_errors_total",
-  "gateway_backend_requests_total",
-  "gateway_backend_request_duration_seconds",
-  "gateway_backend_errors_total",
-  "gateway_circuit_breaker_state",
-  "gateway_circuit_breaker_failures_total",
-  "gateway_cache_hits_total",
-  "gateway_cache_misses_total",
-  "gateway_rate_limit_rejections_total",
-];
 
 describe("/metrics", { skip: await skipUnless("redis") }, () => {
   let upstream: TestUpstream;
@@ -54,7 +40,8 @@ describe("/metrics", { skip: await skipUnless("redis") }, () => {
   });
 
   it("exposes the contract's twelve metrics", () => {
-    for (const name of CONTRACT_METRICS) assert.match(text, new RegExp(`^# TYPE ${name} `, "m"), name);
+    for (const name of CONTRACT_GATEWAY_METRICS)
+      assert.match(text, new RegExp(`^# TYPE ${name} `, "m"), name);
   });
 
   it("labels requests by route template, never by raw URL", () => {
