@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { eq, sql, type SQL } from "drizzle-orm";
 import type { Database, Executor, Transaction } from "@mimascota/shared/db/database";
 import { loginThrottles } from "../db/schema.ts";
 import type { ThrottleState } from "../services/lockout-policy.ts";
@@ -10,6 +10,27 @@ const stateColumns = {
   lockCount: loginThrottles.lockCount,
   lastLockedAt: loginThrottles.lastLockedAt,
 };
+
+/**
+ * The clean password login's throttle step, for a statement that opens the session only if the email is not
+ * locked (`SessionRepository.insertWithTokenIf`): a CTE `throttle` that takes the email's row as
+ * `LoginThrottleRepository.lockState` does (created if missing, row-locked until the statement ends, after any
+ * concurrent attempt holding it) and forgets its failures unless it is locked, and a `from` that yields a row
+ * only when it is not locked (`locked_until` not ahead: the lockout policy's `isLocked`). When locked, the row
+ * is left as it was.
+ */
+export function unlessLocked(email: string, now: Date): { ctes: SQL; from: SQL } {
+  const at = sql`${now}::timestamptz`;
+  return {
+    ctes: sql`throttle as (
+  insert into login_throttles (email, failure_count, window_started_at, lock_count) values (${email}, 0, ${at}, 0)
+  on conflict (email) do update set failure_count =
+    case when login_throttles.locked_until > ${at} then login_throttles.failure_count else 0 end
+  returning locked_until
+), `,
+    from: sql`from throttle where locked_until is null or locked_until <= ${at}`,
+  };
+}
 
 /** Failed-login state per canonical email (unknown emails included). */
 export class LoginThrottleRepository {

@@ -54,32 +54,17 @@ export class SessionRepository {
   }
 
   /**
-   * The password login's common case (right password, verified address, no second factor, no rehash) as one
-   * statement instead of a transaction's four round trips. It takes the email's throttle row as
-   * `LoginThrottleRepository.lockState` does (created if missing, row-locked until the statement ends, after
-   * any concurrent attempt holding it), and unless the email is locked (`locked_until` still ahead: the
-   * lockout policy's `isLocked`) forgets its failures and opens the session with its first refresh token.
-   * False when the email is locked: then nothing was written but the throttle row as it was.
+   * A new session with its first refresh token, in one statement, only if `guard.from` yields a row; the
+   * guard's CTEs run in the same statement (for the clean password login: the throttle row's lock and reset,
+   * `unlessLocked` in login-throttle.repository.ts). False when the guard yielded nothing: then nothing was
+   * inserted.
    */
-  async insertWithTokenUnlessLocked(
-    email: string,
+  async insertWithTokenIf(
+    guard: { ctes: SQL; from: SQL },
     session: NewSession,
     token: FirstRefreshToken,
   ): Promise<boolean> {
-    const now = sql`${session.createdAt}::timestamptz`;
-    const throttle = sql`throttle as (
-  insert into login_throttles (email, failure_count, window_started_at, lock_count) values (${email}, 0, ${now}, 0)
-  on conflict (email) do update set failure_count =
-    case when login_throttles.locked_until > ${now} then login_throttles.failure_count else 0 end
-  returning locked_until
-), `;
-    const [row] = await queryRows<{ opened: boolean }>(
-      this.#db,
-      openStatement(session, token, {
-        ctes: throttle,
-        from: sql`from throttle where locked_until is null or locked_until <= ${now}`,
-      }),
-    );
+    const [row] = await queryRows<{ opened: boolean }>(this.#db, openStatement(session, token, guard));
     return row?.opened === true;
   }
 

@@ -8,6 +8,7 @@ import type { AuthConfig } from "../config.ts";
 import { hashToken, newOpaqueToken } from "../crypto/opaque-token.ts";
 import { problems } from "../errors.ts";
 import type { AuthMetrics } from "../metrics.ts";
+import { unlessLocked } from "../repositories/login-throttle.repository.ts";
 import type { RefreshTokenRepository } from "../repositories/refresh-token.repository.ts";
 import type { SessionRepository } from "../repositories/session.repository.ts";
 import type { AccessTokenService } from "./access-token.service.ts";
@@ -80,11 +81,16 @@ export class SessionService implements SessionRevoker {
 
   /**
    * Opens a session unless `email` is locked, with the throttle row's lock and reset in the same statement:
-   * the common password login in one round trip (see `SessionRepository.insertWithTokenUnlessLocked`).
+   * the common password login in one round trip (`unlessLocked`, `SessionRepository.insertWithTokenIf`).
    */
   async startUnlessLocked(email: string, input: NewSessionInput): Promise<SessionGrant | undefined> {
     const { session, token, grant } = this.#newSession(input);
-    return (await this.#d.sessions.insertWithTokenUnlessLocked(email, session, token)) ? grant : undefined;
+    const opened = await this.#d.sessions.insertWithTokenIf(
+      unlessLocked(email, session.createdAt),
+      session,
+      token,
+    );
+    return opened ? grant : undefined;
   }
 
   #newSession(input: NewSessionInput) {
