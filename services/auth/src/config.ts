@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { commonConfigShape, ConfigError, env, parseConfig } from "@mimascota/shared/config";
-import { parseKeyRing } from "./two-factor/secret-box.ts";
+import { keyRingBox } from "./two-factor/secret-box.ts";
 
 const seconds = (fallback: number) => env.int(fallback, 1);
 
@@ -75,7 +75,8 @@ export function loadAuthConfig(environment: NodeJS.ProcessEnv = process.env): Au
   }
   if (config.ENCRYPTION_KEY) {
     try {
-      parseKeyRing(config.ENCRYPTION_KEY, config.ENCRYPTION_KEYS_PREVIOUS);
+      // The same construction the service does at start, so what passes here opens at start.
+      keyRingBox(config.ENCRYPTION_KEY, config.ENCRYPTION_KEYS_PREVIOUS);
     } catch (error) {
       throw new ConfigError(`Invalid configuration:\n  ${(error as Error).message}`);
     }

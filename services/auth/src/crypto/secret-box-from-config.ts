@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { AuthConfig } from "../config.ts";
-import { loadOrCreateKeyFile, parseKeyRing, SecretBox } from "../two-factor/secret-box.ts";
+import { keyRingBox, loadOrCreateKeyFile, SecretBox } from "../two-factor/secret-box.ts";
 
 /**
  * The box that seals secrets at rest (signing keys, TOTP secrets): ENCRYPTION_KEY when configured (required
@@ -13,6 +13,5 @@ export async function secretBoxFromConfig(
   if (!config.ENCRYPTION_KEY) {
     return new SecretBox(await loadOrCreateKeyFile(join(config.DATA_DIR, "encryption.key")));
   }
-  const ring = parseKeyRing(config.ENCRYPTION_KEY, config.ENCRYPTION_KEYS_PREVIOUS);
-  return new SecretBox(ring.current, ring.previous);
+  return keyRingBox(config.ENCRYPTION_KEY, config.ENCRYPTION_KEYS_PREVIOUS);
 }

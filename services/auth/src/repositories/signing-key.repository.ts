@@ -67,13 +67,13 @@ export class SigningKeyRepository {
   }
 
   /** Every key's sealed private part (a handful of rows), for re-sealing under a new encryption key. */
-  async listSealed(tx: Executor = this.#db): Promise<{ kid: string; sealed: string }[]> {
-    return tx.select({ kid: signingKeys.kid, sealed: signingKeys.privateKeySealed }).from(signingKeys);
+  async listSealed(): Promise<{ kid: string; sealed: string }[]> {
+    return this.#db.select({ kid: signingKeys.kid, sealed: signingKeys.privateKeySealed }).from(signingKeys);
   }
 
   /** Swaps the sealed private key, unless it changed since it was read (then false). */
-  async replaceSealed(kid: string, from: string, to: string, tx: Executor = this.#db): Promise<boolean> {
-    const rows = await tx
+  async replaceSealed(kid: string, from: string, to: string): Promise<boolean> {
+    const rows = await this.#db
       .update(signingKeys)
       .set({ privateKeySealed: to })
       .where(and(eq(signingKeys.kid, kid), eq(signingKeys.privateKeySealed, from)))

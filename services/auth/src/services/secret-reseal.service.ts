@@ -15,6 +15,12 @@ export interface ResealCounts {
   unreadable: string[];
 }
 
+export interface ResealDeps {
+  sealer: SecretBox;
+  twoFactor: TwoFactorRepository;
+  signingKeys: SigningKeyRepository;
+}
+
 export interface ResealReport {
   totpSecrets: ResealCounts;
   signingKeys: ResealCounts;
@@ -27,13 +33,9 @@ export interface ResealReport {
  * when a run reports nothing resealed and nothing unreadable, the old key can be dropped.
  */
 export class SecretResealService {
-  readonly #d: { sealer: SecretBox; twoFactor: TwoFactorRepository; signingKeys: SigningKeyRepository };
+  readonly #d: ResealDeps;
 
-  constructor(deps: {
-    sealer: SecretBox;
-    twoFactor: TwoFactorRepository;
-    signingKeys: SigningKeyRepository;
-  }) {
+  constructor(deps: ResealDeps) {
     this.#d = deps;
   }
 

@@ -41,8 +41,7 @@ export class SecretBox {
         throw new RangeError("SecretBox key version must be a positive integer");
       }
       if (entry.key.length !== KEY_BYTES) throw new RangeError(`SecretBox keys must be ${KEY_BYTES} bytes`);
-      if (this.#keys.has(entry.version))
-        throw new RangeError(`SecretBox key version ${entry.version} repeated`);
+      if (this.#keys.has(entry.version)) throw new RangeError(`key version ${entry.version} is used twice`);
       this.#keys.set(entry.version, Uint8Array.from(entry.key));
     }
   }
@@ -89,14 +88,12 @@ export class SecretBox {
 }
 
 /**
- * The configured keys: `ENCRYPTION_KEY` seals, as `[<version>:]<base64>` (a bare key is version 1), and
- * `ENCRYPTION_KEYS_PREVIOUS`, comma-separated `<version>:<base64>`, only open what older keys sealed. Errors
- * name the variable and the entry's position, never the key material.
+ * The box of the configured keys: `ENCRYPTION_KEY` seals, as `[<version>:]<base64>` (a bare key is version 1),
+ * and `ENCRYPTION_KEYS_PREVIOUS`, comma-separated `<version>:<base64>`, only open what older keys sealed.
+ * Errors name the variable and the entry's position, never the key material; a version used twice is refused
+ * by the box itself.
  */
-export function parseKeyRing(
-  current: string,
-  previous = "",
-): { current: SecretBoxKey; previous: SecretBoxKey[] } {
+export function keyRingBox(current: string, previous = ""): SecretBox {
   const entry = (text: string, where: string, versionRequired: boolean): SecretBoxKey => {
     const match = /^(?:(\d{1,9}):)?(.*)$/s.exec(text.trim())!;
     if (!match[1] && versionRequired) throw new RangeError(`${where}: expected <version>:<base64 key>`);
@@ -108,17 +105,13 @@ export function parseKeyRing(
       throw new RangeError(`${where}: ${(error as Error).message}`, { cause: error });
     }
   };
-  const ring = {
-    current: entry(current, "ENCRYPTION_KEY", false),
-    previous: previous
+  return new SecretBox(
+    entry(current, "ENCRYPTION_KEY", false),
+    previous
       .split(",")
       .filter((part) => part.trim() !== "")
       .map((part, i) => entry(part, `ENCRYPTION_KEYS_PREVIOUS entry ${i + 1}`, true)),
-  };
-  const versions = [ring.current, ...ring.previous].map((k) => k.version);
-  const repeated = versions.find((v, i) => versions.indexOf(v) !== i);
-  if (repeated !== undefined) throw new RangeError(`key version ${repeated} is used twice`);
-  return ring;
+  );
 }
 
 /** The configured `ENCRYPTION_KEY`: standard or url-safe base64 of exactly 32 bytes. */
