@@ -3,16 +3,21 @@ import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Consumer, MessagesStreamModes, stringDeserializers, type Message } from "@platformatic/kafka";
 import pg from "pg";
-import { createTestDatabase, skipUnless, uniquePrefix } from "@mimascota/shared/testing/services";
+import {
+  createTestDatabase,
+  skipUnless,
+  skipUnlessPrograms,
+  uniquePrefix,
+} from "@mimascota/shared/testing/services";
 import { STRONG_PASSWORD } from "../../services/auth/test/support/account-helpers.ts";
 import { register, registerAll } from "./support/account-client.ts";
 import { migrateDatabase, startInProcessAuth, type InProcessAuth } from "./support/auth-service.ts";
 import { PrivateKafka, kafkaBinaries } from "./support/private-kafka.ts";
-import { skipUnlessBinaries, until } from "./support/processes.ts";
+import { until } from "./support/processes.ts";
 
 const TOPIC = "user.registered.v1";
 const REGISTRATIONS = 100;
-const skip = (await skipUnless("postgres")) || (await skipUnlessBinaries(...kafkaBinaries));
+const skip = (await skipUnless("postgres")) || (await skipUnlessPrograms(...kafkaBinaries));
 
 /**
  * The transactional outbox under a broker crash: the auth service (composed as in production, its relay

@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
-import { uniquePrefix } from "@mimascota/shared/testing/services";
+import { skipUnlessPrograms, uniquePrefix } from "@mimascota/shared/testing/services";
 import { hashToken } from "../../services/auth/src/crypto/opaque-token.ts";
 import { STRONG_PASSWORD } from "../../services/auth/test/support/account-helpers.ts";
 import { login, postJson, refresh, register, signedIn, tokenFromQueue } from "./support/account-client.ts";
 import { migrateDatabase, startInProcessAuth, type InProcessAuth } from "./support/auth-service.ts";
 import { PrivatePostgres, postgresBinaries } from "./support/private-postgres.ts";
-import { skipUnlessBinaries, until } from "./support/processes.ts";
+import { until } from "./support/processes.ts";
 
 interface Answer {
   kind: "register" | "login" | "refresh" | "verify";
@@ -23,7 +23,7 @@ interface Answer {
  */
 describe(
   "PostgreSQL crashed and restarted under load",
-  { skip: await skipUnlessBinaries(...postgresBinaries), timeout: 60_000 },
+  { skip: await skipUnlessPrograms(...postgresBinaries), timeout: 60_000 },
   () => {
     const server = new PrivatePostgres();
     let auth: InProcessAuth | undefined;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { uniquePrefix } from "@mimascota/shared/testing/services";
+import { skipUnlessPrograms, uniquePrefix } from "@mimascota/shared/testing/services";
 import { PrivateRedis } from "../../services/gateway/test/support/private-redis.ts";
 import {
   startTestGateway,
@@ -10,7 +10,7 @@ import {
 } from "../../services/gateway/test/support/test-gateway.ts";
 import { TestUpstream } from "../../services/gateway/test/support/upstream.ts";
 import { LoadLoop } from "./support/load.ts";
-import { skipUnlessBinaries, until } from "./support/processes.ts";
+import { until } from "./support/processes.ts";
 
 const LIMIT = 10;
 const RATE_HEADERS = [
@@ -28,7 +28,7 @@ const RATE_HEADERS = [
  */
 describe(
   "Redis killed under gateway load",
-  { skip: await skipUnlessBinaries(["redis-server", "--version"]) },
+  { skip: await skipUnlessPrograms(["redis-server", "--version"]) },
   () => {
     const redis = new PrivateRedis();
     let upstream: TestUpstream | undefined;

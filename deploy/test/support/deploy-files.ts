@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { parse, parseAllDocuments } from "yaml";
-import { servicesRequired } from "@mimascota/shared/testing/services";
+import { skipUnlessPrograms } from "@mimascota/shared/testing/services";
 
 /** Reading and interpreting the deployment files the way docker compose, kubectl and Prometheus would. */
 export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
@@ -83,19 +83,8 @@ export function asEnvironment(values: Record<string, unknown>): Record<string, s
 }
 
 const run = promisify(execFile);
-let promtool: Promise<boolean> | undefined;
-
-/** For `describe(name, { skip: await skipUnlessPromtool() })`; CI (MIMASCOTA_REQUIRE_SERVICES=1) fails instead. */
-export async function skipUnlessPromtool(): Promise<string | false> {
-  promtool ??= run("promtool", ["--version"]).then(
-    () => true,
-    () => false,
-  );
-  if (await promtool) return false;
-  const reason = "promtool is not installed (Debian package `prometheus`)";
-  if (servicesRequired) throw new Error(`${reason}, and MIMASCOTA_REQUIRE_SERVICES=1`);
-  return reason;
-}
+/** For `describe(name, { skip: await skipUnlessPromtool() })` (Debian package `prometheus`). */
+export const skipUnlessPromtool = () => skipUnlessPrograms(["promtool", "--version"]);
 
 /** Runs promtool and returns its output; a non-zero exit rejects with the output in the message. */
 export async function promtoolRun(args: string[], cwd = repoRoot): Promise<string> {

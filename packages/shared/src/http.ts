@@ -24,6 +24,11 @@ export interface HttpServerOptions {
    * A proxy sets it below its upstreams' so that a head it accepts, plus the headers it adds, fits theirs.
    */
   maxHeaderSize?: number;
+  /**
+   * Time a client has to send its whole request, head and body (default 30 s); then 408 and the connection
+   * is closed. Fastify's default is no limit, which lets a client dribble a body for ever.
+   */
+  requestTimeoutMs?: number;
   /** Trusted proxy setting passed to fastify (addresses, CIDRs, or hop count). */
   trustProxy?: boolean | string | string[];
   /**
@@ -44,11 +49,17 @@ export function requestIdFrom(header: string | string[] | undefined): string {
  * reaching a client.
  */
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit ?? 64 * 1024,
     trustProxy: options.trustProxy ?? false,
-    ...(options.maxHeaderSize === undefined ? {} : { http: { maxHeaderSize: options.maxHeaderSize } }),
+    requestTimeout,
+    http: {
+      ...(options.maxHeaderSize === undefined ? {} : { maxHeaderSize: options.maxHeaderSize }),
+      // Node looks for timed-out requests every this often (30 s by default, which would double a short limit).
+      connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(requestTimeout / 4))),
+    },
     genReqId: (req) => requestIdFrom(req.headers["x-request-id"]),
     // Probes and scrapes would drown the request log; everything else gets its two lines, with the request id.
     logController: new LogController({

@@ -130,12 +130,14 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     cache,
     metrics,
     trustsProxies: config.TRUSTED_PROXIES.length > 0,
+    bufferBodiesUpTo: config.CLIENT_BODY_BUFFER_BYTES,
   });
 
   const app = createHttpServer({
     logger,
     bodyLimit: config.BODY_LIMIT_BYTES,
     maxHeaderSize: config.MAX_HEADER_BYTES,
+    requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     trustProxy: config.TRUSTED_PROXIES.length > 0 ? config.TRUSTED_PROXIES : false,
   });
   // Bodies are streamed to the upstream untouched: no parsing, whatever the content type.

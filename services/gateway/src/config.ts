@@ -75,6 +75,14 @@ export const gatewayConfigSchema = z.object({
    */
   MAX_HEADER_BYTES: env.int(15 * 1024, 1024),
 
+  /** Time a client has to send its whole request, body included, before 408 (see CLIENT_BODY_BUFFER_BYTES). */
+  REQUEST_TIMEOUT_MS: env.int(30_000, 100),
+  /**
+   * Bodies on routes whose limit is at most this are read in full before the upstream is called (every auth
+   * route), like nginx's request buffering: a client sending slowly then holds a gateway socket, never one of
+   * the upstream's UPSTREAM_CONNECTIONS. Larger limits are streamed, bounded by REQUEST_TIMEOUT_MS.
+   */
+  CLIENT_BODY_BUFFER_BYTES: env.int(64 * 1024, 0),
   UPSTREAM_CONNECT_TIMEOUT_MS: env.int(2_000, 1),
   UPSTREAM_TIMEOUT_MS: env.int(15_000, 1),
   UPSTREAM_CONNECTIONS: env.int(128, 1),

@@ -13,6 +13,7 @@ export type GatewayErrorType =
   | "rate_limited"
   | "not_found"
   | "payload_too_large"
+  | "client_gone"
   | "circuit_open"
   | "connection"
   | "timeout"

@@ -13,7 +13,7 @@ function asServerUser(program: string, args: string[]): [string, string[]] {
   return runsAsRoot ? ["runuser", ["-u", "postgres", "--", path, ...args]] : [path, args];
 }
 
-/** The programs the private cluster needs, for `skipUnlessBinaries`. */
+/** The programs the private cluster needs, for `skipUnlessPrograms`. */
 export const postgresBinaries: [string, ...string[]][] = [
   [join(BIN, "initdb"), "--version"],
   [join(BIN, "pg_ctl"), "--version"],

@@ -1,28 +1,10 @@
 import { execFile } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
-import { servicesRequired } from "@mimascota/shared/testing/services";
 import { freePort } from "@mimascota/shared/testing/ports";
 export { freePort };
 
 export const run = promisify(execFile);
-
-/**
- * For `describe(name, { skip: await skipUnlessBinaries(...) })`: false when every program runs, a reason to
- * skip when one does not, and a thrown error instead when MIMASCOTA_REQUIRE_SERVICES=1 (CI).
- */
-export async function skipUnlessBinaries(...programs: [command: string, ...args: string[]][]) {
-  for (const [command, ...args] of programs) {
-    try {
-      await run(command, args, { timeout: 20_000 });
-    } catch {
-      const reason = `${command} is not available`;
-      if (servicesRequired) throw new Error(`MIMASCOTA_REQUIRE_SERVICES=1 but ${reason}`);
-      return `${reason} (set MIMASCOTA_REQUIRE_SERVICES=1 to fail instead of skip)`;
-    }
-  }
-  return false;
-}
 
 export function isAlive(pid: number): boolean {
   try {

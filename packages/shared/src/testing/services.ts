@@ -1,5 +1,7 @@
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
+import { promisify } from "node:util";
 import pg from "pg";
 
 /**
@@ -63,6 +65,33 @@ export async function skipUnless(...services: Service[]): Promise<string | false
     const reason = `${service} is not reachable at ${where}`;
     if (servicesRequired) throw new Error(`MIMASCOTA_REQUIRE_SERVICES=1 but ${reason}`);
     return `${reason} (set MIMASCOTA_REQUIRE_SERVICES=1 to fail instead of skip)`;
+  }
+  return false;
+}
+
+const programRuns = new Map<string, Promise<boolean>>();
+
+/**
+ * `skipUnless` for the programs a suite runs (`redis-server`, `promtool`, `oathtool`...): each must exit 0
+ * with the given arguments. Locally a missing one skips; with MIMASCOTA_REQUIRE_SERVICES=1 it fails.
+ */
+export async function skipUnlessPrograms(
+  ...programs: [command: string, ...args: string[]][]
+): Promise<string | false> {
+  for (const [command, ...args] of programs) {
+    const line = [command, ...args].join(" ");
+    let runs = programRuns.get(line);
+    if (!runs) {
+      runs = promisify(execFile)(command, args, { timeout: 20_000 }).then(
+        () => true,
+        () => false,
+      );
+      programRuns.set(line, runs);
+    }
+    if (await runs) continue;
+    const reason = `\`${line}\` did not run (is ${command} installed?)`;
+    if (servicesRequired) throw new Error(`MIMASCOTA_REQUIRE_SERVICES=1 but ${reason}`);
+    return `${reason}; set MIMASCOTA_REQUIRE_SERVICES=1 to fail instead of skip`;
   }
   return false;
 }

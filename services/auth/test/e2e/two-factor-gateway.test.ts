@@ -6,16 +6,13 @@ import { skipUnless } from "@mimascota/shared/testing/services";
 import { startGateway, type RunningGateway } from "../../../gateway/src/compose.ts";
 import { loadGatewayConfig } from "../../../gateway/src/config.ts";
 import { STRONG_PASSWORD, tokenFromMail } from "../support/account-helpers.ts";
-import { oathtoolCode, skipUnlessTool, zbarDecode } from "../support/system-tools.ts";
+import { oathtoolCode, skipUnlessCrossCheckTools, zbarDecode } from "../support/system-tools.ts";
 import { createAuthTestContext, type AuthTestContext } from "../support/test-app.ts";
 
 const EMAIL = "gateway-2fa@example.com";
 const ORIGIN = "http://localhost:3000";
 
-const skip =
-  (await skipUnless("postgres")) ||
-  (await skipUnlessTool("oathtool", "oathtool")) ||
-  (await skipUnlessTool("zbarimg", "zbar-tools"));
+const skip = (await skipUnless("postgres")) || (await skipUnlessCrossCheckTools());
 
 /**
  * The 2FA journey of a front end, over real HTTP through the gateway to a listening auth service: sign up,

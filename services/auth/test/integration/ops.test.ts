@@ -9,7 +9,7 @@ import { ManualClock } from "@mimascota/shared/clock";
 import { openDatabase, type DatabaseHandle } from "@mimascota/shared/db/database";
 import { MemoryKeyValueStore } from "@mimascota/shared/kv/memory-key-value-store";
 import { createLogger } from "@mimascota/shared/logger";
-import { skipUnless } from "@mimascota/shared/testing/services";
+import { skipUnless, skipUnlessPrograms } from "@mimascota/shared/testing/services";
 import { buildApp, type AuthDeps } from "../../src/app.ts";
 import { loadAuthConfig } from "../../src/config.ts";
 import { problem, STRONG_PASSWORD, verifiedUser } from "../support/account-helpers.ts";
@@ -54,9 +54,7 @@ async function appWithoutDatabase(extra: Partial<AuthDeps> = {}) {
   };
 }
 
-function hasPromtool(): boolean {
-  return spawnSync("promtool", ["--version"], { encoding: "utf8" }).status === 0;
-}
+const noPromtool = await skipUnlessPrograms(["promtool", "--version"]);
 
 const get = (app: FastifyInstance, url: string) => app.inject({ method: "GET", url });
 
@@ -88,21 +86,17 @@ describe("ops endpoints", { skip: await skipUnless("postgres") }, () => {
     assert.match(response.body, /^process_cpu_user_seconds_total /m);
   });
 
-  it(
-    "the auth_* metric families pass promtool's lint",
-    { skip: !hasPromtool() && "promtool is not installed" },
-    async () => {
-      const body = (await get(ctx.app, "/metrics")).body;
-      // prom-client's default nodejs_* gauges carry a _total suffix promtool dislikes; they are not ours to rename.
-      const ours = body
-        .split("\n\n")
-        .filter((family) => /^# HELP auth_/.test(family))
-        .join("\n\n");
-      assert.ok(ours.includes("auth_logins_total"));
-      const result = spawnSync("promtool", ["check", "metrics"], { input: `${ours}\n`, encoding: "utf8" });
-      assert.equal(result.status, 0, `${result.stdout}${result.stderr}`);
-    },
-  );
+  it("the auth_* metric families pass promtool's lint", { skip: noPromtool }, async () => {
+    const body = (await get(ctx.app, "/metrics")).body;
+    // prom-client's default nodejs_* gauges carry a _total suffix promtool dislikes; they are not ours to rename.
+    const ours = body
+      .split("\n\n")
+      .filter((family) => /^# HELP auth_/.test(family))
+      .join("\n\n");
+    assert.ok(ours.includes("auth_logins_total"));
+    const result = spawnSync("promtool", ["check", "metrics"], { input: `${ours}\n`, encoding: "utf8" });
+    assert.equal(result.status, 0, `${result.stdout}${result.stderr}`);
+  });
 
   it("/ready reports a failing key-value store and broker as degraded, still 200 (the service outlives them)", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "mm-auth-ops-"));

@@ -3,14 +3,11 @@ import { after, before, describe, it } from "node:test";
 import { skipUnless } from "@mimascota/shared/testing/services";
 import { STRONG_PASSWORD } from "../support/account-helpers.ts";
 import { decodeJwt, signedIn } from "../support/session-helpers.ts";
-import { oathtoolCode, skipUnlessTool, zbarDecode } from "../support/system-tools.ts";
+import { oathtoolCode, skipUnlessCrossCheckTools, zbarDecode } from "../support/system-tools.ts";
 import { createAuthTestContext, type AuthTestContext } from "../support/test-app.ts";
 import { bearerPost, passwordStep, secondStep } from "../support/two-factor-helpers.ts";
 
-const skip =
-  (await skipUnless("postgres")) ||
-  (await skipUnlessTool("oathtool", "oathtool")) ||
-  (await skipUnlessTool("zbarimg", "zbar-tools"));
+const skip = (await skipUnless("postgres")) || (await skipUnlessCrossCheckTools());
 
 /** What an authenticator app does, done by independent tools: scan the QR code, compute codes. */
 describe("2FA endpoints cross-checked with zbarimg and oathtool", { skip }, () => {

@@ -4,24 +4,18 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { servicesRequired } from "@mimascota/shared/testing/services";
+import { skipUnlessPrograms } from "@mimascota/shared/testing/services";
 
 /**
- * Debian's independent implementations for cross-checks: `oathtool` (TOTP) and `zbarimg` (QR decoding).
- * Without them a suite skips locally and fails when MIMASCOTA_REQUIRE_SERVICES=1 (CI installs both).
+ * Debian's independent implementations for cross-checks: `oathtool` (TOTP) and `zbarimg` (QR decoding,
+ * package zbar-tools). Without them a suite skips locally and fails when MIMASCOTA_REQUIRE_SERVICES=1 (CI
+ * installs both).
  */
 const run = promisify(execFile);
 
-export async function skipUnlessTool(tool: string, packageName: string): Promise<string | false> {
-  try {
-    await run(tool, ["--version"], { timeout: 10_000 });
-    return false;
-  } catch {
-    const reason = `${tool} is not installed (apt-get install ${packageName})`;
-    if (servicesRequired) throw new Error(`MIMASCOTA_REQUIRE_SERVICES=1 but ${reason}`);
-    return `${reason}; set MIMASCOTA_REQUIRE_SERVICES=1 to fail instead of skip`;
-  }
-}
+/** For a suite's `skip`: both cross-check tools. */
+export const skipUnlessCrossCheckTools = () =>
+  skipUnlessPrograms(["oathtool", "--version"], ["zbarimg", "--version"]);
 
 /** The 6-digit SHA-1 30 s code oathtool computes for a base32 `secret` at `at`. */
 export async function oathtoolCode(secret: string, at: Date): Promise<string> {

@@ -63,7 +63,7 @@ export class CircuitBreaker {
     return this.#state;
   }
 
-  /** Whether a call may go to the upstream now; every `true` must be followed by one `record`. */
+  /** Whether a call may go to the upstream now; every `true` must be followed by one `record` or `release`. */
   tryAcquire(): boolean {
     this.#advance(this.#clock.now().getTime());
     if (this.#state === "closed") return true;
@@ -77,6 +77,16 @@ export class CircuitBreaker {
   retryAfterSeconds(): number {
     const left = this.#openedAt + this.#settings.openMs - this.#clock.now().getTime();
     return Math.max(1, Math.ceil(left / 1000));
+  }
+
+  /**
+   * Ends an admitted call that says nothing about the upstream (the client's doing: a body over the limit, a
+   * request that cannot be forwarded, a client gone mid-upload): frees a half-open probe permit and counts
+   * neither a success nor a failure, so such calls can neither close the breaker nor hold it closed.
+   */
+  release(): void {
+    this.#advance(this.#clock.now().getTime());
+    if (this.#state === "half-open") this.#probesInFlight = Math.max(0, this.#probesInFlight - 1);
   }
 
   record(success: boolean): void {

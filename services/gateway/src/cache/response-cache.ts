@@ -7,6 +7,7 @@ import type { GatewayMetrics } from "../metrics.ts";
 import { clientResponseHeaders } from "../proxy/forward-headers.ts";
 import { sendUpstreamResponse } from "../proxy/send-response.ts";
 import { bodyBuffer, type UpstreamResponse } from "../proxy/upstream-exchange.ts";
+import { failureOf, UpstreamError } from "../proxy/upstream.ts";
 import type { GatewayRoute } from "../routing/router.ts";
 import { mustBypass, storableSeconds, varyNames } from "./cache-policy.ts";
 import type { CacheStore } from "./cache-store.ts";
@@ -154,7 +155,10 @@ export class ResponseCache {
     fetch: () => Promise<UpstreamResponse>,
   ): Promise<Captured> {
     const response = await fetch();
-    const body = await bodyBuffer(response.body);
+    // The upstream stalling or dropping the connection mid-body is its failure (504/502), not ours (500).
+    const body = await bodyBuffer(response.body).catch((error: unknown) => {
+      throw new UpstreamError(failureOf(error), error);
+    });
     const vary = varyNames(response.headers.vary);
     const ttlSeconds =
       vary === null || body.length > this.#o.maxBodyBytes

@@ -20,6 +20,23 @@ export async function* limitedBody(source: Readable, limit: number): AsyncGenera
   }
 }
 
+/** The client left (or was cut off by the request timeout) before its body arrived in full. */
+export class ClientGoneError extends Error {
+  override name = "ClientGoneError";
+}
+
+/** The whole request body, read before the upstream is called; BodyTooLargeError past `limit`. */
+export async function bufferedBody(source: Readable, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const buffer of limitedBody(source, limit)) chunks.push(buffer);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) throw error;
+    throw new ClientGoneError("the client's request body did not arrive in full", { cause: error });
+  }
+  return Buffer.concat(chunks);
+}
+
 export function isBodyTooLarge(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
     if (e instanceof BodyTooLargeError) return true;

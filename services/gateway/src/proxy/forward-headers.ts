@@ -31,6 +31,29 @@ const RESPONSE_DROP = new Set([
   "access-control-max-age",
 ]);
 
+/**
+ * Client-address fields other proxies and frameworks trust; only the gateway's own X-Forwarded-* go upstream,
+ * so a client cannot pass itself off as another address through them.
+ */
+const CLIENT_ADDRESS = new Set([
+  "forwarded",
+  "x-real-ip",
+  "true-client-ip",
+  "x-client-ip",
+  "x-cluster-client-ip",
+]);
+
+/**
+ * Whether a client's header is one only the gateway may set. Underscores count as dashes: CGI-style servers
+ * (WSGI, Rack, PHP) read `X_User_Id` as `X-User-Id`.
+ */
+function reserved(name: string): boolean {
+  const canonical = name.includes("_") ? name.replaceAll("_", "-") : name;
+  return (
+    canonical.startsWith("x-user-") || canonical.startsWith("x-forwarded-") || CLIENT_ADDRESS.has(canonical)
+  );
+}
+
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 export interface ForwardContext {
@@ -45,8 +68,9 @@ export interface ForwardContext {
 }
 
 /**
- * The headers sent upstream. Identity headers are the gateway's alone: any `X-User-*` a client sent is
- * dropped before `X-User-Id` is set from the verified token. A malformed `traceparent` is dropped rather than
+ * The headers sent upstream. Identity and client-address headers are the gateway's alone: any `X-User-*`,
+ * `X-Forwarded-*` or other client-address field a client sent (in any spelling) is dropped before `X-User-Id`
+ * is set from the verified token. A malformed `traceparent` is dropped rather than
  * passed on (W3C Trace Context says to restart the trace).
  */
 export function upstreamRequestHeaders(
@@ -56,7 +80,7 @@ export function upstreamRequestHeaders(
   const out: Record<string, string> = {};
   const named = connectionNamed(headers.connection);
   for (const name in headers) {
-    if (HOP_BY_HOP.has(name) || name.startsWith("x-user-") || name.startsWith("x-forwarded-")) continue;
+    if (HOP_BY_HOP.has(name) || reserved(name)) continue;
     if (named?.has(name)) continue;
     const value = headers[name];
     if (value === undefined) continue;

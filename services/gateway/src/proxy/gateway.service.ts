@@ -7,7 +7,7 @@ import { problems, type GatewayErrorType } from "../errors.ts";
 import type { GatewayMetrics } from "../metrics.ts";
 import { applyRateLimitHeaders, type RateLimiter } from "../rate-limit/rate-limiter.ts";
 import type { GatewayRoute } from "../routing/router.ts";
-import { isBodyTooLarge, limitedBody } from "./body-limit.ts";
+import { bufferedBody, ClientGoneError, isBodyTooLarge, limitedBody } from "./body-limit.ts";
 import { upstreamRequestHeaders } from "./forward-headers.ts";
 import { sendUpstreamResponse } from "./send-response.ts";
 import type { UpstreamResponse } from "./upstream-exchange.ts";
@@ -21,6 +21,8 @@ export interface GatewayServiceDeps {
   metrics: GatewayMetrics;
   /** Whether X-Forwarded-For may be passed on (only when trusted proxies are configured). */
   trustsProxies: boolean;
+  /** Routes whose body limit is at most this have their body read in full before the upstream is called. */
+  bufferBodiesUpTo: number;
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -113,7 +115,7 @@ export class GatewayService {
     }
   }
 
-  #call(
+  async #call(
     request: FastifyRequest,
     reply: FastifyReply,
     upstream: Upstream,
@@ -129,12 +131,16 @@ export class GatewayService {
       host: request.headers.host,
     });
     const hasBody =
-      request.headers["content-length"] !== undefined || request.headers["transfer-encoding"] !== undefined;
-    const body =
-      !hasBody || SAFE_METHODS.has(request.method)
-        ? undefined
-        : Readable.from(limitedBody(request.raw, route.bodyLimit));
+      (request.headers["content-length"] !== undefined ||
+        request.headers["transfer-encoding"] !== undefined) &&
+      !SAFE_METHODS.has(request.method);
     const raw = request.raw;
+    if (hasBody && route.bodyLimit <= this.#d.bufferBodiesUpTo) {
+      // Read in full first: a client sending slowly holds this socket only, not an upstream connection.
+      const body = await bufferedBody(raw, route.bodyLimit);
+      return upstream.call({ method: request.method, path: request.url, headers, body });
+    }
+    const body = hasBody ? Readable.from(limitedBody(raw, route.bodyLimit)) : undefined;
     // limitedBody never lets undici destroy `raw`, so an aborted `raw` or a closed client socket means the
     // client left; an incomplete upload with the client still there is the upstream's doing (see `call`).
     const call = upstream.call({ method: request.method, path: request.url, headers, body }, () =>
@@ -180,6 +186,14 @@ export class GatewayService {
     }
     if (isBodyTooLarge(error)) {
       return this.#fail(request, "payload_too_large", problems.error("PAYLOAD_TOO_LARGE"));
+    }
+    if (error instanceof ClientGoneError) {
+      // Nobody is left to read this answer (a request timeout has already answered 408); counted only.
+      return this.#fail(
+        request,
+        "client_gone",
+        problems.error("REQUEST_TIMEOUT", "The request body did not arrive in time."),
+      );
     }
     if (error instanceof UnforwardableRequestError) {
       return this.#fail(

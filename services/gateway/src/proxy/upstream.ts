@@ -51,6 +51,11 @@ export class UnforwardableRequestError extends Error {
 const REQUEST_CODES = new Set(["UND_ERR_INVALID_ARG", "UND_ERR_NOT_SUPPORTED"]);
 const TIMEOUT_CODES = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
 
+/** How an exchange with the upstream failed, from undici's error: a timeout or a connection failure. */
+export function failureOf(error: unknown): UpstreamFailure {
+  return TIMEOUT_CODES.has((error as { code?: string }).code ?? "") ? "timeout" : "connection";
+}
+
 /**
  * One upstream service: a keep-alive undici pool behind its circuit breaker, with the backend metrics.
  * Outcomes feed the breaker: connection errors, timeouts and 5xx are failures; any other status a success.
@@ -103,21 +108,19 @@ export class Upstream {
       response = await exchange(this.#pool, options);
     } catch (error) {
       if (isBodyTooLarge(error)) {
-        // The client's fault, not the upstream's: release the breaker permit as a success.
-        this.breaker.record(true);
+        // The client's fault, not the upstream's: the permit is released, nothing counted.
+        this.breaker.release();
         throw error;
       }
       if (REQUEST_CODES.has((error as { code?: string }).code ?? "")) {
         // undici refused to send what the client gave us (e.g. `Expect`): never the upstream's fault.
-        this.breaker.record(true);
+        this.breaker.release();
         throw new UnforwardableRequestError(error);
       }
-      const type: UpstreamFailure = TIMEOUT_CODES.has((error as { code?: string }).code ?? "")
-        ? "timeout"
-        : "connection";
+      const type = failureOf(error);
       const state = upload();
       if (state === "client_gone" || (state === "unfinished" && (await this.#reachable()))) {
-        this.breaker.record(true);
+        this.breaker.release();
         this.#metrics.backendErrors.labels(this.name, type).inc();
       } else this.#failed(type);
       throw new UpstreamError(type, error);

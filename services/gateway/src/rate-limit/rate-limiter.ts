@@ -7,6 +7,7 @@ import type { RedisCommander } from "../redis-commander.ts";
 import type { GatewayRoute, RateLimitPolicy } from "../routing/router.ts";
 import type { Admission, AdmissionStore } from "./admission-store.ts";
 import type { LimitCheck, LimitState } from "./gcra.ts";
+import { rateLimitSubject } from "./client-subject.ts";
 import type { MemoryAdmissionStore } from "./memory-admission.store.ts";
 
 export interface RateLimitDecision {
@@ -53,8 +54,9 @@ export class RateLimiter {
   async admit(route: GatewayRoute, ip: string, token: VerifiedToken | undefined): Promise<RateLimitDecision> {
     const plan = this.#plan(route)[token ? "user" : "ip"];
     const prefix = this.#o.keyPrefix;
+    const subject = rateLimitSubject(ip);
     const checks: LimitCheck[] = plan.policies.map((policy) => ({
-      key: `${prefix}rl:${policy.name}:${policy.per === "user" && token ? `u:${token.userId}` : ip}`,
+      key: `${prefix}rl:${policy.name}:${policy.per === "user" && token ? `u:${token.userId}` : subject}`,
       limit: policy.limit,
       windowMs: policy.windowMs,
     }));

@@ -1,14 +1,12 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
-import { servicesRequired, skipUnless } from "@mimascota/shared/testing/services";
+import { skipUnless, skipUnlessPrograms } from "@mimascota/shared/testing/services";
 import { CONTRACT_GATEWAY_METRICS } from "../support/contract-metrics.ts";
 import { startTestGateway, testRoutes, type TestGateway } from "../support/test-gateway.ts";
 import { TestUpstream } from "../support/upstream.ts";
 
-const promtool = spawnSync("promtool", ["--version"]).status === 0;
-if (!promtool && servicesRequired)
-  throw new Error("MIMASCOTA_REQUIRE_SERVICES=1 but promtool is not installed");
+const noPromtool = await skipUnlessPrograms(["promtool", "--version"]);
 
 describe("/metrics", { skip: await skipUnless("redis") }, () => {
   let upstream: TestUpstream;
@@ -66,7 +64,7 @@ describe("/metrics", { skip: await skipUnless("redis") }, () => {
     assert.doesNotMatch(text, /[0-9a-f]{8}-[0-9a-f]{4}-/, "no request-specific value in any label");
   });
 
-  it("passes promtool check metrics", { skip: promtool ? false : "promtool is not installed" }, () => {
+  it("passes promtool check metrics", { skip: noPromtool }, () => {
     const result = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
     assert.equal(result.status, 0, `${result.stdout}${result.stderr}`);
   });

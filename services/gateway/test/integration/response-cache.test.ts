@@ -187,3 +187,36 @@ describe("response cache in Redis", { skip: await skipUnless("redis") }, () => {
     assert.equal((await get(path, alice)).headers.get("x-cache"), "HIT");
   });
 });
+
+describe("a cacheable route whose upstream stalls mid-body", { skip: await skipUnless("redis") }, () => {
+  it("answers 504 GATEWAY_TIMEOUT (not 500) and stores nothing", async () => {
+    const upstream = await new TestUpstream().start();
+    let calls = 0;
+    upstream.handler = (_request, response) => {
+      calls += 1;
+      // Chunked (no length), a first piece, then nothing: the body timeout fires while the cache reads it.
+      response.writeHead(200, { "content-type": "text/plain", "cache-control": "max-age=60" });
+      response.write("the start of a body");
+    };
+    const gateway = await startTestGateway({
+      routes: testRoutes(upstream.url),
+      env: { RATE_LIMIT_IP: "100000", UPSTREAM_TIMEOUT_MS: "300" },
+    });
+    try {
+      for (let i = 1; i <= 2; i++) {
+        const response = await gateway.fetch("/api/public-cached");
+        assert.equal(response.status, 504);
+        assert.equal(((await response.json()) as { code: string }).code, "GATEWAY_TIMEOUT");
+        assert.equal(calls, i, "nothing was stored: every request goes to the upstream");
+      }
+      const metrics = await (await gateway.fetch("/metrics")).text();
+      assert.match(
+        metrics,
+        /^gateway_http_errors_total\{method="GET",path="\/api\/public-cached",error_type="timeout"\} 2$/m,
+      );
+    } finally {
+      await gateway.close();
+      await upstream.close();
+    }
+  });
+});

@@ -1,7 +1,7 @@
 import type { Clock } from "@mimascota/shared/clock";
 import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
 import { createLogger } from "@mimascota/shared/logger";
-import { uniquePrefix } from "@mimascota/shared/testing/services";
+import { serviceUrls, uniquePrefix } from "@mimascota/shared/testing/services";
 import { startGateway, type RunningGateway } from "../../src/compose.ts";
 import { loadGatewayConfig, type GatewayConfig } from "../../src/config.ts";
 import type { RouteTableSpec } from "../../src/routing/route-table.ts";
@@ -45,7 +45,7 @@ export async function startTestGateway(options: {
     NODE_ENV: "test",
     GATEWAY_ROUTES: JSON.stringify(options.routes),
     JWKS_URL: options.jwksUrl ?? "http://127.0.0.1:9/.well-known/jwks.json",
-    REDIS_URL: options.redisUrl === null ? "" : (options.redisUrl ?? "redis://127.0.0.1:6379"),
+    REDIS_URL: options.redisUrl === null ? "" : (options.redisUrl ?? serviceUrls.redis),
     REDIS_KEY_PREFIX: options.keyPrefix ?? `${uniquePrefix("gw-test")}:`,
     REVOKED_SESSION_KEY_PREFIX: `${options.keyPrefix ?? uniquePrefix("gw-test")}:revoked-session:`,
     DEV_MAILBOX: "false",
@@ -60,5 +60,24 @@ export async function startTestGateway(options: {
   const address = running.app.server.address();
   const port = typeof address === "object" && address ? address.port : 0;
   const url = `http://127.0.0.1:${port}`;
-  return { ...running, url, config, fetch: (path, init) => fetch(`${url}${path}`, init) };
+  const gateway: TestGateway = {
+    ...running,
+    url,
+    config,
+    fetch: (path, init) => fetch(`${url}${path}`, init),
+  };
+  // The gateway keeps serving on its in-memory fallback when Redis is unreachable; a suite on the shared Redis
+  // must not pass on that fallback unnoticed. (Suites that give their own Redis manage its outages.)
+  if (options.redisUrl === undefined && !options.kv) await expectRedisInUse(gateway);
+  return gateway;
+}
+
+async function expectRedisInUse(gateway: TestGateway): Promise<void> {
+  const ready = (await (await gateway.fetch("/ready")).json()) as { rateLimits?: string };
+  if (ready.rateLimits !== "redis") {
+    await gateway.close();
+    throw new Error(
+      `the test gateway is not using Redis at ${gateway.config.REDIS_URL}: ${JSON.stringify(ready)}`,
+    );
+  }
 }

@@ -78,6 +78,29 @@ describe("circuit breaker", () => {
     assert.equal(breaker.snapshot().consecutiveFailures, 0);
   });
 
+  it("counts a released call as neither success nor failure, and frees its probe permit", () => {
+    const { breaker, clock, call } = setup();
+    for (let i = 0; i < 4; i++) call(false);
+    assert.equal(breaker.tryAcquire(), true);
+    breaker.release();
+    call(false);
+    assert.equal(breaker.state, "open", "a release between failures does not reset the run");
+    clock.advance(60_000);
+    for (let round = 0; round < 5; round++) {
+      assert.deepEqual(
+        [breaker.tryAcquire(), breaker.tryAcquire(), breaker.tryAcquire()],
+        [true, true, true],
+      );
+      breaker.release();
+      breaker.release();
+      breaker.release();
+    }
+    assert.equal(breaker.state, "half-open", "released probes never close it");
+    call(true);
+    call(true);
+    assert.equal(breaker.state, "closed");
+  });
+
   it("reopens on a failed probe for a full open period", () => {
     const { breaker, clock, call } = setup();
     for (let i = 0; i < 5; i++) call(false);

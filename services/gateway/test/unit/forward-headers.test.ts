@@ -56,6 +56,33 @@ describe("forwarded headers", () => {
     assert.equal(sent["x-request-id"], "req-1");
   });
 
+  it("drops other client-address fields and reserved names spelt with underscores", () => {
+    const sent = upstreamRequestHeaders(
+      {
+        x_user_id: "admin",
+        "x-user_role": "admin",
+        x_forwarded_for: "1.2.3.4",
+        forwarded: "for=1.2.3.4",
+        "x-real-ip": "1.2.3.4",
+        "true-client-ip": "1.2.3.4",
+        "x-client-ip": "1.2.3.4",
+        "x-cluster-client-ip": "1.2.3.4",
+        x_custom_header: "kept",
+      },
+      { ...ctx, userId: "u-1" },
+    );
+    assert.deepEqual(Object.keys(sent).sort(), [
+      "x-forwarded-for",
+      "x-forwarded-host",
+      "x-forwarded-proto",
+      "x-request-id",
+      "x-user-id",
+      "x_custom_header",
+    ]);
+    assert.equal(sent["x-user-id"], "u-1");
+    assert.equal(sent["x-forwarded-for"], "10.1.1.1");
+  });
+
   it("keeps the trusted part of X-Forwarded-For and appends the peer", () => {
     const sent = upstreamRequestHeaders({}, { ...ctx, forwardedFor: "203.0.113.7" });
     assert.equal(sent["x-forwarded-for"], "203.0.113.7, 10.1.1.1");
