@@ -69,6 +69,8 @@ export interface AuthDeps {
   housekeepingTotals?: () => Record<string, number>;
   /** When the last housekeeping pass finished; absent when housekeeping is off. */
   housekeepingLastPass?: (() => Date) | undefined;
+  /** The password hasher; by default one built from the ARGON2_* settings (tests pass one they can watch). */
+  hasher?: PasswordHasher;
 }
 
 export type AuthApp = FastifyInstance & { withTypeProvider(): FastifyInstance };
@@ -107,14 +109,7 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
   // --- composition: repositories → services → routes ---
   const { db } = deps.database;
   const wake = deps.wake;
-  const hasher = new PasswordHasher(
-    {
-      memoryCost: deps.config.ARGON2_MEMORY_KIB,
-      timeCost: deps.config.ARGON2_TIME_COST,
-      parallelism: deps.config.ARGON2_PARALLELISM,
-    },
-    deps.config.ARGON2_CONCURRENCY,
-  );
+  const hasher = deps.hasher ?? passwordHasherFromConfig(deps.config);
   const metrics = new AuthMetrics({
     queueStats: deps.queueStats,
     housekeepingTotals: deps.housekeepingTotals,
@@ -270,4 +265,15 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
   });
 
   return app;
+}
+
+export function passwordHasherFromConfig(config: AuthConfig): PasswordHasher {
+  return new PasswordHasher(
+    {
+      memoryCost: config.ARGON2_MEMORY_KIB,
+      timeCost: config.ARGON2_TIME_COST,
+      parallelism: config.ARGON2_PARALLELISM,
+    },
+    config.ARGON2_CONCURRENCY,
+  );
 }

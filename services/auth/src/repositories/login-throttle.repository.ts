@@ -13,17 +13,19 @@ const stateColumns = {
 
 /**
  * The clean password login's throttle step, for a statement that opens the session only if the email is not
- * locked (`SessionRepository.insertWithTokenIf`): a CTE `throttle` that takes the email's row as
- * `LoginThrottleRepository.lockState` does (created if missing, row-locked until the statement ends, after any
- * concurrent attempt holding it) and forgets its failures unless it is locked, and a `from` that yields a row
- * only when it is not locked (`locked_until` not ahead: the lockout policy's `isLocked`). When locked, the row
- * is left as it was.
+ * locked (`SessionRepository.insertWithTokenIf`): after `account` (a CTE that must yield a row, e.g.
+ * `passwordLoginStillValid`, whose row lock is so taken first), a CTE `throttle` that takes the email's row
+ * as `LoginThrottleRepository.lockState` does (created if missing, row-locked until the statement ends, after
+ * any concurrent attempt holding it) and forgets its failures unless it is locked, and a `from` that yields a
+ * row only when it is not locked (`locked_until` not ahead: the lockout policy's `isLocked`). When locked, or
+ * when `account` is empty, the row is left as it was.
  */
-export function unlessLocked(email: string, now: Date): { ctes: SQL; from: SQL } {
+export function unlessLocked(email: string, now: Date, account: SQL): { ctes: SQL; from: SQL } {
   const at = sql`${now}::timestamptz`;
   return {
-    ctes: sql`throttle as (
-  insert into login_throttles (email, failure_count, window_started_at, lock_count) values (${email}, 0, ${at}, 0)
+    ctes: sql`${account}throttle as (
+  insert into login_throttles (email, failure_count, window_started_at, lock_count)
+  select ${email}::text, 0, ${at}, 0 from account
   on conflict (email) do update set failure_count =
     case when login_throttles.locked_until > ${at} then login_throttles.failure_count else 0 end
   returning locked_until

@@ -24,17 +24,22 @@ export class OneTimeTokenRepository {
       expiresAt: Date;
     },
   ): Promise<void> {
+    await this.voidUnused(tx, token.userId, token.purpose, token.createdAt);
+    await tx.insert(oneTimeTokens).values(token);
+  }
+
+  /** Voids the user's unused tokens of one purpose (e.g. reset links once the password has changed). */
+  async voidUnused(tx: Executor, userId: string, purpose: OneTimePurpose, at: Date): Promise<void> {
     await tx
       .update(oneTimeTokens)
-      .set({ consumedAt: token.createdAt })
+      .set({ consumedAt: at })
       .where(
         and(
-          eq(oneTimeTokens.userId, token.userId),
-          eq(oneTimeTokens.purpose, token.purpose),
+          eq(oneTimeTokens.userId, userId),
+          eq(oneTimeTokens.purpose, purpose),
           isNull(oneTimeTokens.consumedAt),
         ),
       );
-    await tx.insert(oneTimeTokens).values(token);
   }
 
   /**

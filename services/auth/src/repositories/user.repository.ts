@@ -1,5 +1,5 @@
-import { and, eq, isNull } from "drizzle-orm";
-import type { Database, Executor } from "@mimascota/shared/db/database";
+import { and, eq, isNull, sql, type SQL } from "drizzle-orm";
+import type { Database, Executor, Transaction } from "@mimascota/shared/db/database";
 import { users } from "../db/schema.ts";
 
 type Locale = "es" | "en";
@@ -30,6 +30,14 @@ const recipientColumns = {
   emailVerifiedAt: users.emailVerifiedAt,
 };
 
+/** What a password login needs: the recipient, the hash, the 2FA state and what the profile shows. */
+const loginColumns = {
+  ...recipientColumns,
+  passwordHash: users.passwordHash,
+  twoFactorEnabledAt: users.twoFactorEnabledAt,
+  createdAt: users.createdAt,
+};
+
 /** The contract's `user` object. */
 export interface Profile {
   id: string;
@@ -56,6 +64,21 @@ export function toProfile(row: {
     twoFactorEnabled: row.twoFactorEnabledAt !== null,
     createdAt: row.createdAt.toISOString(),
   };
+}
+
+/**
+ * For the clean password login's one statement: a CTE `account` that yields the user's row, share-locked
+ * until the statement ends, only while a password alone still signs them in as it did when the password was
+ * checked (the same hash, the address verified, 2FA off). A reset, a change or a 2FA activation committed
+ * in between empties it; one still running waits for the login, and then revokes its session.
+ */
+export function passwordLoginStillValid(userId: string, passwordHash: string): SQL {
+  return sql`account as (
+  select id from users
+  where id = ${userId}::uuid and password_hash = ${passwordHash}
+    and email_verified_at is not null and two_factor_enabled_at is null
+  for share
+), `;
 }
 
 /** Users by intent; the password hash is selected only by the methods that verify a password. */
@@ -96,15 +119,7 @@ export class UserRepository {
   }
 
   async getForLogin(email: string, tx: Executor = this.#db) {
-    const [row] = await tx
-      .select({
-        ...recipientColumns,
-        passwordHash: users.passwordHash,
-        twoFactorEnabledAt: users.twoFactorEnabledAt,
-        createdAt: users.createdAt,
-      })
-      .from(users)
-      .where(eq(users.email, email));
+    const [row] = await tx.select(loginColumns).from(users).where(eq(users.email, email));
     return row;
   }
 
@@ -137,8 +152,26 @@ export class UserRepository {
   }
 
   /** Same password, stronger hash (argon2 parameters rose): not a password change, so no timestamp moves. */
-  async upgradePasswordHash(tx: Executor, id: string, passwordHash: string): Promise<void> {
-    await tx.update(users).set({ passwordHash }).where(eq(users.id, id));
+  /**
+   * Replaces a hash made with older argon2 parameters by one of the same password with today's, unless the
+   * password changed meanwhile (the stored hash is no longer `previous`).
+   */
+  async upgradePasswordHash(id: string, previous: string, passwordHash: string): Promise<void> {
+    await this.#db
+      .update(users)
+      .set({ passwordHash })
+      .where(and(eq(users.id, id), eq(users.passwordHash, previous)));
+  }
+
+  /**
+   * The login's user re-read inside its transaction with the row share-locked until it ends: a concurrent
+   * password reset or change, or a 2FA activation, either committed before (and is seen here) or waits for
+   * this login to commit (and then revokes the session it opened). Taken before the throttle row, the order
+   * those writers use too.
+   */
+  async getForLoginLocked(tx: Transaction, id: string) {
+    const [row] = await tx.select(loginColumns).from(users).where(eq(users.id, id)).for("share");
+    return row;
   }
 
   /** Sets the verification time once; true only for the call that verified the address. */

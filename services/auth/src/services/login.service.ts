@@ -49,8 +49,8 @@ const INVALID = "The email or password is incorrect.";
 /** What the transaction decided; turned into a reply (or a problem) once it has committed. */
 type Decision =
   | { kind: "refused"; result: "invalid_credentials" | "locked"; lockedNow: boolean }
-  | { kind: "unverified" }
-  | { kind: "two-factor"; twoFactorToken: string }
+  | { kind: "unverified"; user: LoginUser }
+  | { kind: "two-factor"; user: LoginUser; twoFactorToken: string }
   | { kind: "session"; user: LoginUser; grant: RefreshGrant & { sessionId: string } };
 
 /**
@@ -78,36 +78,36 @@ export class LoginService {
     const passwordOk = user
       ? await hasher.verify(user.passwordHash, password)
       : await hasher.verifyDummy(password);
-    // Hashed outside the transaction so the throttle row lock is not held across an argon2 run.
-    const upgradedHash =
-      user && passwordOk && hasher.needsRehash(user.passwordHash) ? await hasher.hash(password) : undefined;
-    // The common case needs one statement, not a transaction: only the throttle row can still say no.
-    if (user && passwordOk && !upgradedHash && user.emailVerifiedAt && !user.twoFactorEnabledAt) {
-      const grant = await this.#d.sessions.startUnlessLocked(email, {
+    // The common case needs one statement, not a transaction: only the throttle row (a lock) or the user's
+    // row (changed since it was read: a reset, a change, 2FA turned on) can still say no.
+    if (user && passwordOk && user.emailVerifiedAt && !user.twoFactorEnabledAt) {
+      const grant = await this.#d.sessions.startUnlessLocked(email, user.passwordHash, {
         userId: user.id,
         amr: ["pwd"],
         client,
       });
-      return this.#reply(
-        grant ? { kind: "session", user, grant } : { kind: "refused", result: "locked", lockedNow: false },
-      );
+      if (grant) return this.#reply({ kind: "session", user, grant }, password);
+      // Locked, or changed meanwhile: decided again below under the row locks, where either is told apart.
     }
     const decision = await this.#d.db.transaction((tx) =>
-      this.#decide(tx, email, passwordOk ? user : undefined, user, upgradedHash, client),
+      this.#decide(tx, email, passwordOk ? user : undefined, user, client),
     );
-    return this.#reply(decision);
+    return this.#reply(decision, password);
   }
 
   async #decide(
     tx: Transaction,
     email: string,
-    authenticated: LoginUser | undefined,
+    checked: LoginUser | undefined,
     owner: LoginUser | undefined,
-    upgradedHash: string | undefined,
     client: Client,
   ): Promise<Decision> {
-    const { throttles } = this.#d;
+    const { throttles, users } = this.#d;
     const now = this.#d.clock.now();
+    // The user's row first (the order resets and changes take too), as it is now: the password was checked
+    // against the hash read before, which a reset or change committed since has replaced.
+    const current = checked && (await users.getForLoginLocked(tx, checked.id));
+    const authenticated = current?.passwordHash === checked?.passwordHash ? current : undefined;
     // Taken for every attempt, known email or not: the same queries either way, and failures serialised.
     const state = await throttles.lockState(tx, email, now);
     // While locked even the right password is refused, and the lock is not extended.
@@ -123,17 +123,18 @@ export class LoginService {
     // With 2FA on, the password is half the proof: failures (wrong codes count too) are forgotten only when
     // the second step passes, or a known password would wipe the count that code guessing builds up.
     if (state.failureCount > 0 && !authenticated.twoFactorEnabledAt) await throttles.resetFailures(tx, email);
-    if (upgradedHash) await this.#d.users.upgradePasswordHash(tx, authenticated.id, upgradedHash);
-    if (!authenticated.emailVerifiedAt) return { kind: "unverified" };
+    if (!authenticated.emailVerifiedAt) return { kind: "unverified", user: authenticated };
     if (authenticated.twoFactorEnabledAt) {
-      return { kind: "two-factor", twoFactorToken: await this.#challenge(tx, authenticated.id, now, client) };
+      const twoFactorToken = await this.#challenge(tx, authenticated.id, now, client);
+      return { kind: "two-factor", user: authenticated, twoFactorToken };
     }
     const grant = await this.#d.sessions.start(tx, { userId: authenticated.id, amr: ["pwd"], client });
     return { kind: "session", user: authenticated, grant };
   }
 
-  async #reply(decision: Decision): Promise<LoginOutcome> {
+  async #reply(decision: Decision, password: string): Promise<LoginOutcome> {
     const { metrics } = this.#d;
+    if (decision.kind !== "refused") await this.#upgradeHash(decision.user, password);
     switch (decision.kind) {
       case "refused":
         metrics.logins.inc({ result: decision.result });
@@ -168,6 +169,17 @@ export class LoginService {
         return { kind: "session", ...access, ...grant, user: toProfile(user) };
       }
     }
+  }
+
+  /**
+   * A hash made with older argon2 parameters is replaced once the password has been proven right and the
+   * account is not locked: after the decision, so a locked account answers in the same time whatever the
+   * password, and outside the transaction, so no row lock is held across an argon2 run.
+   */
+  async #upgradeHash(user: LoginUser, password: string): Promise<void> {
+    const { hasher, users } = this.#d;
+    if (!hasher.needsRehash(user.passwordHash)) return;
+    await users.upgradePasswordHash(user.id, user.passwordHash, await hasher.hash(password));
   }
 
   /**

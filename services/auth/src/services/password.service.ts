@@ -123,9 +123,12 @@ export class PasswordService {
     await this.#afterCommit(result);
   }
 
-  /** Needs the current password; ends every other session of the user and tells the owner by mail. */
+  /**
+   * Needs the current password; ends every other session of the user, voids any reset link still out (one
+   * sent before the change must not undo it), and tells the owner by mail.
+   */
   async change(auth: { userId: string; sessionId: string }, currentPassword: string, newPassword: string) {
-    const { db, clock, users, mailer, hasher } = this.#d;
+    const { db, clock, users, tokens, mailer, hasher } = this.#d;
     const user = await this.#d.currentPassword.verify(auth.userId, currentPassword);
     this.#d.policy.enforce(newPassword, user.email);
     // Hashed with today's parameters, so a change also upgrades an old hash.
@@ -133,6 +136,7 @@ export class PasswordService {
     const now = clock.now();
     const revoked = await db.transaction(async (tx) => {
       await users.setPasswordHash(tx, user.id, passwordHash, now);
+      await tokens.voidUnused(tx, user.id, "reset_password", now);
       const ids = await this.#d.sessions.revokeAllForUser(tx, user.id, {
         exceptSessionId: auth.sessionId,
         reason: "password_changed",

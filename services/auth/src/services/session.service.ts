@@ -9,6 +9,7 @@ import { hashToken, newOpaqueToken } from "../crypto/opaque-token.ts";
 import { problems } from "../errors.ts";
 import type { AuthMetrics } from "../metrics.ts";
 import { unlessLocked } from "../repositories/login-throttle.repository.ts";
+import { passwordLoginStillValid } from "../repositories/user.repository.ts";
 import type { RefreshTokenRepository } from "../repositories/refresh-token.repository.ts";
 import type { SessionRepository } from "../repositories/session.repository.ts";
 import type { AccessTokenService } from "./access-token.service.ts";
@@ -80,13 +81,18 @@ export class SessionService implements SessionRevoker {
   }
 
   /**
-   * Opens a session unless `email` is locked, with the throttle row's lock and reset in the same statement:
-   * the common password login in one round trip (`unlessLocked`, `SessionRepository.insertWithTokenIf`).
+   * Opens a session unless `email` is locked or the account changed since `passwordHash` was checked, with
+   * the user's and the throttle row's locks and the throttle reset in the same statement: the common password
+   * login in one round trip (`passwordLoginStillValid`, `unlessLocked`, `SessionRepository.insertWithTokenIf`).
    */
-  async startUnlessLocked(email: string, input: NewSessionInput): Promise<SessionGrant | undefined> {
+  async startUnlessLocked(
+    email: string,
+    passwordHash: string,
+    input: NewSessionInput,
+  ): Promise<SessionGrant | undefined> {
     const { session, token, grant } = this.#newSession(input);
     const opened = await this.#d.sessions.insertWithTokenIf(
-      unlessLocked(email, session.createdAt),
+      unlessLocked(email, session.createdAt, passwordLoginStillValid(input.userId, passwordHash)),
       session,
       token,
     );

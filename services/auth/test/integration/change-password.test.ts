@@ -10,6 +10,7 @@ import {
   post,
   problem,
   STRONG_PASSWORD,
+  tokenFromMail,
   userRow,
   verifiedUser,
 } from "../support/account-helpers.ts";
@@ -107,7 +108,7 @@ describe("POST /change-password", { skip: await skipUnless("postgres") }, () => 
     }
   });
 
-  it("rehashes with the current argon2 parameters", async () => {
+  it("accepts a current password stored with old argon2 parameters and stores the new one with today's", async () => {
     await verifiedUser(ctx, "oldhash@example.com");
     const token = await login("oldhash@example.com");
     // After login (which itself upgrades hashes): an old hash made with weaker parameters.
@@ -129,6 +130,26 @@ describe("POST /change-password", { skip: await skipUnless("postgres") }, () => 
     const row = await userRow(ctx, "oldhash@example.com");
     assert.match(row.passwordHash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     assert.ok(await hasher.verify(row.passwordHash, OTHER_STRONG_PASSWORD));
+  });
+
+  it("voids a reset link sent before the change, so it cannot undo it", async () => {
+    await verifiedUser(ctx, "reset-then-change@example.com");
+    const token = await login("reset-then-change@example.com");
+    assert.equal(
+      (await post(ctx, "forgot-password", { email: "reset-then-change@example.com" })).statusCode,
+      202,
+    );
+    const link = await tokenFromMail(ctx, "reset-then-change@example.com", "reset-password");
+    const changed = await change(token, {
+      currentPassword: STRONG_PASSWORD,
+      newPassword: OTHER_STRONG_PASSWORD,
+    });
+    assert.equal(changed.statusCode, 200, changed.body);
+    const reset = await post(ctx, "reset-password", { token: link, newPassword: "un pez rojo en la pecera" });
+    assert.equal(reset.statusCode, 400);
+    assert.equal(problem(reset).code, "INVALID_TOKEN");
+    const row = await userRow(ctx, "reset-then-change@example.com");
+    assert.ok(await hasher.verify(row.passwordHash, OTHER_STRONG_PASSWORD), "the changed password stands");
   });
 
   it("ignores mass-assignment fields and refuses malformed input with VALIDATION_ERROR", async () => {

@@ -12,6 +12,7 @@ import { createLogger } from "@mimascota/shared/logger";
 import { after, before, describe } from "node:test";
 import { createTestDatabase, skipUnless } from "@mimascota/shared/testing/services";
 import { buildApp } from "../../src/app.ts";
+import type { PasswordHasher } from "../../src/crypto/password-hasher.ts";
 import { loadAuthConfig, type AuthConfig } from "../../src/config.ts";
 import { migrateAuth } from "../../src/db/migrations.ts";
 
@@ -33,7 +34,11 @@ export interface AuthTestContext {
  * embedded PGlite in a temp folder. Time is a ManualClock; the key-value store is in memory.
  */
 export async function createAuthTestContext(
-  options: { database?: "postgres" | "pglite"; env?: Record<string, string> } = {},
+  options: {
+    database?: "postgres" | "pglite";
+    env?: Record<string, string>;
+    hasher?: (config: AuthConfig) => PasswordHasher;
+  } = {},
 ): Promise<AuthTestContext> {
   const dataDir = mkdtempSync(join(tmpdir(), "mm-auth-test-"));
   const testDb = options.database === "pglite" ? undefined : await createTestDatabase();
@@ -55,6 +60,7 @@ export async function createAuthTestContext(
     clock,
     database,
     kv,
+    hasher: options.hasher?.(config),
   });
   await app.ready();
   return {
