@@ -2,6 +2,9 @@ import { and, asc, count, eq, inArray, lte, min, or, sql } from "drizzle-orm";
 import type { Database } from "../db/database.ts";
 import { mailQueue } from "../db/infra-schema.ts";
 
+/** What a finished mail keeps of its bodies (the columns are not null). */
+const NO_BODIES = { textBody: "", htmlBody: "" };
+
 export type QueuedMail = typeof mailQueue.$inferSelect;
 
 export interface MailQueueCounts {
@@ -60,10 +63,14 @@ export class MailQueueRepository {
       .where(inArray(mailQueue.id, ids));
   }
 
+  /**
+   * Delivered: the bodies are dropped with it. They may carry a single-use link (verification, reset) that
+   * the database otherwise stores only as a digest; the row keeps recipient, template and times for audit.
+   */
   async markSent(id: string, sentAt: Date): Promise<void> {
     await this.#db
       .update(mailQueue)
-      .set({ status: "sent", sentAt, lastError: null })
+      .set({ status: "sent", sentAt, lastError: null, ...NO_BODIES })
       .where(eq(mailQueue.id, id));
   }
 
@@ -71,8 +78,12 @@ export class MailQueueRepository {
     await this.#db.update(mailQueue).set({ nextAttemptAt, lastError }).where(eq(mailQueue.id, id));
   }
 
+  /** Given up on: the bodies go too (see `markSent`); the error and template stay for the operator. */
   async markDead(id: string, lastError: string): Promise<void> {
-    await this.#db.update(mailQueue).set({ status: "dead", lastError }).where(eq(mailQueue.id, id));
+    await this.#db
+      .update(mailQueue)
+      .set({ status: "dead", lastError, ...NO_BODIES })
+      .where(eq(mailQueue.id, id));
   }
 
   async counts(): Promise<MailQueueCounts> {

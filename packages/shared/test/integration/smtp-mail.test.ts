@@ -109,6 +109,11 @@ describe(
       assert.equal(sent.status, "sent");
       assert.equal(sent.attempts, 3);
       assert.equal(receivedCount(id), 1);
+      assert.deepEqual(
+        [pending.textBody.length > 0, sent.textBody, sent.htmlBody],
+        [true, "", ""],
+        "kept until delivered, then dropped: a body may hold a single-use link",
+      );
     });
 
     it("retries a mail the server answered with a temporary failure (451) and delivers it once accepted", async () => {

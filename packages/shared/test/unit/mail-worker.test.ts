@@ -147,6 +147,7 @@ describe("mail worker (embedded PGlite, fake transport)", () => {
     const dead = await row(id);
     assert.equal(dead.status, "dead");
     assert.equal(dead.attempts, 3);
+    assert.deepEqual([dead.textBody, dead.htmlBody], ["", ""], "no link left behind in a dead mail");
     clock.advance(24 * 3600_000);
     assert.equal((await worker.processDue()).claimed, 0);
     assert.equal(transport.calls, 3);
