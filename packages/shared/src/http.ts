@@ -108,14 +108,18 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
 }
 
 /**
- * The methods routed at a request path, for 405 and its Allow header. `hasRoute` reads its url as a route
- * pattern, so a path with pattern syntax would be taken for one, and one that is no valid pattern (a `*`
- * before the end) throws: a 500 instead of a 404. No route of ours has those characters.
+ * The methods routed at a request path, for 405 and its Allow header: those of a route for exactly this
+ * path, else those of a catch-all `/*` (a proxy's, which takes any path with the methods it forwards).
+ * `hasRoute` reads its url as a route pattern, so a path with pattern syntax would be taken for one, and one
+ * that is no valid pattern (a `*` before the end) throws: a 500 instead of a 404. No route of ours has those
+ * characters.
  */
 function allowedMethods(app: FastifyInstance, path: string): string[] {
   if (/[*:]/.test(path)) return [];
+  const routed = (url: string) => METHODS.filter((method) => app.hasRoute({ method, url }));
   try {
-    return METHODS.filter((method) => app.hasRoute({ method, url: path }));
+    const exact = routed(path);
+    return exact.length > 0 ? exact : routed("/*");
   } catch {
     return [];
   }

@@ -1,10 +1,12 @@
 import {
+  createLocalJWKSet,
   createRemoteJWKSet,
   errors,
   jwtVerify,
   type JWTVerifyGetKey,
   type JWTHeaderParameters,
   type FlattenedJWSInput,
+  type JSONWebKeySet,
 } from "jose";
 import type { Clock } from "@mimascota/shared/clock";
 
@@ -36,6 +38,9 @@ export interface TokenVerifierOptions {
   keys?: JWTVerifyGetKey;
 }
 
+/** A remote key set as jose builds it: a key lookup that also exposes the last key set it loaded. */
+type KeySet = JWTVerifyGetKey & { jwks?: () => JSONWebKeySet | undefined };
+
 const MAX_TOKEN_LENGTH = 4096;
 const SEGMENTS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
@@ -48,15 +53,23 @@ const SEGMENTS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
  * byte is a different key) until they expire, or for at most `cacheTtlSeconds` so that a key withdrawn from
  * the JWKS stops being honoured soon. Failures are not cached: they are cheap to recompute and must not let a
  * flood of junk evict good entries.
+ *
+ * When a refetch of the JWKS fails (the auth service down or slow), the keys it last published keep being
+ * used: every token they sign is still verified, rather than every uncached request answering 503 once the
+ * key set's cache age has passed. Refetches are then tried again at most once per refetch cooldown, so an
+ * outage does not put a failing fetch in front of every request. Only a `kid` the last key set does not have
+ * is `keys_unavailable` meanwhile.
  */
 export class TokenVerifier {
   readonly #options: TokenVerifierOptions;
   readonly #keys: JWTVerifyGetKey;
   readonly #cache = new Map<string, VerifiedToken>();
+  /** When the last refetch failed, while the last published keys stand in; undefined when fetching works. */
+  #failedAt: number | undefined;
 
   constructor(options: TokenVerifierOptions) {
     this.#options = options;
-    const remote =
+    const remote: KeySet =
       options.keys ??
       createRemoteJWKSet(new URL(options.jwksUrl), {
         cacheMaxAge: options.jwksCacheMaxAgeSeconds * 1000,
@@ -67,13 +80,35 @@ export class TokenVerifier {
       if (typeof header.kid !== "string" || header.kid.length === 0 || header.kid.length > 128) {
         throw new errors.JWSInvalid("kid required");
       }
-      try {
-        return await remote(header, token);
-      } catch (error) {
-        if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
-          throw error;
+      const now = this.#options.clock.now().getTime();
+      const last = remote.jwks?.();
+      const backingOff =
+        this.#failedAt !== undefined &&
+        now - this.#failedAt < this.#options.jwksRefetchCooldownSeconds * 1000;
+      if (!backingOff) {
+        try {
+          const key = await remote(header, token);
+          this.#failedAt = undefined;
+          return key;
+        } catch (error) {
+          if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
+            throw error;
+          }
+          this.#failedAt = now;
+          if (!last) throw new KeysUnavailableError("signing keys unavailable", { cause: error });
         }
-        throw new KeysUnavailableError("signing keys unavailable", { cause: error });
+      }
+      if (!last) throw new KeysUnavailableError("signing keys unavailable");
+      try {
+        return await createLocalJWKSet(last)(header, token);
+      } catch (error) {
+        // A kid the last published keys lack may be a newer key the unreachable JWKS would have had.
+        if (error instanceof errors.JWKSNoMatchingKey) {
+          throw new KeysUnavailableError("signing key unknown while the JWKS is unreachable", {
+            cause: error,
+          });
+        }
+        throw error;
       }
     };
   }

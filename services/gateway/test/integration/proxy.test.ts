@@ -2,9 +2,8 @@ import assert from "node:assert/strict";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { skipUnless } from "@mimascota/shared/testing/services";
-import { startTestGateway, testRoutes, type TestGateway } from "../support/test-gateway.ts";
-import { TestUpstream } from "../support/upstream.ts";
-import { TokenIssuer } from "../support/token-issuer.ts";
+import { startGatewayStack, type GatewayStack, type TestGateway } from "../support/test-gateway.ts";
+import type { TestUpstream } from "../support/upstream.ts";
 
 /** node:http, because fetch refuses to send hop-by-hop headers and always sends a length or chunks. */
 function raw(
@@ -30,33 +29,48 @@ function raw(
 }
 
 describe("proxying", { skip: await skipUnless("redis") }, () => {
+  let stack: GatewayStack;
   let upstream: TestUpstream;
-  let issuer: TokenIssuer;
   let gateway: TestGateway;
   let token: string;
 
   before(async () => {
-    upstream = await new TestUpstream().start();
-    issuer = await new TokenIssuer().start();
-    gateway = await startTestGateway({
-      routes: testRoutes(upstream.url),
-      jwksUrl: issuer.jwksUrl,
-      env: {
-        RATE_LIMIT_IP: "100000",
-        RATE_LIMIT_USER: "100000",
-        UPSTREAM_TIMEOUT_MS: "300",
-        CORS_ORIGINS: "https://app.mimascota.test",
-      },
+    stack = await startGatewayStack({
+      RATE_LIMIT_IP: "100000",
+      RATE_LIMIT_USER: "100000",
+      UPSTREAM_TIMEOUT_MS: "300",
+      CORS_ORIGINS: "https://app.mimascota.test",
     });
-    token = await issuer.token();
+    ({ upstream, gateway } = stack);
+    token = await stack.issuer.token();
   });
   after(async () => {
-    await gateway.close();
-    await upstream.close();
-    await issuer.close();
+    await stack.close();
   });
 
   const auth = () => ({ authorization: `Bearer ${token}` });
+
+  it("answers 405 with Allow for a method it never forwards, without calling the upstream", async () => {
+    const before = upstream.calls().length;
+    const answer = await new Promise<{ status: number; allow: string; type: string }>((resolve, reject) => {
+      const req = httpRequest(`${gateway.url}/api/public`, { method: "TRACE", headers: auth() }, (res) => {
+        res.resume();
+        resolve({
+          status: res.statusCode ?? 0,
+          allow: String(res.headers.allow),
+          type: String(res.headers["content-type"]),
+        });
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    assert.deepEqual(answer, {
+      status: 405,
+      allow: "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
+      type: "application/problem+json; charset=utf-8",
+    });
+    assert.equal(upstream.calls().length, before);
+  });
 
   it("answers 413 for a declared body over the route's limit without calling the upstream", async () => {
     const before = upstream.calls().length;

@@ -3,30 +3,24 @@ import { after, before, describe, it } from "node:test";
 import { createClient } from "redis";
 import { base64url, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { serviceUrls, skipUnless } from "@mimascota/shared/testing/services";
-import { startTestGateway, testRoutes, type TestGateway } from "../support/test-gateway.ts";
-import { TestUpstream } from "../support/upstream.ts";
-import { TokenIssuer } from "../support/token-issuer.ts";
+import { startGatewayStack, type GatewayStack, type TestGateway } from "../support/test-gateway.ts";
+import type { TokenIssuer } from "../support/token-issuer.ts";
+import type { TestUpstream } from "../support/upstream.ts";
 
 describe("access tokens at the gateway", { skip: await skipUnless("redis") }, () => {
+  let stack: GatewayStack;
   let upstream: TestUpstream;
   let issuer: TokenIssuer;
   let gateway: TestGateway;
   const redis = createClient({ url: serviceUrls.redis });
 
   before(async () => {
-    upstream = await new TestUpstream().start();
-    issuer = await new TokenIssuer().start();
-    gateway = await startTestGateway({
-      routes: testRoutes(upstream.url),
-      jwksUrl: issuer.jwksUrl,
-      env: { RATE_LIMIT_IP: "100000", RATE_LIMIT_USER: "100000" },
-    });
+    stack = await startGatewayStack({ RATE_LIMIT_IP: "100000", RATE_LIMIT_USER: "100000" });
+    ({ upstream, issuer, gateway } = stack);
     await redis.connect();
   });
   after(async () => {
-    await gateway.close();
-    await upstream.close();
-    await issuer.close();
+    await stack.close();
     await redis.close();
   });
 
@@ -189,5 +183,48 @@ describe("access tokens at the gateway", { skip: await skipUnless("redis") }, ()
     assert.equal((await gateway.fetch("/api")).status, 404);
     assert.equal(upstream.calls().length, before, "none of them reached the upstream");
     assert.equal((await gateway.fetch("/api/v1/auth/login", { method: "POST" })).status, 200);
+  });
+});
+
+describe("access tokens while the JWKS cannot be fetched", { skip: await skipUnless("redis") }, () => {
+  let stack: GatewayStack;
+  let issuer: TokenIssuer;
+  let gateway: TestGateway;
+  before(async () => {
+    stack = await startGatewayStack({
+      RATE_LIMIT_IP: "100000",
+      RATE_LIMIT_USER: "100000",
+      JWKS_CACHE_MAX_AGE: "1",
+      JWKS_REFETCH_COOLDOWN: "1",
+    });
+    ({ issuer, gateway } = stack);
+  });
+  after(() => stack.close());
+
+  // A fresh token each time (its own jti), so no answer comes from the verified-token cache.
+  const call = async (options = {}) =>
+    gateway.fetch("/api/private", { headers: { authorization: `Bearer ${await issuer.token(options)}` } });
+  const stale = () => new Promise((resolve) => setTimeout(resolve, 1_100));
+
+  it("keeps verifying with the last published keys, retries at most once per cooldown, and recovers", async () => {
+    assert.equal((await call()).status, 200);
+    const fetched = issuer.jwksFetches;
+
+    issuer.failing = true;
+    await stale(); // past JWKS_CACHE_MAX_AGE: the next token asks for a refetch, which fails
+    assert.equal((await call()).status, 200, "the last published keys still verify");
+    assert.equal(issuer.jwksFetches, fetched + 1);
+    for (let i = 0; i < 5; i++) assert.equal((await call()).status, 200);
+    assert.equal(issuer.jwksFetches, fetched + 1, "no failing fetch in front of every request");
+
+    const unknown = await call({ kid: "a-newer-key" });
+    assert.equal(unknown.status, 503, "a kid the last keys lack may be newer: not the client's fault");
+    assert.equal(((await unknown.json()) as { code: string }).code, "SERVICE_UNAVAILABLE");
+
+    issuer.failing = false;
+    await stale();
+    assert.equal((await call()).status, 200);
+    assert.ok(issuer.jwksFetches > fetched + 1, "fetched again once the cooldown passed");
+    assert.equal((await call({ kid: "a-newer-key" })).status, 401, "unknown again once the JWKS answers");
   });
 });

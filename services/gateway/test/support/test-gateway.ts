@@ -5,6 +5,8 @@ import { serviceUrls, uniquePrefix } from "@mimascota/shared/testing/services";
 import { startGateway, type RunningGateway } from "../../src/compose.ts";
 import { loadGatewayConfig, type GatewayConfig } from "../../src/config.ts";
 import type { RouteTableSpec } from "../../src/routing/route-table.ts";
+import { TokenIssuer } from "./token-issuer.ts";
+import { TestUpstream } from "./upstream.ts";
 
 export interface TestGateway extends RunningGateway {
   url: string;
@@ -80,4 +82,28 @@ async function expectRedisInUse(gateway: TestGateway): Promise<void> {
       `the test gateway is not using Redis at ${gateway.config.REDIS_URL}: ${JSON.stringify(ready)}`,
     );
   }
+}
+
+export interface GatewayStack {
+  upstream: TestUpstream;
+  issuer: TokenIssuer;
+  gateway: TestGateway;
+  close(): Promise<void>;
+}
+
+/** A test upstream, a token issuer and a gateway in front of the one (`testRoutes`) trusting the other's keys. */
+export async function startGatewayStack(env: Record<string, string>): Promise<GatewayStack> {
+  const upstream = await new TestUpstream().start();
+  const issuer = await new TokenIssuer().start();
+  const gateway = await startTestGateway({ routes: testRoutes(upstream.url), jwksUrl: issuer.jwksUrl, env });
+  return {
+    upstream,
+    issuer,
+    gateway,
+    close: async () => {
+      await gateway.close();
+      await upstream.close();
+      await issuer.close();
+    },
+  };
 }

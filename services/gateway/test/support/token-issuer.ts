@@ -24,6 +24,8 @@ export interface TokenOptions {
 export class TokenIssuer {
   readonly kid = "test-key-1";
   jwksFetches = 0;
+  /** While true the JWKS endpoint answers 503 (fetches are still counted). */
+  failing = false;
   privateKey!: CryptoKey;
   publicJwk!: JWK;
   readonly #server = createServer((req, res) => {
@@ -33,6 +35,11 @@ export class TokenIssuer {
       return;
     }
     this.jwksFetches++;
+    if (this.failing) {
+      res.statusCode = 503;
+      res.end();
+      return;
+    }
     res.setHeader("content-type", "application/json");
     res.end(JSON.stringify({ keys: [{ ...this.publicJwk, kid: this.kid, alg: "EdDSA", use: "sig" }] }));
   });
