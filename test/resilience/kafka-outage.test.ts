@@ -117,5 +117,7 @@ describe("Kafka down while people register", { skip }, () => {
     const topicIds = received.map((message) => message.headers.get("ce_id") ?? "").sort();
     assert.equal(topicIds.length, outboxIds.length, "as many messages on the topic as rows in the outbox");
     assert.deepEqual(topicIds, outboxIds, "the same event ids");
+    const ready = (await (await fetch(`${auth!.url}/ready`)).json()) as { checks: Record<string, string> };
+    assert.equal(ready.checks.kafka, "ok", "/ready reports the broker back, without a restart");
   });
 });

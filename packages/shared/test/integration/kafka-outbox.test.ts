@@ -152,6 +152,8 @@ describe("outbox relay → real Kafka", { skip: await skipUnless("postgres", "ka
       retryDelayMs: 50,
     });
     try {
+      await publisher.ping(); // the readiness check: the real broker answers
+      await assert.rejects(unreachable.ping(), "and an unreachable one fails it");
       const failing = new OutboxRelay({ db: handle.db, publisher: unreachable, logger });
       const result = await failing.publishBatch();
       assert.equal(result.failed, 3);

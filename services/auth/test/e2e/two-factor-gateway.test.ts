@@ -69,6 +69,15 @@ describe("2FA end to end through the gateway", { skip }, () => {
     };
   }
 
+  /** Calls the gateway has made to the auth service so far (its backend counter). */
+  async function backendCalls(): Promise<number> {
+    const text = (await gateway.app.inject({ method: "GET", url: "/metrics" })).body;
+    return [...text.matchAll(/^gateway_backend_requests_total\{service="auth",[^}]*\} (\d+)$/gm)].reduce(
+      (sum, match) => sum + Number(match[1]),
+      0,
+    );
+  }
+
   it("enable → scan → verify-setup → logout → login → 2FA with an oathtool code → me", async () => {
     assert.equal((await call("register", { body: { email: EMAIL, password: STRONG_PASSWORD } })).status, 202);
     const verifyToken = await tokenFromMail(ctx, EMAIL, "verify-email");
@@ -94,8 +103,11 @@ describe("2FA end to end through the gateway", { skip }, () => {
 
     const out = await call("logout", { method: "POST", cookie: refreshCookie });
     assert.equal(out.status, 204);
-    // The logout is published to the shared store: the gateway refuses the old access token at once.
+    // The logout is published to the shared store: the gateway refuses the old access token at once, itself.
+    const before = await backendCalls();
+    assert.ok(before > 0, "the calls so far went through to the auth service");
     assert.equal((await call("me", { bearer: accessToken })).status, 401);
+    assert.equal(await backendCalls(), before, "refused at the gateway, not by the auth service");
 
     const password = await call("login", { body: { email: EMAIL, password: STRONG_PASSWORD } });
     assert.equal(password.status, 200);
@@ -103,7 +115,9 @@ describe("2FA end to end through the gateway", { skip }, () => {
     assert.equal(password.body.accessToken, undefined);
     const twoFactorToken = String(password.body.twoFactorToken);
     // The gateway does not take the step token as a bearer token either.
+    const beforeStep = await backendCalls();
     assert.equal((await call("me", { bearer: twoFactorToken })).status, 401);
+    assert.equal(await backendCalls(), beforeStep, "refused at the gateway");
 
     ctx.clock.advance(30_000); // the setup code's step is spent; the app shows the next one
     const second = await call("login/2fa", {

@@ -37,8 +37,15 @@ await describeOnEachDatabase("login lockout", { ACCOUNT_RESPONSE_FLOOR_MS: "0" }
     ctx = context();
   });
 
-  it("locks exactly at the threshold under 50 parallel wrong passwords, with one mail and one event", async () => {
+  it("locks exactly at the threshold under 50 parallel wrong passwords, with one mail, one event, one count", async () => {
     const user = await verifiedUser(ctx, "parallel@example.com");
+    const locks = async () =>
+      Number(
+        /^auth_account_locks_total (\d+)$/m.exec(
+          (await ctx.app.inject({ method: "GET", url: "/metrics" })).body,
+        )?.[1],
+      );
+    const locksBefore = await locks();
     const responses = await Promise.all(
       Array.from({ length: 50 }, () => login(ctx, "parallel@example.com", WRONG)),
     );
@@ -57,6 +64,7 @@ await describeOnEachDatabase("login lockout", { ACCOUNT_RESPONSE_FLOOR_MS: "0" }
     assert.equal(data.userId, user.id);
     assert.equal(data.lockedUntil, row?.lockedUntil?.toISOString());
     assert.ok(!JSON.stringify(data).includes(WRONG) && !JSON.stringify(data).includes(user.passwordHash));
+    assert.equal((await locks()) - locksBefore, 1, "auth_account_locks_total counts the lock once");
   });
 
   it("locks at the 10th sequential failure and refuses even the right password while locked", async () => {

@@ -7,8 +7,8 @@ import { serviceUrls, skipUnless, uniquePrefix } from "@mimascota/shared/testing
 import { AuthMetrics } from "../../src/metrics.ts";
 import { SessionRepository } from "../../src/repositories/session.repository.ts";
 import { SessionService, type SessionDeps } from "../../src/services/session.service.ts";
-import { signedIn } from "../support/session-helpers.ts";
-import { insertSession } from "../support/session-rows.ts";
+import { me, signedIn } from "../support/session-helpers.ts";
+import { insertSession, sessionRevokedAt } from "../support/session-rows.ts";
 import { createAuthTestContext, type AuthTestContext } from "../support/test-app.ts";
 
 /** Only what revoking and publishing touch; refresh/login collaborators are not needed here. */
@@ -68,14 +68,23 @@ describe("revocations published to Redis", { skip: await skipUnless("postgres", 
     assert.equal(await redis.get(`${prefix}revoked-session:${keep}`), null);
   });
 
-  it("a Redis outage does not fail the revocation (the database already says revoked)", async () => {
+  it("a Redis outage does not fail the revocation: the database says revoked and the service refuses the session", async () => {
+    const { userId, accessToken } = await signedIn(ctx, "redis-down-revoke@example.com");
+    assert.equal((await me(ctx, accessToken)).statusCode, 200);
     const down = new RedisKeyValueStore({
       url: "redis://127.0.0.1:1",
       logger: createLogger("t", "silent"),
       connectTimeoutMs: 200,
     });
     try {
-      await revoker(ctx, down).publishRevoked([crypto.randomUUID()]);
+      const service = revoker(ctx, down);
+      const revoked = await ctx.database.db.transaction((tx) =>
+        service.revokeAllForUser(tx, userId, { reason: "password_changed" }),
+      );
+      assert.equal(revoked.length, 1);
+      await service.publishRevoked(revoked); // resolves: the gateway's copy is best effort
+      assert.ok(await sessionRevokedAt(ctx, revoked[0]!), "revoked in the database");
+      assert.equal((await me(ctx, accessToken)).statusCode, 401, "and refused by the auth service at once");
     } finally {
       await down.close();
     }

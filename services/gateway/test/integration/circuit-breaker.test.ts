@@ -97,16 +97,21 @@ describe("circuit breaker per upstream", { skip: await skipUnless("redis") }, ()
     assert.deepEqual(await Promise.all(pending.map(async (p) => (await p).status)), [200, 200, 200]);
   });
 
-  it("closes after two successful probes", async () => {
-    const snapshot = await breaker();
-    assert.equal(snapshot.state, "closed");
-    assert.equal(await stateMetric(), "0");
-    status = 200;
+  it("closes after two successful probes, not one", async () => {
     upstream.handler = async (_request, response) => {
       response.statusCode = status;
       response.end();
     };
+    status = 500;
+    for (let i = 0; i < 5; i++) await call();
+    assert.equal((await breaker()).state, "open");
+    clock.advance(60_000);
+    status = 200;
     assert.equal((await call()).status, 200);
+    assert.equal((await breaker()).state, "half-open", "one success is not enough");
+    assert.equal((await call()).status, 200);
+    assert.equal((await breaker()).state, "closed");
+    assert.equal(await stateMetric(), "0");
   });
 
   it("opens when half of at least twenty calls in ten seconds fail, without five in a row", async () => {
