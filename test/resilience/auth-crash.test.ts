@@ -6,7 +6,7 @@ import { createTestDatabase, skipUnless, uniquePrefix } from "@mimascota/shared/
 import { STRONG_PASSWORD } from "../../services/auth/test/support/account-helpers.ts";
 import { startTestGateway, type TestGateway } from "../../services/gateway/test/support/test-gateway.ts";
 import { loadGatewayConfig } from "../../services/gateway/src/config.ts";
-import { login, postJson, register, tokenFromQueue } from "./support/account-client.ts";
+import { login, postJson, register, tokenFromMailbox } from "./support/account-client.ts";
 import { AuthProcess, migrateDatabase } from "./support/auth-service.ts";
 import { LoadLoop, quantile, type Sample } from "./support/load.ts";
 import { freePort, until } from "./support/processes.ts";
@@ -75,7 +75,7 @@ describe("auth service killed under gateway load", { skip: await skipUnless("pos
 
   it("serves a real sign-in through the gateway while the auth service is up", async () => {
     assert.equal((await register(gateway!.url, email, STRONG_PASSWORD)).status, 202);
-    const token = await tokenFromQueue(sql!, email, "verify-email");
+    const token = await tokenFromMailbox(auth!.dataDir, email, "/verify-email");
     assert.equal((await postJson(gateway!.url, "verify-email", { token })).status, 200);
     assert.equal((await login(gateway!.url, email, STRONG_PASSWORD)).status, 200);
     assert.equal((await probe(gateway!)).status, 400);

@@ -5,7 +5,7 @@ import pg from "pg";
 import { skipUnlessPrograms, uniquePrefix } from "@mimascota/shared/testing/services";
 import { hashToken } from "../../services/auth/src/crypto/opaque-token.ts";
 import { STRONG_PASSWORD } from "../../services/auth/test/support/account-helpers.ts";
-import { login, postJson, refresh, register, signedIn, tokenFromQueue } from "./support/account-client.ts";
+import { login, postJson, refresh, register, signedIn, tokenFromMailbox } from "./support/account-client.ts";
 import { migrateDatabase, startInProcessAuth, type InProcessAuth } from "./support/auth-service.ts";
 import { PrivatePostgres, postgresBinaries } from "./support/private-postgres.ts";
 import { until } from "./support/processes.ts";
@@ -45,14 +45,8 @@ describe(
     }
 
     async function verify(email: string): Promise<void> {
-      const client = new pg.Client({ connectionString: server.url });
-      await client.connect();
-      try {
-        const token = await tokenFromQueue(client, email, "verify-email");
-        assert.equal((await postJson(auth!.url, "verify-email", { token })).status, 200);
-      } finally {
-        await client.end();
-      }
+      const token = await tokenFromMailbox(auth!.config.DATA_DIR, email, "/verify-email");
+      assert.equal((await postJson(auth!.url, "verify-email", { token })).status, 200);
     }
 
     before(async () => {

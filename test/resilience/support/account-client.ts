@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import type pg from "pg";
+import { listDevMail } from "@mimascota/shared/mail/dev-mailbox";
+import { until } from "./processes.ts";
 
 /** What a client does over HTTP, against the auth service or the gateway at `baseUrl`. */
 export function postJson(baseUrl: string, path: string, body: unknown, headers: Record<string, string> = {}) {
@@ -42,14 +43,20 @@ export function refresh(baseUrl: string, refreshToken: string) {
   });
 }
 
-/** The token in the link of the newest queued mail of `template` to `email`, read from the queue table. */
-export async function tokenFromQueue(sql: pg.Client, email: string, template: string): Promise<string> {
-  const { rows } = await sql.query<{ text_body: string }>(
-    "select text_body from mail_queue where to_address = $1 and template = $2 order by created_at desc limit 1",
-    [email, template],
-  );
-  const token = /[?&]token=([A-Za-z0-9_-]+)/.exec(rows[0]?.text_body ?? "")?.[1];
-  assert.ok(token, `a ${template} mail to ${email} with a token link`);
+/**
+ * The token in the newest mail to `email` linking to `page` (e.g. `/verify-email`), as delivered: the
+ * service's mail worker writes it to the dev mailbox under its data folder (the queue row's copy of the link
+ * is blanked once sent). Waits for the delivery.
+ */
+export async function tokenFromMailbox(dataDir: string, email: string, page: string): Promise<string> {
+  const link = new RegExp(`${page}\\?token=([A-Za-z0-9_-]+)`);
+  let token: string | undefined;
+  await until(async () => {
+    const mail = (await listDevMail(dataDir, 10_000)).find((m) => m.to === email && link.test(m.text));
+    token = mail && link.exec(mail.text)?.[1];
+    return token !== undefined;
+  }, `a mail to ${email} with a ${page} link`);
+  assert.ok(token);
   return token;
 }
 

@@ -62,11 +62,12 @@ export async function startInProcessAuth(env: Record<string, string>): Promise<I
  */
 export class AuthProcess {
   readonly #env: Record<string, string>;
-  readonly #dataDir = mkdtempSync(join(tmpdir(), "mm-resilience-auth-process-"));
+  /** Its DATA_DIR, kept across restarts (the dev mailbox is under it). */
+  readonly dataDir = mkdtempSync(join(tmpdir(), "mm-resilience-auth-process-"));
   #child: ChildProcess | undefined;
 
   constructor(port: number, env: Record<string, string>) {
-    this.#env = { ...baseEnv, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: this.#dataDir, ...env };
+    this.#env = { ...baseEnv, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: this.dataDir, ...env };
     this.url = `http://127.0.0.1:${port}`;
   }
 
@@ -102,6 +103,6 @@ export class AuthProcess {
 
   async close(): Promise<void> {
     await this.kill();
-    rmSync(this.#dataDir, { recursive: true, force: true });
+    rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

@@ -10,7 +10,7 @@ import { bodyBuffer, type UpstreamResponse } from "../proxy/upstream-exchange.ts
 import { failureOf, UpstreamError } from "../proxy/upstream.ts";
 import type { GatewayRoute } from "../routing/router.ts";
 import { mustBypass, storableSeconds, varyNames } from "./cache-policy.ts";
-import type { CacheStore } from "./cache-store.ts";
+import type { CacheStore, UserScope } from "./cache-store.ts";
 
 type Headers = Record<string, string | string[]>;
 
@@ -50,6 +50,10 @@ export interface ResponseCacheOptions {
  * key naming the headers, and the entry itself under the hash of the request's values for them. Concurrent
  * misses for the same key in this process wait for one upstream call (single flight). Redis unavailable:
  * every request is a BYPASS.
+ *
+ * A user's write purges their entries, and no response fetched before it is served after it: a fill stores
+ * only if the user's generation (advanced by every purge, on any instance) is the one it read before asking
+ * the upstream, and a request after a purge in this process never joins a flight that started before it.
  */
 export class ResponseCache {
   readonly #o: ResponseCacheOptions;
@@ -123,15 +127,19 @@ export class ResponseCache {
         "MISS",
       );
     } finally {
-      this.#flights.delete(flightKey);
+      // Unless a purge already dropped it (and a newer flight may hold the key now).
+      if (this.#flights.get(flightKey) === flight) this.#flights.delete(flightKey);
     }
   }
 
   /** Drops every entry of a user after one of their writes succeeded, so they never read their old state. */
   async purgeUser(userId: string): Promise<void> {
+    // Requests from now on must not join a fill that started before the write: they start their own.
+    const scope = `${this.#o.keyPrefix}c:u:${userId}:`;
+    for (const key of this.#flights.keys()) if (key.startsWith(scope)) this.#flights.delete(key);
     if (!this.#o.store.available) return;
     try {
-      await this.#o.store.purge(this.#indexKey(userId));
+      await this.#o.store.purge(this.#scope(userId));
     } catch (error) {
       this.#o.logger.warn({ err: error }, "cache purge failed");
     }
@@ -154,6 +162,14 @@ export class ResponseCache {
     userId: string | undefined,
     fetch: () => Promise<UpstreamResponse>,
   ): Promise<Captured> {
+    // Read before the upstream is asked: a purge after this point means the answer may predate the write.
+    const user =
+      userId === undefined
+        ? undefined
+        : await this.#o.store.generation(this.#scope(userId)).then(
+            (generation) => ({ scope: this.#scope(userId), generation }),
+            () => undefined,
+          );
     const response = await fetch();
     // The upstream stalling or dropping the connection mid-body is its failure (504/502), not ours (500).
     const body = await bodyBuffer(response.body).catch((error: unknown) => {
@@ -174,7 +190,9 @@ export class ResponseCache {
       storedAt: this.#o.clock.now().getTime(),
       age: Number.parseInt(String(response.headers.age ?? "0"), 10) || 0,
     };
-    if (ttlSeconds > 0) {
+    // Without the user's generation (Redis failed just now) nothing of theirs is stored.
+    if (userId !== undefined && user === undefined) captured.ttlSeconds = 0;
+    if (captured.ttlSeconds > 0) {
       const entry: Entry = {
         s: captured.status,
         h: captured.headers,
@@ -190,11 +208,8 @@ export class ResponseCache {
               [`${base}#${captured.variant}`, JSON.stringify(entry)],
             ];
       try {
-        await this.#o.store.put(
-          records,
-          ttlSeconds * 1000,
-          userId === undefined ? undefined : this.#indexKey(userId),
-        );
+        // Not stored when the user's writes purged meanwhile; nor then shared with requests waiting on it.
+        if (!(await this.#o.store.put(records, ttlSeconds * 1000, user))) captured.ttlSeconds = 0;
       } catch (error) {
         this.#o.logger.debug({ err: error }, "cache store failed");
         // Not stored, so not shared with coalesced requests either: they ask the upstream themselves.
@@ -204,8 +219,11 @@ export class ResponseCache {
     return captured;
   }
 
-  #indexKey(userId: string): string {
-    return `${this.#o.keyPrefix}ci:u:${userId}`;
+  #scope(userId: string): UserScope {
+    return {
+      indexKey: `${this.#o.keyPrefix}ci:u:${userId}`,
+      generationKey: `${this.#o.keyPrefix}cg:u:${userId}`,
+    };
   }
 
   #send(

@@ -168,6 +168,48 @@ describe("response cache in Redis", { skip: await skipUnless("redis") }, () => {
     assert.equal((await get(path, bob)).headers.get("x-cache"), "HIT");
   });
 
+  it("never stores nor shares a response fetched before the user's write", async () => {
+    const path = unique("/api/cached/me");
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const original = upstream.handler;
+    let held = false;
+    upstream.handler = async (request, response) => {
+      if (request.method === "GET" && request.url === path && !held) {
+        held = true; // the first read of the page is slow: it is still on its way when the write lands
+        await gate;
+      }
+      return original(request, response);
+    };
+    try {
+      const first = get(path, alice);
+      while (upstream.calls(path).length === 0) await new Promise((r) => setTimeout(r, 5));
+      const write = await gateway.fetch("/api/cached/change-password", {
+        method: "POST",
+        headers: { authorization: `Bearer ${alice}`, "content-type": "application/json" },
+        body: "{}",
+      });
+      assert.equal(write.status, 200);
+      const second = get(path, alice);
+      // It reaches the upstream on its own (a read that joined the older fill never would: then the check
+      // below fails once the older one is let go).
+      for (let i = 0; i < 400 && upstream.calls(path).length < 2; i++)
+        await new Promise((r) => setTimeout(r, 5));
+      release();
+      const [before, after] = [await read(await first), await read(await second)];
+      assert.notEqual(
+        after.body.call,
+        before.body.call,
+        "the read after the write did not wait for the older one",
+      );
+      const third = await read(await get(path, alice));
+      assert.equal(third.cache, "HIT");
+      assert.equal(third.body.call, after.body.call, "what is cached is the answer fetched after the write");
+    } finally {
+      upstream.handler = original;
+    }
+  });
+
   it("does not purge after a failed write", async () => {
     const path = unique("/api/cached/me");
     await get(path, alice);
