@@ -7,6 +7,11 @@ export interface SmtpTransportOptions {
   /** The From header, e.g. `Mi Mascota <no-reply@mimascota.example>`. */
   from: string;
   maxConnections?: number;
+  /**
+   * Certificate authorities to trust for the server's TLS certificate besides the system's (a relay with a
+   * private CA). Processes usually get the same with NODE_EXTRA_CA_CERTS.
+   */
+  ca?: string;
 }
 
 /**
@@ -29,6 +34,7 @@ export class SmtpTransport implements MailTransport {
       connectionTimeout: 5_000,
       greetingTimeout: 5_000,
       socketTimeout: 20_000,
+      ...(options.ca === undefined ? {} : { tls: { ca: options.ca } }),
     });
   }
 

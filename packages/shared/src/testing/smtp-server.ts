@@ -18,26 +18,42 @@ interface Waiter {
   resolve: (mail: ReceivedMail) => void;
 }
 
+export interface TestSmtpOptions {
+  /** Implicit TLS (smtps, as on port 465) with this key and certificate. */
+  tls?: { key: string; cert: string };
+  /** AUTH required (PLAIN/LOGIN) with these credentials; a wrong pair is answered 535. */
+  auth?: { user: string; pass: string };
+}
+
 /**
- * A real SMTP server in the test process (no TLS, no auth), on a free loopback port. Received messages are
- * parsed with mailparser. `stop()` and `start()` take it down and bring it back on the same port, to test
- * what the mail worker does during an SMTP outage; `refuse(true)` keeps it up but answers every mail 451.
+ * A real SMTP server in the test process, on a free loopback port: plain and open by default, or with
+ * implicit TLS and required AUTH, as a production relay. Received messages are parsed with mailparser.
+ * `stop()` and `start()` take it down and bring it back on the same port, to test what the mail worker does
+ * during an SMTP outage; `refuse(true)` keeps it up but answers every mail 451.
  */
 export class TestSmtpServer {
   readonly received: ReceivedMail[] = [];
+  readonly #options: TestSmtpOptions;
   #server: SMTPServer | undefined;
   #port = 0;
   #refusing = false;
   #waiters: Waiter[] = [];
 
-  static async start(): Promise<TestSmtpServer> {
-    const server = new TestSmtpServer();
+  constructor(options: TestSmtpOptions = {}) {
+    this.#options = options;
+  }
+
+  static async start(options: TestSmtpOptions = {}): Promise<TestSmtpServer> {
+    const server = new TestSmtpServer(options);
     await server.start();
     return server;
   }
 
+  /** The SMTP_URL a client uses: `smtps://` with TLS, with the credentials when AUTH is required. */
   get url(): string {
-    return `smtp://127.0.0.1:${this.#port}`;
+    const { tls, auth } = this.#options;
+    const credentials = auth ? `${encodeURIComponent(auth.user)}:${encodeURIComponent(auth.pass)}@` : "";
+    return `${tls ? "smtps" : "smtp"}://${credentials}127.0.0.1:${this.#port}`;
   }
 
   get port(): number {
@@ -47,9 +63,19 @@ export class TestSmtpServer {
   /** Listens (again) on the port it had, or on a free port the first time. */
   async start(): Promise<void> {
     if (this.#server) return;
+    const { tls, auth } = this.#options;
     const server = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ["AUTH", "STARTTLS"],
+      secure: tls !== undefined,
+      ...(tls ?? {}),
+      authOptional: auth === undefined,
+      disabledCommands: auth ? ["STARTTLS"] : ["AUTH", "STARTTLS"],
+      // Credentials over plain text only when the test asks for AUTH without TLS.
+      allowInsecureAuth: tls === undefined,
+      onAuth: (attempt, _session, callback) => {
+        if (auth && attempt.username === auth.user && attempt.password === auth.pass) {
+          callback(null, { user: attempt.username });
+        } else callback(Object.assign(new Error("authentication failed"), { responseCode: 535 }));
+      },
       logger: false,
       closeTimeout: 100,
       onData: (stream, session, callback) => {
