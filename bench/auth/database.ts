@@ -4,7 +4,10 @@ import pg from "pg";
 import { openDatabase } from "@mimascota/shared/db/database";
 import { migrateInfra } from "@mimascota/shared/db/infra-migrations";
 import { migrateAuth } from "../../services/auth/src/db/migrations.ts";
+import { unlessLocked } from "../../services/auth/src/repositories/login-throttle.repository.ts";
 import { rotationStatement } from "../../services/auth/src/repositories/refresh-token.repository.ts";
+import { openStatement } from "../../services/auth/src/repositories/session.repository.ts";
+import { passwordLoginStillValid } from "../../services/auth/src/repositories/user.repository.ts";
 
 export const BENCH_PASSWORD = "tortuga violeta bajo la lluvia";
 export const benchEmail = (i: number) => `user${i}@bench.test`;
@@ -92,8 +95,11 @@ export async function explainHotQueries(url: string, userCount: number) {
   return withClient(url, async (c) => {
     const probe = Math.ceil(userCount * 0.777);
     const email = benchEmail(probe);
-    const user = await c.query<{ id: string }>("select id from users where email = $1", [email]);
-    const userId = user.rows[0]?.id;
+    const user = await c.query<{ id: string; password_hash: string }>(
+      "select id, password_hash from users where email = $1",
+      [email],
+    );
+    const userId = user.rows[0]?.id ?? "";
     const token = await c.query<{ id: string; token_hash: string }>(
       `select rt.id, rt.token_hash from refresh_tokens rt join sessions s on s.id = rt.session_id
        where s.user_id = $1 limit 1`,
@@ -108,6 +114,26 @@ export async function explainHotQueries(url: string, userCount: number) {
         idleExpiresAt: new Date(now.getTime() + 14 * 86400_000),
       }),
     );
+    // The clean login's one statement, rendered by the repositories' own code (as the service sends it).
+    const login = new PgDialect().sqlToQuery(
+      openStatement(
+        {
+          id: randomUUID(),
+          userId,
+          amr: ["pwd"],
+          userAgent: null,
+          ip: null,
+          createdAt: now,
+          expiresAt: new Date(now.getTime() + 30 * 86400_000),
+        },
+        {
+          id: randomUUID(),
+          tokenHash: randomBytes(32).toString("base64url"),
+          expiresAt: new Date(now.getTime() + 14 * 86400_000),
+        },
+        unlessLocked(email, now, passwordLoginStillValid(userId, user.rows[0]?.password_hash ?? "")),
+      ),
+    );
     const queries: [string, string, unknown[]][] = [
       [
         "login: user by email (UserRepository.getForLogin)",
@@ -116,20 +142,16 @@ export async function explainHotQueries(url: string, userCount: number) {
         [email],
       ],
       [
-        "login: throttle row, created or locked (LoginThrottleRepository.lockState)",
+        "login: user row share-locked, throttle row, session and first refresh token, one statement (SessionService.startUnlessLocked)",
+        login.sql,
+        login.params,
+      ],
+      [
+        "failed login: throttle row, created or locked (LoginThrottleRepository.lockState)",
         `insert into login_throttles (email, failure_count, window_started_at, lock_count) values ($1, 0, now(), 0)
          on conflict (email) do update set email = excluded.email
          returning failure_count, window_started_at, locked_until, lock_count, last_locked_at`,
         [email],
-      ],
-      [
-        "login: session with its first refresh token (SessionRepository.insertWithToken)",
-        `with session as (
-           insert into sessions (id, user_id, amr, user_agent, ip, created_at, last_used_at, expires_at)
-           values ($1, $2, '["pwd"]'::jsonb, null, null, now(), now(), now() + interval '30 days'))
-         insert into refresh_tokens (id, session_id, token_hash, created_at, expires_at)
-         values (gen_random_uuid(), $1, $3, now(), now() + interval '14 days')`,
-        [randomUUID(), userId, randomBytes(32).toString("base64url")],
       ],
       ["refresh: the rotation, one statement (RefreshTokenRepository.rotate)", rotation.sql, rotation.params],
       [

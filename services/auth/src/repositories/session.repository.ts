@@ -22,7 +22,11 @@ export interface FirstRefreshToken {
  * Inserts a session and its first refresh token in one statement and answers `opened`; with a guard, the
  * session row is selected from the guard's source and nothing is inserted when it yields no row.
  */
-function openStatement(session: NewSession, token: FirstRefreshToken, guard?: { ctes: SQL; from: SQL }): SQL {
+export function openStatement(
+  session: NewSession,
+  token: FirstRefreshToken,
+  guard?: { ctes: SQL; from: SQL },
+): SQL {
   const now = sql`${session.createdAt}::timestamptz`;
   return sql`with ${guard?.ctes ?? sql``}session as (
   insert into sessions (id, user_id, amr, user_agent, ip, created_at, last_used_at, expires_at)
