@@ -28,8 +28,12 @@ export const gatewayConfigSchema = z.object({
   /** Unset means `<AUTH_SERVICE_URL>/.well-known/jwks.json`. */
   JWKS_URL: env.optionalUrl(),
   JWKS_CACHE_MAX_AGE: env.int(600, 1),
-  /** At most one JWKS refetch (triggered by an unknown kid) per this many seconds. */
-  JWKS_REFETCH_COOLDOWN: env.int(30, 1),
+  /**
+   * At most one JWKS refetch (triggered by an unknown kid) per this many seconds. Short, because the auth
+   * service signs with a rotated key at once: a gateway that fetched within this window refuses the new kid
+   * until it passes. One small fetch per 5 s is nothing to the auth service, even under a flood of junk kids.
+   */
+  JWKS_REFETCH_COOLDOWN: env.int(5, 1),
   TOKEN_CACHE_SIZE: env.int(10_000, 0),
   /** A verified token is re-verified (signature, key still published) after this many seconds. */
   TOKEN_CACHE_TTL: env.int(60, 1),

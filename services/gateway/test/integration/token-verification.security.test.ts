@@ -168,6 +168,17 @@ describe("access tokens at the gateway", { skip: await skipUnless("redis") }, ()
     assert.ok(issuer.jwksFetches - fetches <= 1, `refetched ${issuer.jwksFetches - fetches} times`);
   });
 
+  it("accepts a rotated key's tokens after one refetch", async () => {
+    assert.equal((await call(await issuer.token())).status, 200);
+    await issuer.rotate();
+    await new Promise((resolve) => setTimeout(resolve, gateway.config.JWKS_REFETCH_COOLDOWN * 1000 + 100));
+    const fetches = issuer.jwksFetches;
+    assert.equal((await call(await issuer.token())).status, 200, "the new kid, after a refetch");
+    assert.equal(issuer.jwksFetches - fetches, 1);
+    assert.equal((await call(await issuer.token())).status, 200);
+    assert.equal(issuer.jwksFetches - fetches, 1, "known from now on");
+  });
+
   it("matches public paths exactly: look-alikes need a token and unknown paths are 404", async () => {
     const before = upstream.calls().length;
     for (const path of [

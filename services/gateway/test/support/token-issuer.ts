@@ -22,8 +22,10 @@ export interface TokenOptions {
  * fetches, so refetch throttling is observable) and access tokens shaped like the contract's.
  */
 export class TokenIssuer {
-  readonly kid = "test-key-1";
+  kid = "test-key-1";
   jwksFetches = 0;
+  /** Keys published besides the current one (those a rotation replaced). */
+  #previous: JWK[] = [];
   /** While true the JWKS endpoint answers 503 (fetches are still counted). */
   failing = false;
   privateKey!: CryptoKey;
@@ -41,7 +43,8 @@ export class TokenIssuer {
       return;
     }
     res.setHeader("content-type", "application/json");
-    res.end(JSON.stringify({ keys: [{ ...this.publicJwk, kid: this.kid, alg: "EdDSA", use: "sig" }] }));
+    const current = { ...this.publicJwk, kid: this.kid, alg: "EdDSA", use: "sig" };
+    res.end(JSON.stringify({ keys: [current, ...this.#previous] }));
   });
   #url = "";
 
@@ -50,12 +53,23 @@ export class TokenIssuer {
   }
 
   async start(): Promise<this> {
-    const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
-    this.privateKey = privateKey;
-    this.publicJwk = await exportJWK(publicKey);
+    await this.#newKey();
     await new Promise<void>((resolve) => this.#server.listen(0, "127.0.0.1", resolve));
     this.#url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
     return this;
+  }
+
+  /** As the auth service's `keys:rotate`: a new key signs from now on; the old one stays published. */
+  async rotate(): Promise<void> {
+    this.#previous.push({ ...this.publicJwk, kid: this.kid, alg: "EdDSA", use: "sig" });
+    this.kid = `test-key-${this.#previous.length + 1}`;
+    await this.#newKey();
+  }
+
+  async #newKey(): Promise<void> {
+    const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
+    this.privateKey = privateKey;
+    this.publicJwk = await exportJWK(publicKey);
   }
 
   async token(options: TokenOptions = {}, now = Date.now()): Promise<string> {
