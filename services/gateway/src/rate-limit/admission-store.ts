@@ -2,9 +2,13 @@ import type { LimitCheck, LimitState } from "./gcra.ts";
 
 /**
  * The per-request decision the gateway needs from shared state: is the session revoked, and do all the rate
- * limits admit this request (consuming one unit of each only if they all do). One call, one round trip.
+ * limits admit this request (consuming one unit of each only if they all do and the session is not revoked).
+ * One call, one round trip. `limits` is each limit's state as if this request were admitted, for the headers.
  */
-export type Admission = { outcome: "admitted" | "limited"; limits: LimitState[] } | { outcome: "revoked" };
+export interface Admission {
+  outcome: "admitted" | "limited" | "revoked";
+  limits: LimitState[];
+}
 
 export interface AdmissionStore {
   readonly kind: "redis" | "memory";

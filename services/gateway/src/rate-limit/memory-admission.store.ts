@@ -29,13 +29,10 @@ export class MemoryAdmissionStore implements AdmissionStore {
     revocationKey: string | undefined,
   ): Promise<Admission> {
     this.#now = now;
-    if (
+    const revoked =
       revocationKey !== undefined &&
-      this.#revocations &&
-      (await this.#revocations.get(revocationKey)) !== null
-    ) {
-      return { outcome: "revoked" };
-    }
+      this.#revocations !== undefined &&
+      (await this.#revocations.get(revocationKey)) !== null;
     const limits: LimitState[] = [];
     const next: number[] = [];
     let admitted = true;
@@ -45,6 +42,7 @@ export class MemoryAdmissionStore implements AdmissionStore {
       limits.push(step.state);
       next.push(step.nextTat);
     }
+    if (revoked) return { outcome: "revoked", limits };
     if (admitted) checks.forEach((check, i) => this.#tats.set(check.key, next[i]!));
     return { outcome: admitted ? "admitted" : "limited", limits };
   }

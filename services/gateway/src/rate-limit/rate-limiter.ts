@@ -81,9 +81,6 @@ export class RateLimiter {
       this.#o.metrics.degraded.labels("rate_limit").inc();
       if (revocationKey) this.#o.metrics.degraded.labels("revocation").inc();
     }
-    if (admission.outcome === "revoked") {
-      return { outcome: "revoked", policies: plan.policies, limits: [], policyHeader: plan.header, degraded };
-    }
     if (admission.outcome === "limited") {
       admission.limits.forEach((limit, i) => {
         if (limit.retryAfterMs > 0) this.#o.metrics.rateLimitRejections.labels(plan.policies[i]!.name).inc();

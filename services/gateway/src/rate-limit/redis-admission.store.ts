@@ -4,14 +4,15 @@ import type { LimitCheck, LimitState } from "./gcra.ts";
 import type { RedisCommander } from "../redis-commander.ts";
 
 /**
- * gcraStep (gcra.ts) for every limit, atomically, after the revocation check: KEYS[1] is the revocation key,
+ * gcraStep (gcra.ts) for every limit, atomically, with the revocation check: KEYS[1] is the revocation key,
  * KEYS[2..] the limit keys; ARGV = now, has-session flag, then limit and window (ms) per key. Returns
  * {status, remaining, resetMs, retryAfterMs, ...} with status 1 admitted, 0 limited, -1 revoked. Nothing is
- * written unless every limit admits the request, so a refused request costs no quota.
+ * written unless every limit admits the request and the session is not revoked, so a refused request costs
+ * no quota (its limits are still reported, for the headers).
  */
 const SCRIPT = `
 local now = tonumber(ARGV[1])
-if ARGV[2] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then return {-1} end
+local revoked = ARGV[2] == '1' and redis.call('EXISTS', KEYS[1]) == 1
 local out = {1}
 local tats = {}
 local admitted = true
@@ -35,6 +36,10 @@ for i = 2, #KEYS do
     out[base + 2] = math.ceil(ahead)
     out[base + 3] = 0
   end
+end
+if revoked then
+  out[1] = -1
+  return out
 end
 if not admitted then
   out[1] = 0
@@ -68,11 +73,10 @@ export class RedisAdmissionStore implements AdmissionStore {
     for (const check of checks) args.push(String(check.limit), String(check.windowMs));
     const reply = (await this.#redis.evalScript(SHA, SCRIPT, args)) as number[];
     const status = reply[0];
-    if (status === -1) return { outcome: "revoked" };
     const limits: LimitState[] = [];
     for (let i = 1; i + 2 < reply.length; i += 3) {
       limits.push({ remaining: reply[i]!, resetMs: reply[i + 1]!, retryAfterMs: reply[i + 2]! });
     }
-    return { outcome: status === 1 ? "admitted" : "limited", limits };
+    return { outcome: status === -1 ? "revoked" : status === 1 ? "admitted" : "limited", limits };
   }
 }

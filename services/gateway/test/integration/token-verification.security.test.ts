@@ -156,6 +156,13 @@ describe("access tokens at the gateway", { skip: await skipUnless("redis") }, ()
     assert.equal((await call(token)).status, 200);
     await redis.set(`${gateway.config.REVOKED_SESSION_KEY_PREFIX}${sid}`, "1", { PX: 60_000 });
     await expectRefused(token, "revoked session");
+    const refused = await call(token);
+    assert.match(
+      refused.headers.get("ratelimit") ?? "",
+      /^"user";r=\d+;t=\d+$/,
+      "the limit headers, as on every answer",
+    );
+    assert.match(refused.headers.get("x-ratelimit-remaining") ?? "", /^\d+$/);
     await redis.del(`${gateway.config.REVOKED_SESSION_KEY_PREFIX}${sid}`);
   });
 
