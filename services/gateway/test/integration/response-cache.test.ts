@@ -144,6 +144,24 @@ describe("response cache in Redis", { skip: await skipUnless("redis") }, () => {
     assert.equal((await get(star)).headers.get("x-cache"), "MISS", "Vary: * is never reused");
   });
 
+  it("answers HEAD with X-Cache and Age, and never lets a HEAD leave an empty entry for a GET", async () => {
+    const path = unique("/api/cached/me");
+    const head = () => gateway.fetch(path, { method: "HEAD", headers: { authorization: `Bearer ${alice}` } });
+    const first = await head();
+    assert.equal(first.status, 200);
+    assert.equal(first.headers.get("x-cache"), "MISS");
+    assert.match(first.headers.get("age") ?? "", /^\d+$/);
+    const get1 = await read(await get(path, alice));
+    assert.equal(get1.cache, "MISS", "a HEAD miss stores nothing");
+    assert.equal(get1.body.user, "alice");
+    const second = await head();
+    assert.equal(second.headers.get("x-cache"), "HIT");
+    assert.match(second.headers.get("age") ?? "", /^\d+$/);
+    const get2 = await read(await get(path, alice));
+    assert.equal(get2.cache, "HIT");
+    assert.equal(get2.body.call, get1.body.call, "the GET's entry, body and all");
+  });
+
   it("coalesces 50 concurrent misses into one upstream call", async () => {
     const path = unique("/api/cached/me");
     const before = upstream.calls().length;
