@@ -7,6 +7,7 @@ import { ManualClock } from "@mimascota/shared/clock";
 import { openDatabase, type DatabaseHandle } from "@mimascota/shared/db/database";
 import { migrateInfra } from "@mimascota/shared/db/infra-migrations";
 import { mailQueue, outboxEvents } from "@mimascota/shared/db/infra-schema";
+import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
 import { MemoryKeyValueStore } from "@mimascota/shared/kv/memory-key-value-store";
 import { createLogger } from "@mimascota/shared/logger";
 import { after, before, describe } from "node:test";
@@ -21,7 +22,7 @@ export interface AuthTestContext {
   config: AuthConfig;
   clock: ManualClock;
   database: DatabaseHandle;
-  kv: MemoryKeyValueStore;
+  kv: KeyValueStore;
   /** Queued mails, newest first (the worker is not running: tests read the queue). */
   mails(): Promise<(typeof mailQueue.$inferSelect)[]>;
   /** Outbox rows, newest first. */
@@ -31,13 +32,15 @@ export interface AuthTestContext {
 
 /**
  * The auth app over a fresh database: real PostgreSQL (`"postgres"`, a new database per context) or
- * embedded PGlite in a temp folder. Time is a ManualClock; the key-value store is in memory.
+ * embedded PGlite in a temp folder. Time is a ManualClock; the key-value store is in memory unless given.
  */
 export async function createAuthTestContext(
   options: {
     database?: "postgres" | "pglite";
     env?: Record<string, string>;
     hasher?: (config: AuthConfig) => PasswordHasher;
+    /** The key-value store (closed with the context); in memory, on the test clock, by default. */
+    kv?: KeyValueStore;
   } = {},
 ): Promise<AuthTestContext> {
   const dataDir = mkdtempSync(join(tmpdir(), "mm-auth-test-"));
@@ -53,7 +56,7 @@ export async function createAuthTestContext(
   const database = await openDatabase({ url: config.DATABASE_URL, dataDir });
   await migrateInfra(database);
   await migrateAuth(database);
-  const kv = new MemoryKeyValueStore({ clock });
+  const kv = options.kv ?? new MemoryKeyValueStore({ clock });
   const app = await buildApp({
     config,
     logger: createLogger("auth-test", "silent"),
