@@ -14,7 +14,7 @@ import type { DatabaseHandle } from "@mimascota/shared/db/database";
 import { createHttpServer } from "@mimascota/shared/http";
 import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
 import type { AuthConfig } from "./config.ts";
-import { PasswordHasher } from "./crypto/password-hasher.ts";
+import { argon2Params, PasswordHasher } from "./crypto/password-hasher.ts";
 import { secretBoxFromConfig } from "./crypto/secret-box-from-config.ts";
 import { isDatabaseUnavailable } from "./db/database-errors.ts";
 import { problems } from "./errors.ts";
@@ -109,7 +109,7 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
   // --- composition: repositories → services → routes ---
   const { db } = deps.database;
   const wake = deps.wake;
-  const hasher = deps.hasher ?? passwordHasherFromConfig(deps.config);
+  const hasher = deps.hasher ?? new PasswordHasher(argon2Params(deps.config), deps.config.ARGON2_CONCURRENCY);
   const metrics = new AuthMetrics({
     queueStats: deps.queueStats,
     housekeepingTotals: deps.housekeepingTotals,
@@ -265,15 +265,4 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
   });
 
   return app;
-}
-
-export function passwordHasherFromConfig(config: AuthConfig): PasswordHasher {
-  return new PasswordHasher(
-    {
-      memoryCost: config.ARGON2_MEMORY_KIB,
-      timeCost: config.ARGON2_TIME_COST,
-      parallelism: config.ARGON2_PARALLELISM,
-    },
-    config.ARGON2_CONCURRENCY,
-  );
 }

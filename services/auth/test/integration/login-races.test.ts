@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { and, eq, isNull } from "drizzle-orm";
 import { skipUnless } from "@mimascota/shared/testing/services";
-import { PasswordHasher } from "../../src/crypto/password-hasher.ts";
+import { argon2Params, PasswordHasher } from "../../src/crypto/password-hasher.ts";
 import { sessions, users } from "../../src/db/schema.ts";
 import {
   OTHER_STRONG_PASSWORD,
@@ -59,12 +59,7 @@ describe("a login racing an account change", { skip: await skipUnless("postgres"
   before(async () => {
     ctx = await createAuthTestContext({
       env: { ACCOUNT_RESPONSE_FLOOR_MS: "0" },
-      hasher: (config) =>
-        (hasher = new HeldHasher({
-          memoryCost: config.ARGON2_MEMORY_KIB,
-          timeCost: config.ARGON2_TIME_COST,
-          parallelism: config.ARGON2_PARALLELISM,
-        })),
+      hasher: (config) => (hasher = new HeldHasher(argon2Params(config))),
     });
   });
   after(() => ctx.close());
