@@ -33,6 +33,20 @@ class FakeTransport implements MailTransport {
   async close(): Promise<void> {}
 }
 
+/** A transport whose first send waits: `inFlight` settles once it has started, `release()` lets it finish. */
+function heldTransport() {
+  let release!: () => void;
+  let entered!: () => void;
+  const inFlight = new Promise<void>((resolve) => (entered = resolve));
+  const transport = new FakeTransport([
+    () => {
+      entered();
+      return new Promise<void>((resolve) => (release = resolve));
+    },
+  ]);
+  return { transport, inFlight, release: () => release() };
+}
+
 for (const kind of INFRA_DATABASES) {
   describe(`mail worker on ${kind}`, { skip: await skipUnlessDatabase(kind) }, () => {
     const handle = infraDatabase(kind, "mail-worker", mailQueue);
@@ -246,15 +260,7 @@ for (const kind of INFRA_DATABASES) {
       });
 
       it("sends from its loop when poked, and stop() waits for the send in flight to be recorded", async () => {
-        let release!: () => void;
-        let entered!: () => void;
-        const inFlight = new Promise<void>((resolve) => (entered = resolve));
-        const transport = new FakeTransport([
-          () => {
-            entered();
-            return new Promise<void>((resolve) => (release = resolve));
-          },
-        ]);
+        const { transport, inFlight, release } = heldTransport();
         const worker = new MailWorker({ db: handle.db, transport, logger: silent, pollIntervalMs: 60_000 });
         worker.start();
         const id = await queue();
@@ -271,15 +277,7 @@ for (const kind of INFRA_DATABASES) {
       });
 
       it("on stop, finishes the send in flight and gives the rest of its batch back untried", async () => {
-        let release!: () => void;
-        let entered!: () => void;
-        const inFlight = new Promise<void>((resolve) => (entered = resolve));
-        const transport = new FakeTransport([
-          () => {
-            entered();
-            return new Promise<void>((resolve) => (release = resolve));
-          },
-        ]);
+        const { transport, inFlight, release } = heldTransport();
         const clock = new ManualClock(new Date());
         const worker = new MailWorker({
           db: handle.db,

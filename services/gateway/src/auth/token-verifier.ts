@@ -85,6 +85,7 @@ export class TokenVerifier {
       const backingOff =
         this.#failedAt !== undefined &&
         now - this.#failedAt < this.#options.jwksRefetchCooldownSeconds * 1000;
+      let failure: unknown;
       if (!backingOff) {
         try {
           const key = await remote(header, token);
@@ -95,10 +96,10 @@ export class TokenVerifier {
             throw error;
           }
           this.#failedAt = now;
-          if (!last) throw new KeysUnavailableError("signing keys unavailable", { cause: error });
+          failure = error;
         }
       }
-      if (!last) throw new KeysUnavailableError("signing keys unavailable");
+      if (!last) throw new KeysUnavailableError("signing keys unavailable", { cause: failure });
       try {
         return await createLocalJWKSet(last)(header, token);
       } catch (error) {

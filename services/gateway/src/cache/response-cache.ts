@@ -75,7 +75,7 @@ export class ResponseCache {
       if (!this.#o.store.available) this.#o.metrics.degraded.labels("cache").inc();
       return stream(reply, await fetch(), "BYPASS");
     }
-    const base = `${this.#o.keyPrefix}c:${authenticated ? `u:${userId}` : "anon"}:${request.url}`;
+    const base = `${this.#entryPrefix(userId)}${request.url}`;
     let found: { entry?: Entry; variantKey?: string };
     try {
       found = await this.#lookup(base, request.headers);
@@ -135,8 +135,8 @@ export class ResponseCache {
   /** Drops every entry of a user after one of their writes succeeded, so they never read their old state. */
   async purgeUser(userId: string): Promise<void> {
     // Requests from now on must not join a fill that started before the write: they start their own.
-    const scope = `${this.#o.keyPrefix}c:u:${userId}:`;
-    for (const key of this.#flights.keys()) if (key.startsWith(scope)) this.#flights.delete(key);
+    const prefix = this.#entryPrefix(userId);
+    for (const key of this.#flights.keys()) if (key.startsWith(prefix)) this.#flights.delete(key);
     if (!this.#o.store.available) return;
     try {
       await this.#o.store.purge(this.#scope(userId));
@@ -163,13 +163,13 @@ export class ResponseCache {
     fetch: () => Promise<UpstreamResponse>,
   ): Promise<Captured> {
     // Read before the upstream is asked: a purge after this point means the answer may predate the write.
+    const scope = userId === undefined ? undefined : this.#scope(userId);
     const user =
-      userId === undefined
-        ? undefined
-        : await this.#o.store.generation(this.#scope(userId)).then(
-            (generation) => ({ scope: this.#scope(userId), generation }),
-            () => undefined,
-          );
+      scope &&
+      (await this.#o.store.generation(scope).then(
+        (generation) => ({ scope, generation }),
+        () => undefined,
+      ));
     const response = await fetch();
     // The upstream stalling or dropping the connection mid-body is its failure (504/502), not ours (500).
     const body = await bodyBuffer(response.body).catch((error: unknown) => {
@@ -191,7 +191,7 @@ export class ResponseCache {
       age: Number.parseInt(String(response.headers.age ?? "0"), 10) || 0,
     };
     // Without the user's generation (Redis failed just now) nothing of theirs is stored.
-    if (userId !== undefined && user === undefined) captured.ttlSeconds = 0;
+    if (scope && !user) captured.ttlSeconds = 0;
     if (captured.ttlSeconds > 0) {
       const entry: Entry = {
         s: captured.status,
@@ -217,6 +217,11 @@ export class ResponseCache {
       }
     }
     return captured;
+  }
+
+  /** Where the entries of a user (or the shared, anonymous ones) start; the request's URL follows. */
+  #entryPrefix(userId: string | undefined): string {
+    return `${this.#o.keyPrefix}c:${userId === undefined ? "anon" : `u:${userId}`}:`;
   }
 
   #scope(userId: string): UserScope {

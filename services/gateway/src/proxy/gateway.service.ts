@@ -135,15 +135,15 @@ export class GatewayService {
         request.headers["transfer-encoding"] !== undefined) &&
       !SAFE_METHODS.has(request.method);
     const raw = request.raw;
+    const target = { method: request.method, path: request.url, headers };
     if (hasBody && route.bodyLimit <= this.#d.bufferBodiesUpTo) {
       // Read in full first: a client sending slowly holds this socket only, not an upstream connection.
-      const body = await bufferedBody(raw, route.bodyLimit);
-      return upstream.call({ method: request.method, path: request.url, headers, body });
+      return upstream.call({ ...target, body: await bufferedBody(raw, route.bodyLimit) });
     }
     const body = hasBody ? Readable.from(limitedBody(raw, route.bodyLimit)) : undefined;
     // limitedBody never lets undici destroy `raw`, so an aborted `raw` or a closed client socket means the
     // client left; an incomplete upload with the client still there is the upstream's doing (see `call`).
-    const call = upstream.call({ method: request.method, path: request.url, headers, body }, () =>
+    const call = upstream.call({ ...target, body }, () =>
       body === undefined || raw.complete
         ? "complete"
         : raw.readableAborted || raw.socket.destroyed
