@@ -12,25 +12,28 @@ const stateColumns = {
 };
 
 /**
- * The clean password login's throttle step, for a statement that opens the session only if the email is not
- * locked (`SessionRepository.insertWithTokenIf`): after `account` (a CTE that must yield a row, e.g.
- * `passwordLoginStillValid`, whose row lock is so taken first), a CTE `throttle` that takes the email's row
- * as `LoginThrottleRepository.lockState` does (created if missing, row-locked until the statement ends, after
- * any concurrent attempt holding it) and forgets its failures unless it is locked, and a `from` that yields a
- * row only when it is not locked (`locked_until` not ahead: the lockout policy's `isLocked`). When locked, or
- * when `account` is empty, the row is left as it was.
+ * The throttle step of the statement every password login runs first (`SessionRepository.insertWithTokenIf`):
+ * after `account` (a CTE of the user's row when the password login may open a session, else empty, e.g.
+ * `passwordLoginStillValid`; read in full first, so its row lock comes before the throttle row's), a CTE
+ * `throttle` that takes the email's row as `LoginThrottleRepository.lockState` does (created if missing,
+ * row-locked until the statement ends, after any concurrent attempt holding it) and forgets its failures only
+ * when `account` has its row and the email is not locked, and a `from` that yields a row only then (not
+ * locked: `locked_until` not ahead, the lockout policy's `isLocked`). The row is taken whatever `account`
+ * holds, so a refused attempt runs the same statement with the same writes as a right password on a locked
+ * email: the time it takes does not tell them apart.
  */
 export function unlessLocked(email: string, now: Date, account: SQL): { ctes: SQL; from: SQL } {
   const at = sql`${now}::timestamptz`;
+  const open = sql`(login_throttles.locked_until is null or login_throttles.locked_until <= ${at})`;
   return {
     ctes: sql`${account}throttle as (
   insert into login_throttles (email, failure_count, window_started_at, lock_count)
-  select ${email}::text, 0, ${at}, 0 from account
+  select ${email}::text, 0, ${at}, 0 from (select count(*) from account) as checked
   on conflict (email) do update set failure_count =
-    case when login_throttles.locked_until > ${at} then login_throttles.failure_count else 0 end
+    case when ${open} and exists (select 1 from account) then 0 else login_throttles.failure_count end
   returning locked_until
 ), `,
-    from: sql`from throttle where locked_until is null or locked_until <= ${at}`,
+    from: sql`from throttle, account where throttle.locked_until is null or throttle.locked_until <= ${at}`,
   };
 }
 

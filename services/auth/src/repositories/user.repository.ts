@@ -66,11 +66,15 @@ export function toProfile(row: {
   };
 }
 
+/** What a refused login gives `passwordLoginStillValid`: it then yields nothing. */
+export const NO_ACCOUNT = { userId: "00000000-0000-0000-0000-000000000000", passwordHash: "" } as const;
+
 /**
  * For the clean password login's one statement: a CTE `account` that yields the user's row, share-locked
  * until the statement ends, only while a password alone still signs them in as it did when the password was
  * checked (the same hash, the address verified, 2FA off). A reset, a change or a 2FA activation committed
- * in between empties it; one still running waits for the login, and then revokes its session.
+ * in between empties it; one still running waits for the login, and then revokes its session. A refused
+ * attempt passes `NO_ACCOUNT` (no user has that id and no hash is empty), so its statement is the same.
  */
 export function passwordLoginStillValid(userId: string, passwordHash: string): SQL {
   return sql`account as (

@@ -10,7 +10,7 @@ import type { AccountMailer } from "../mail/account-mailer.ts";
 import type { AuthMetrics } from "../metrics.ts";
 import type { LoginThrottleRepository } from "../repositories/login-throttle.repository.ts";
 import type { TwoFactorChallengeRepository } from "../repositories/two-factor-challenge.repository.ts";
-import { toProfile, type Profile, type UserRepository } from "../repositories/user.repository.ts";
+import { NO_ACCOUNT, toProfile, type Profile, type UserRepository } from "../repositories/user.repository.ts";
 import type { AccessTokenService } from "./access-token.service.ts";
 import { EVENT_SOURCE, type Wake } from "./account-ports.ts";
 import { afterFailure, isLocked, type LockoutSettings } from "./lockout-policy.ts";
@@ -79,16 +79,19 @@ export class LoginService {
       ? await hasher.verify(user.passwordHash, password)
       : await hasher.verifyDummy(password);
     // The common case needs one statement, not a transaction: only the throttle row (a lock) or the user's
-    // row (changed since it was read: a reset, a change, 2FA turned on) can still say no.
-    if (user && passwordOk && user.emailVerifiedAt && !user.twoFactorEnabledAt) {
-      const grant = await this.#d.sessions.startUnlessLocked(email, user.passwordHash, {
-        userId: user.id,
-        amr: ["pwd"],
-        client,
-      });
-      if (grant) return this.#reply({ kind: "session", user, grant }, password);
-      // Locked, or changed meanwhile: decided again below under the row locks, where either is told apart.
-    }
+    // row (changed since it was read: a reset, a change, 2FA turned on) can still say no. Every other attempt
+    // runs the same statement too, opening nothing, so that the queries of a refusal are always the same:
+    // while an email is locked, the right password must not answer later than a wrong one (it would tell a
+    // guesser the lock does not hold them back).
+    const clean = user && passwordOk && user.emailVerifiedAt && !user.twoFactorEnabledAt;
+    const account = clean ? { userId: user.id, passwordHash: user.passwordHash } : NO_ACCOUNT;
+    const grant = await this.#d.sessions.startUnlessLocked(email, account.passwordHash, {
+      userId: account.userId,
+      amr: ["pwd"],
+      client,
+    });
+    if (grant && user) return this.#reply({ kind: "session", user, grant }, password);
+    // Refused, locked, or changed meanwhile: decided below under the row locks, where these are told apart.
     const decision = await this.#d.db.transaction((tx) =>
       this.#decide(tx, email, passwordOk ? user : undefined, user, client),
     );
@@ -105,9 +108,10 @@ export class LoginService {
     const { throttles, users } = this.#d;
     const now = this.#d.clock.now();
     // The user's row first (the order resets and changes take too), as it is now: the password was checked
-    // against the hash read before, which a reset or change committed since has replaced.
-    const current = checked && (await users.getForLoginLocked(tx, checked.id));
-    const authenticated = current?.passwordHash === checked?.passwordHash ? current : undefined;
+    // against the hash read before, which a reset or change committed since has replaced. Read whatever the
+    // password was (with no owner: a row that cannot exist), for the same queries either way.
+    const current = await users.getForLoginLocked(tx, owner?.id ?? NO_ACCOUNT.userId);
+    const authenticated = checked && current?.passwordHash === checked.passwordHash ? current : undefined;
     // Taken for every attempt, known email or not: the same queries either way, and failures serialised.
     const state = await throttles.lockState(tx, email, now);
     // While locked even the right password is refused, and the lock is not extended.

@@ -81,9 +81,11 @@ export class SessionService implements SessionRevoker {
   }
 
   /**
-   * Opens a session unless `email` is locked or the account changed since `passwordHash` was checked, with
-   * the user's and the throttle row's locks and the throttle reset in the same statement: the common password
-   * login in one round trip (`passwordLoginStillValid`, `unlessLocked`, `SessionRepository.insertWithTokenIf`).
+   * The statement every password login runs first. Opens a session unless `email` is locked or the account
+   * changed since `passwordHash` was checked, with the user's and the throttle row's locks and the throttle
+   * reset in the same statement: the common login in one round trip (`passwordLoginStillValid`,
+   * `unlessLocked`, `SessionRepository.insertWithTokenIf`). With `NO_ACCOUNT` it opens nothing but takes the
+   * throttle row all the same, so every refused attempt costs what a right password on a locked email does.
    */
   async startUnlessLocked(
     email: string,

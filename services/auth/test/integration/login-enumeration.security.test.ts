@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { skipUnless } from "@mimascota/shared/testing/services";
+import { statementsOf } from "@mimascota/shared/testing/statements";
 import { comparableHeaders, register, STRONG_PASSWORD, verifiedUser } from "../support/account-helpers.ts";
 import { login } from "../support/session-helpers.ts";
 import { lockEmail } from "../support/session-rows.ts";
@@ -56,6 +57,31 @@ describe("login enumeration", { skip: await skipUnless("postgres") }, () => {
       assert.equal(strip(response.body), strip(first!.body));
       assert.deepEqual(comparableHeaders(response), comparableHeaders(first!));
     }
+  });
+
+  it("sends the database the same statements for every refusal, locked or not, right password or wrong", async () => {
+    const refusals = {
+      "unknown email": () => login(ctx, "unknown@example.com", WRONG),
+      "wrong password": () => login(ctx, "known@example.com", WRONG),
+      "unverified, wrong password": () => login(ctx, "unverified@example.com", WRONG),
+      "locked, wrong password": () => login(ctx, "locked@example.com", WRONG),
+      "locked, right password": () => login(ctx, "locked@example.com", STRONG_PASSWORD),
+    };
+    const sent: Record<string, string[]> = {};
+    for (const [label, attempt] of Object.entries(refusals)) {
+      sent[label] = await statementsOf(async () => {
+        const response = await attempt();
+        assert.equal(response.statusCode, 401, label);
+      });
+    }
+    // A refusal of an email that is not locked records the failure: one statement more than a locked one.
+    const unlocked = sent["unknown email"]!;
+    const locked = sent["locked, wrong password"]!;
+    assert.ok(unlocked.length >= 5, unlocked.join("\n---\n"));
+    assert.deepEqual(sent["wrong password"], unlocked);
+    assert.deepEqual(sent["unverified, wrong password"], unlocked);
+    assert.deepEqual(sent["locked, right password"], locked);
+    assert.equal(locked.length, unlocked.length - 1);
   });
 
   it("takes as long for an unknown email as for a known one with a wrong password", async () => {
