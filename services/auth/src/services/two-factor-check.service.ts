@@ -1,4 +1,5 @@
 import type { Clock } from "@mimascota/shared/clock";
+import type { Executor } from "@mimascota/shared/db/database";
 import type { AppError } from "@mimascota/shared/errors";
 import { problems } from "../errors.ts";
 import type { AuthMetrics } from "../metrics.ts";
@@ -33,6 +34,20 @@ export interface CheckOptions {
 /** The AAD that binds a sealed TOTP secret to its user's row. */
 export const totpSecretAad = (userId: string) => `totp:${userId}`;
 
+/** How a code passed: a TOTP code, or one of the account's backup codes. */
+export type CodeMethod = "totp" | "backup_code";
+
+/**
+ * A code checked against the account, nothing spent yet (`TwoFactorCheckService.begin`): `spend` spends it
+ * (the TOTP step, the backup code), in the caller's transaction if given, and `settle` records the outcome.
+ */
+export interface PendingCheck {
+  /** How the code passes, if it does; undefined when it matched nothing or was spent meanwhile (a replay). */
+  spend(tx?: Executor): Promise<CodeMethod | undefined>;
+  /** The limiter, the metric and the lockout count; resolves with `method` or throws the endpoint's error. */
+  settle(method: CodeMethod | undefined): Promise<CodeMethod>;
+}
+
 /**
  * The one place a second-factor code is checked, for the login step and the management endpoints alike, so
  * the per-account limit, the replay rule and the lockout count apply the same everywhere.
@@ -50,7 +65,23 @@ export class TwoFactorCheckService {
     credential: TwoFactorCredential,
     code: string,
     options: CheckOptions,
-  ): Promise<"totp" | "backup_code"> {
+  ): Promise<CodeMethod> {
+    const pending = await this.begin(user, credential, code, options);
+    return pending.settle(await pending.spend());
+  }
+
+  /**
+   * `check` in two halves, for a caller that spends the code in a transaction of its own (the login step,
+   * which first takes its sign-in token there). Counted against the per-account limit at once (throws 429
+   * while blocked); the code is matched here, where no row is locked (a backup code costs up to ten argon2
+   * hashes), and spent only by `spend`.
+   */
+  async begin(
+    user: { id: string; email: string },
+    credential: TwoFactorCredential,
+    code: string,
+    options: CheckOptions,
+  ): Promise<PendingCheck> {
     const { limiter, metrics } = this.#d;
     // Counted before checking, so parallel guesses cannot get past the limit; while blocked nothing is checked.
     const gate = await limiter.begin(user.id);
@@ -60,39 +91,46 @@ export class TwoFactorCheckService {
         headers: { "retry-after": String(gate.retryAfterSeconds) },
       });
     }
-    const matched = await this.#match(user.id, credential, code, options.acceptBackupCode);
-    if (matched) {
-      await gate.succeeded();
-      metrics.twoFactorChecks.inc({ result: matched });
-      return matched;
-    }
-    metrics.twoFactorChecks.inc({ result: "invalid" });
-    await this.#d.onFailure(user.email);
-    throw options.invalid();
+    const match = await this.#match(user.id, credential, code, options.acceptBackupCode);
+    return {
+      spend: async (tx) => (match && (await match.spend(tx)) ? match.method : undefined),
+      settle: async (method) => {
+        if (method) {
+          await gate.succeeded();
+          metrics.twoFactorChecks.inc({ result: method });
+          return method;
+        }
+        metrics.twoFactorChecks.inc({ result: "invalid" });
+        await this.#d.onFailure(user.email);
+        throw options.invalid();
+      },
+    };
   }
 
+  /** What would spend the code, if it matches: a conditional update that decides between racing requests. */
   async #match(
     userId: string,
     credential: TwoFactorCredential,
     code: string,
     acceptBackupCode: boolean,
-  ): Promise<"totp" | "backup_code" | undefined> {
+  ): Promise<{ method: CodeMethod; spend: (tx?: Executor) => Promise<boolean> } | undefined> {
+    const { credentials, backupCodes } = this.#d;
     const now = this.#d.clock.now();
     if (/^[0-9]{6}$/.test(code)) {
       const secret = this.#d.sealer.open(credential.secretSealed, totpSecretAad(userId));
       const result = await verifyTotp(secret, code, { now, lastUsedStep: credential.lastUsedStep });
-      // The conditional update decides between requests racing with one code: the loser is a replay.
-      if (result.ok && (await this.#d.credentials.useStep(userId, result.step))) return "totp";
-      return undefined;
+      if (!result.ok) return undefined;
+      // The loser of requests racing with one code is a replay.
+      return { method: "totp", spend: (tx) => credentials.useStep(userId, result.step, tx) };
     }
     if (!acceptBackupCode) return undefined;
-    const unused = await this.#d.backupCodes.listUnused(userId);
+    const unused = await backupCodes.listUnused(userId);
     const index = await matchBackupCode(
       code,
       unused.map((c) => c.codeHash),
     );
     const match = unused[index];
-    if (match && (await this.#d.backupCodes.markUsed(match.id, now))) return "backup_code";
-    return undefined;
+    if (!match) return undefined;
+    return { method: "backup_code", spend: (tx) => backupCodes.markUsed(match.id, now, tx) };
   }
 }

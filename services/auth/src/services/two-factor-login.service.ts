@@ -1,3 +1,4 @@
+import { TransactionRollbackError } from "drizzle-orm";
 import type { Clock } from "@mimascota/shared/clock";
 import type { Database } from "@mimascota/shared/db/database";
 import { hashToken } from "../crypto/opaque-token.ts";
@@ -65,13 +66,29 @@ export class TwoFactorLoginService {
     const passwordChangedAt = await credentials.passwordChangedAt(user.id);
     if (passwordChangedAt && passwordChangedAt > challenge.createdAt) throw invalidToken();
     if (isLocked(await this.#d.throttles.find(user.email), clock.now())) throw invalidToken();
-    await this.#d.checker.check(user, credential, code, { acceptBackupCode: true, invalid: invalidCode });
-    const grant = await db.transaction(async (tx) => {
-      // Single use: of two requests racing with one token (and two good codes), one gets the session.
-      if (!(await challenges.consume(tx, challenge.id, clock.now()))) return undefined;
-      await this.#d.throttles.resetFailures(tx, user.email);
-      return this.#d.sessions.start(tx, { userId: user.id, amr: AMR, client });
+    const pending = await this.#d.checker.begin(user, credential, code, {
+      acceptBackupCode: true,
+      invalid: invalidCode,
     });
+    const attempt = await db
+      .transaction(async (tx) => {
+        // The token first, so it is single use: of requests racing with one token, the later ones wait on
+        // its row and find it used before their code is spent (a double submit is not a wrong code, and a
+        // backup code is not spent on a sign-in that another request wins).
+        if (!(await challenges.consume(tx, challenge.id, clock.now()))) return { used: true } as const;
+        const method = await pending.spend(tx);
+        // Matched nothing, or spent meanwhile: the token stays usable for its remaining attempts.
+        if (!method) tx.rollback();
+        await this.#d.throttles.resetFailures(tx, user.email);
+        return { method, grant: await this.#d.sessions.start(tx, { userId: user.id, amr: AMR, client }) };
+      })
+      .catch((error: unknown) => {
+        if (error instanceof TransactionRollbackError) return { method: undefined, grant: undefined };
+        throw error;
+      });
+    if ("used" in attempt) throw invalidToken();
+    await pending.settle(attempt.method);
+    const { grant } = attempt;
     if (!grant) throw invalidToken();
     const access = await this.#d.accessTokens.issue({
       userId: user.id,

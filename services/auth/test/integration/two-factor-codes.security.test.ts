@@ -51,6 +51,33 @@ describe("2FA codes under attack", { skip: await skipUnless("postgres") }, () =>
     assert.equal(problem(results.find((r) => r.statusCode === 401)!).code, "INVALID_2FA_CODE");
   });
 
+  it("one token sent twice at once with its good code: one session, the copy is a used token, not a wrong code", async () => {
+    const user = await twoFactorUser(ctx, "double-submit@example.com");
+    const token = await passwordStep(ctx, user.email);
+    const code = await nextCode(ctx, user.secret);
+    const results = await Promise.all([secondStep(ctx, token, code), secondStep(ctx, token, code)]);
+    assert.deepEqual(results.map((r) => r.statusCode).sort(), [200, 401]);
+    assert.equal(problem(results.find((r) => r.statusCode === 401)!).code, "INVALID_2FA_TOKEN");
+    assert.equal(await failureCount(ctx, user.email), 0, "the copy counts toward no lock");
+  });
+
+  it("a backup code racing a TOTP code on one token is spent only if it wins", async () => {
+    for (let round = 0; round < 3; round++) {
+      const user = await twoFactorUser(ctx, `backup-vs-totp-${round}@example.com`);
+      const token = await passwordStep(ctx, user.email);
+      const [totp, backup] = await Promise.all([
+        secondStep(ctx, token, await nextCode(ctx, user.secret)),
+        secondStep(ctx, token, user.backupCodes[0]),
+      ]);
+      assert.deepEqual([totp.statusCode, backup.statusCode].sort(), [200, 401]);
+      const loser = totp.statusCode === 401 ? totp : backup;
+      assert.equal(problem(loser).code, "INVALID_2FA_TOKEN");
+      const remaining = (await status(ctx, user.accessToken)).json<{ backupCodesRemaining: number }>();
+      assert.equal(remaining.backupCodesRemaining, backup.statusCode === 200 ? 9 : 10);
+      assert.equal(await failureCount(ctx, user.email), 0);
+    }
+  });
+
   it("codes from the neighbouring steps are accepted, codes two steps away are not", async () => {
     const user = await twoFactorUser(ctx, "window@example.com");
     ctx.clock.advance(10 * 60_000);
@@ -210,3 +237,11 @@ describe("2FA codes under attack", { skip: await skipUnless("postgres") }, () =>
     assert.deepEqual(statuses, [...Array<number>(5).fill(400), ...Array<number>(15).fill(429)]);
   });
 });
+
+async function failureCount(ctx: AuthTestContext, email: string): Promise<number> {
+  const [row] = await ctx.database.db
+    .select({ failureCount: loginThrottles.failureCount })
+    .from(loginThrottles)
+    .where(eq(loginThrottles.email, email));
+  return row?.failureCount ?? 0;
+}
