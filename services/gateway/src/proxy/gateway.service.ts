@@ -27,6 +27,16 @@ export interface GatewayServiceDeps {
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
+/** What a path no route matches is admitted as: public, the per-IP limit only, never forwarded. */
+const UNROUTED: GatewayRoute = {
+  template: "unmatched",
+  upstream: "",
+  public: true,
+  policies: [],
+  cache: false,
+  bodyLimit: 0,
+};
+
 /**
  * The request pipeline (the route was matched by the metrics hook): token → one admission round trip (revocation and rate limits) → body limit
  * → cache or upstream. The order matters: a request with a bad token still spends its IP's quota (so token
@@ -41,7 +51,11 @@ export class GatewayService {
 
   async handle(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const route = request.gatewayRoute;
-    if (!route) throw this.#fail(request, "not_found", problems.error("NOT_FOUND"));
+    if (!route) {
+      // Still admitted per IP: a path scan spends its quota, and the 404 carries the limit headers.
+      await this.#admit(request, reply, UNROUTED, undefined);
+      throw this.#fail(request, "not_found", problems.error("NOT_FOUND"));
+    }
 
     let token: VerifiedToken | undefined;
     let authFailure: "missing" | "invalid" | "keys_unavailable" | undefined;
@@ -55,18 +69,7 @@ export class GatewayService {
       }
     }
 
-    const decision = await this.#d.limiter.admit(route, request.ip, token);
-    const retryAfter = applyRateLimitHeaders(reply, decision);
-    if (decision.outcome === "limited") {
-      throw this.#fail(
-        request,
-        "rate_limited",
-        problems.error("RATE_LIMITED", "Too many requests; retry later.", {
-          headers: { "retry-after": String(retryAfter) },
-        }),
-      );
-    }
-    if (decision.outcome === "revoked") authFailure = "invalid";
+    if ((await this.#admit(request, reply, route, token)) === "revoked") authFailure = "invalid";
     if (authFailure === "keys_unavailable") {
       throw this.#fail(
         request,
@@ -113,6 +116,25 @@ export class GatewayService {
     } catch (error) {
       throw this.#upstreamFailure(request, error);
     }
+  }
+
+  /** Rate limits and revocation in one round trip; sets the limit headers, throws 429 when limited. */
+  async #admit(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    route: GatewayRoute,
+    token: VerifiedToken | undefined,
+  ): Promise<"admitted" | "revoked"> {
+    const decision = await this.#d.limiter.admit(route, request.ip, token);
+    const retryAfter = applyRateLimitHeaders(reply, decision);
+    if (decision.outcome !== "limited") return decision.outcome;
+    throw this.#fail(
+      request,
+      "rate_limited",
+      problems.error("RATE_LIMITED", "Too many requests; retry later.", {
+        headers: { "retry-after": String(retryAfter) },
+      }),
+    );
   }
 
   async #call(

@@ -140,6 +140,21 @@ describe("rate limits shared through Redis", { skip: await skipUnless("redis") }
     assert.equal(statuses.filter((s) => s === 200).length, 10);
   });
 
+  it("admits paths no route matches per IP: the 404 carries the headers and a path scan spends the quota", async () => {
+    const g = await gateway({ RATE_LIMIT_IP: "2", RATE_LIMIT_WINDOW: "60" });
+    const missing = await g.fetch("/no/such/route");
+    assert.equal(missing.status, 404);
+    assert.equal(((await missing.json()) as { code: string }).code, "NOT_FOUND");
+    assert.equal(missing.headers.get("ratelimit-policy"), '"ip";q=2;w=60');
+    assert.equal(missing.headers.get("x-ratelimit-remaining"), "1");
+    assert.equal((await g.fetch("/api/public")).status, 200, "the same quota as routed requests");
+    const refused = await g.fetch("/another/missing/path");
+    assert.equal(refused.status, 429);
+    assert.equal(((await refused.json()) as { code: string }).code, "RATE_LIMITED");
+    assert.ok(refused.headers.get("retry-after"));
+    assert.equal(upstream.requests.filter((r) => r.url.includes("missing")).length, 0);
+  });
+
   it("never rate limits the gateway's own endpoints", async () => {
     const g = await gateway({ RATE_LIMIT_IP: "1" });
     for (let i = 0; i < 3; i++) assert.equal((await g.fetch("/health")).status, 200);
