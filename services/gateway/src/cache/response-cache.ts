@@ -11,6 +11,7 @@ import { failureOf, UpstreamError } from "../proxy/upstream.ts";
 import type { GatewayRoute } from "../routing/router.ts";
 import { mustBypass, storableSeconds, varyNames } from "./cache-policy.ts";
 import type { CacheStore, UserScope } from "./cache-store.ts";
+import { OwedPurges } from "./owed-purges.ts";
 
 type Headers = Record<string, string | string[]>;
 
@@ -49,7 +50,7 @@ export interface ResponseCacheOptions {
  * requests (`u:<id>`) or shared (`anon`), then the raw URL; a response with `Vary` leaves a record at that
  * key naming the headers, and the entry itself under the hash of the request's values for them. Concurrent
  * misses for the same key in this process wait for one upstream call (single flight). Redis unavailable:
- * every request is a BYPASS.
+ * every request is a BYPASS; a user's purge that could not be made then is made before their next lookup.
  *
  * A user's write purges their entries, and no response fetched before it is served after it: a fill stores
  * only if the user's generation (advanced by every purge, on any instance) is the one it read before asking
@@ -58,9 +59,11 @@ export interface ResponseCacheOptions {
 export class ResponseCache {
   readonly #o: ResponseCacheOptions;
   readonly #flights = new Map<string, Promise<Captured>>();
+  readonly #owed: OwedPurges;
 
   constructor(options: ResponseCacheOptions) {
     this.#o = options;
+    this.#owed = new OwedPurges({ ttlMs: options.maxTtlSeconds * 1000 });
   }
 
   async serve(
@@ -71,8 +74,9 @@ export class ResponseCache {
     fetch: () => Promise<UpstreamResponse>,
   ): Promise<FastifyReply> {
     const authenticated = userId !== undefined;
-    if (mustBypass(request.headers, authenticated) || !this.#o.store.available) {
-      if (!this.#o.store.available) this.#o.metrics.degraded.labels("cache").inc();
+    if (mustBypass(request.headers, authenticated)) return stream(reply, await fetch(), "BYPASS");
+    if (!this.#o.store.available || (authenticated && !(await this.#settled(userId)))) {
+      this.#o.metrics.degraded.labels("cache").inc();
       return stream(reply, await fetch(), "BYPASS");
     }
     const base = `${this.#entryPrefix(userId)}${request.url}`;
@@ -132,16 +136,35 @@ export class ResponseCache {
     }
   }
 
-  /** Drops every entry of a user after one of their writes succeeded, so they never read their old state. */
+  /**
+   * Drops every entry of a user after one of their writes succeeded, so they never read their old state. A
+   * purge that cannot reach the store (down, or hung past its deadline) is owed: this instance bypasses the
+   * cache for that user until it has been made, or until every entry stored before it has expired.
+   */
   async purgeUser(userId: string): Promise<void> {
     // Requests from now on must not join a fill that started before the write: they start their own.
     const prefix = this.#entryPrefix(userId);
     for (const key of this.#flights.keys()) if (key.startsWith(prefix)) this.#flights.delete(key);
-    if (!this.#o.store.available) return;
+    if (!(await this.#purge(userId))) this.#owed.add(userId, this.#o.clock.now().getTime());
+  }
+
+  /** Whether the user's entries may be used: yes unless a purge of theirs is owed and cannot be made now. */
+  async #settled(userId: string): Promise<boolean> {
+    const state = this.#owed.state(userId, this.#o.clock.now().getTime());
+    if (state === "clear") return true;
+    if (state === "all" || !(await this.#purge(userId))) return false;
+    this.#owed.settle(userId);
+    return true;
+  }
+
+  async #purge(userId: string): Promise<boolean> {
+    if (!this.#o.store.available) return false;
     try {
       await this.#o.store.purge(this.#scope(userId));
+      return true;
     } catch (error) {
-      this.#o.logger.warn({ err: error }, "cache purge failed");
+      this.#o.logger.warn({ err: error }, "cache purge failed; owed until it can be made");
+      return false;
     }
   }
 

@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "@mimascota/shared/testing/ports";
 
@@ -9,6 +12,12 @@ import { freePort } from "@mimascota/shared/testing/ports";
 export class PrivateRedis {
   port = 0;
   #process: ChildProcess | undefined;
+  /** With a data folder, every write is on disk before it is answered and a restart loads it back. */
+  readonly #dataDir: string | undefined;
+
+  constructor(options: { persistent?: boolean } = {}) {
+    this.#dataDir = options.persistent ? mkdtempSync(join(tmpdir(), "mm-redis-")) : undefined;
+  }
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
@@ -18,7 +27,12 @@ export class PrivateRedis {
     if (this.port === 0) this.port = await freePort();
     this.#process = spawn(
       "redis-server",
-      ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+      [
+        ...["--port", String(this.port), "--bind", "127.0.0.1", "--save", ""],
+        ...(this.#dataDir
+          ? ["--dir", this.#dataDir, "--appendonly", "yes", "--appendfsync", "always"]
+          : ["--appendonly", "no"]),
+      ],
       { stdio: "ignore" },
     );
     for (let i = 0; i < 50; i++) {
@@ -40,6 +54,12 @@ export class PrivateRedis {
     child.kill("SIGKILL");
     await exited;
     this.#process = undefined;
+  }
+
+  /** Stops the server and deletes its data folder, if it has one. */
+  async remove(): Promise<void> {
+    await this.stop();
+    if (this.#dataDir) rmSync(this.#dataDir, { recursive: true, force: true });
   }
 }
 
