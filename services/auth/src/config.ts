@@ -17,6 +17,12 @@ export const authConfigSchema = z.object({
   JWT_ISSUER: z.preprocess((v) => (v === "" || v === undefined ? "mimascota-auth" : v), z.string()),
   JWT_AUDIENCE: z.preprocess((v) => (v === "" || v === undefined ? "mimascota-api" : v), z.string()),
   ACCESS_TOKEN_TTL: seconds(900),
+  /**
+   * How long `keys:rotate` publishes a new signing key before it signs: at least the verifiers' JWKS cache age
+   * (the gateway's JWKS_CACHE_MAX_AGE, 600 s) plus the JWKS response's max-age (300 s), so every verifier
+   * already knows the key when the first token it signs arrives. `keys:rotate --now` skips it (a leaked key).
+   */
+  SIGNING_KEY_ACTIVATION_DELAY: env.int(900, 0),
   REFRESH_IDLE_TTL: seconds(14 * 86400),
   REFRESH_ABSOLUTE_TTL: seconds(30 * 86400),
   REFRESH_REUSE_GRACE: env.int(10, 0),

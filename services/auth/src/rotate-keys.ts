@@ -8,9 +8,11 @@ import { SigningKeyRepository } from "./repositories/signing-key.repository.ts";
 import { SigningKeyService } from "./services/signing-key.service.ts";
 
 /**
- * `npm run keys:rotate -w services/auth`: a new Ed25519 key signs from now on; the previous one is retired and
- * stays in the JWKS until every token it signed has expired. Running services pick the new key up within
- * 30 s. Embedded mode (PGlite) allows one process per data folder: stop the service first.
+ * `npm run keys:rotate -w services/auth [-- --now]`: a new Ed25519 key is published in the JWKS at once and
+ * signs after SIGNING_KEY_ACTIVATION_DELAY (900 s), or at once with `--now` (a key that may have leaked);
+ * the previous one is retired then and stays in the JWKS until every token it signed has expired. Running
+ * services switch within 30 s of the activation. Embedded mode (PGlite) allows one process per data folder:
+ * stop the service first.
  */
 const config = loadAuthConfig();
 const logger = createLogger("auth-keys", config.LOG_LEVEL);
@@ -24,8 +26,12 @@ try {
     keys: new SigningKeyRepository({ db: database.db }),
     sealer: await secretBoxFromConfig(config),
   });
-  const { kid, retired } = await keys.rotate();
-  logger.info({ kid, retired }, "signing key rotated");
+  const now = process.argv.slice(2).includes("--now");
+  const { kid, activatesAt, retired, dropped } = await keys.rotate(now ? 0 : undefined);
+  logger.info(
+    { kid, activatesAt: activatesAt.toISOString(), retired, dropped },
+    now ? "signing key rotated: signing now" : "signing key published: signing from activatesAt",
+  );
 } finally {
   await database.close();
 }

@@ -112,7 +112,9 @@ export const signingKeys = pgTable("signing_keys", {
   publicJwk: jsonb("public_jwk").$type<Record<string, unknown>>().notNull(),
   privateKeySealed: text("private_key_sealed").notNull(),
   createdAt: ts("created_at").notNull(),
-  /** When a newer key took over signing; the public key stays in the JWKS until `expiresAt`. */
+  /** When it starts signing (published in the JWKS before, so verifiers know it by then); null: at creation. */
+  activatesAt: ts("activates_at"),
+  /** When a newer key takes (or took) over signing; the public key stays in the JWKS until `expiresAt`. */
   retiredAt: ts("retired_at"),
   expiresAt: ts("expires_at"),
 });

@@ -8,6 +8,7 @@ export interface NewSigningKey {
   publicJwk: Record<string, unknown>;
   privateKeySealed: string;
   createdAt: Date;
+  activatesAt?: Date;
 }
 
 /** JWT signing keys; the private key is only ever stored sealed. */
@@ -27,13 +28,22 @@ export class SigningKeyRepository {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext('mimascota-auth.signing-keys'))`);
   }
 
-  /** The key that signs new tokens: the newest one not retired. Private part opt-in (sealed). */
-  async findActive(tx: Executor = this.#db) {
+  /**
+   * The key that signs new tokens at `now`: the one activated last (at its creation when `activates_at` is
+   * null) and not yet retired. Private part opt-in (sealed).
+   */
+  async findActive(now: Date, tx: Executor = this.#db) {
+    const activatedAt = sql`coalesce(${signingKeys.activatesAt}, ${signingKeys.createdAt})`;
     const [row] = await tx
       .select({ kid: signingKeys.kid, alg: signingKeys.alg, privateKeySealed: signingKeys.privateKeySealed })
       .from(signingKeys)
-      .where(isNull(signingKeys.retiredAt))
-      .orderBy(desc(signingKeys.createdAt))
+      .where(
+        and(
+          sql`${activatedAt} <= ${now}::timestamptz`,
+          or(isNull(signingKeys.retiredAt), gt(signingKeys.retiredAt, now)),
+        ),
+      )
+      .orderBy(desc(activatedAt))
       .limit(1);
     return row;
   }
@@ -56,12 +66,35 @@ export class SigningKeyRepository {
     await tx.insert(signingKeys).values(key);
   }
 
-  /** Retires every active key except `keepKid`; their public keys stay published until `expiresAt`. */
-  async retireAllExcept(tx: Executor, keepKid: string, at: Date, expiresAt: Date): Promise<string[]> {
+  /** Deletes keys published ahead of use that have not started signing at `now`: they signed nothing. */
+  async deletePending(tx: Executor, now: Date): Promise<string[]> {
+    const rows = await tx
+      .delete(signingKeys)
+      .where(gt(signingKeys.activatesAt, now))
+      .returning({ kid: signingKeys.kid });
+    return rows.map((r) => r.kid);
+  }
+
+  /**
+   * Every key but `keepKid` that still signs at `now` (or was to stop later) stops at `at`; its public key
+   * stays published until `expiresAt`. Keys retired before `now` keep their dates.
+   */
+  async retireAllExcept(
+    tx: Executor,
+    keepKid: string,
+    now: Date,
+    at: Date,
+    expiresAt: Date,
+  ): Promise<string[]> {
     const rows = await tx
       .update(signingKeys)
       .set({ retiredAt: at, expiresAt })
-      .where(and(isNull(signingKeys.retiredAt), sql`${signingKeys.kid} <> ${keepKid}`))
+      .where(
+        and(
+          or(isNull(signingKeys.retiredAt), gt(signingKeys.retiredAt, now)),
+          sql`${signingKeys.kid} <> ${keepKid}`,
+        ),
+      )
       .returning({ kid: signingKeys.kid });
     return rows.map((r) => r.kid);
   }

@@ -28,9 +28,19 @@ type CryptoKey = Awaited<ReturnType<typeof importJWK>>;
 export interface SigningKeyDeps {
   db: Database;
   clock: Clock;
-  config: Pick<AuthConfig, "ACCESS_TOKEN_TTL">;
+  config: Pick<AuthConfig, "ACCESS_TOKEN_TTL" | "SIGNING_KEY_ACTIVATION_DELAY">;
   keys: SigningKeyRepository;
   sealer: Sealer;
+}
+
+export interface RotationResult {
+  /** The new key, and when it starts signing. */
+  kid: string;
+  activatesAt: Date;
+  /** Keys that stop signing then. */
+  retired: string[];
+  /** Keys an earlier rotation had published ahead of use, removed unused. */
+  dropped: string[];
 }
 
 interface PublicEntry {
@@ -40,8 +50,8 @@ interface PublicEntry {
 
 /**
  * Ed25519 signing keys: created on first use (once, even with several replicas starting together), rotated by
- * `npm run keys:rotate`, and published as a JWKS that keeps a retired key until every token it signed has
- * expired.
+ * `npm run keys:rotate`, and published as a JWKS that lists a new key before it signs (so verifiers that
+ * cache the JWKS know it in time) and keeps a retired key until every token it signed has expired.
  */
 export class SigningKeyService {
   readonly #d: SigningKeyDeps;
@@ -56,7 +66,7 @@ export class SigningKeyService {
   async signer(): Promise<{ kid: string; key: KeyObject }> {
     const now = this.#d.clock.now().getTime();
     if (this.#signer && now - this.#signer.loadedAt < SIGNER_CACHE_MS) return this.#signer;
-    const active = (await this.#d.keys.findActive()) ?? (await this.#createFirst());
+    const active = (await this.#d.keys.findActive(new Date(now))) ?? (await this.#createFirst());
     const jwk = JSON.parse(this.#d.sealer.open(active.privateKeySealed, sealAad(active.kid))) as JsonWebKey;
     this.#signer = { kid: active.kid, key: createPrivateKey({ key: jwk, format: "jwk" }), loadedAt: now };
     return this.#signer;
@@ -92,18 +102,26 @@ export class SigningKeyService {
     return (await this.signer()).kid;
   }
 
-  /** A new signing key takes over; the previous one is retired but stays published until its tokens expire. */
-  async rotate(): Promise<{ kid: string; retired: string[] }> {
+  /**
+   * A new signing key, published at once and signing `activationDelaySeconds` later (0: at once); the key
+   * signing until then is retired at that moment and stays published until its tokens have expired. Keys
+   * published by an earlier rotation that have not started signing yet are dropped (they signed nothing).
+   */
+  async rotate(
+    activationDelaySeconds = this.#d.config.SIGNING_KEY_ACTIVATION_DELAY,
+  ): Promise<RotationResult> {
     const result = await this.#d.db.transaction(async (tx) => {
       await this.#d.keys.lockForKeyChange(tx);
       const now = this.#d.clock.now();
-      const created = await this.#newKey(now);
+      const activatesAt = new Date(now.getTime() + activationDelaySeconds * 1000);
+      const dropped = await this.#d.keys.deletePending(tx, now);
+      const created = { ...(await this.#newKey(now)), activatesAt };
       await this.#d.keys.insert(tx, created);
       const expiresAt = new Date(
-        now.getTime() + (this.#d.config.ACCESS_TOKEN_TTL + RETIRED_KEY_LEEWAY_SECONDS) * 1000,
+        activatesAt.getTime() + (this.#d.config.ACCESS_TOKEN_TTL + RETIRED_KEY_LEEWAY_SECONDS) * 1000,
       );
-      const retired = await this.#d.keys.retireAllExcept(tx, created.kid, now, expiresAt);
-      return { kid: created.kid, retired };
+      const retired = await this.#d.keys.retireAllExcept(tx, created.kid, now, activatesAt, expiresAt);
+      return { kid: created.kid, activatesAt, retired, dropped };
     });
     this.#signer = undefined;
     this.#public = undefined;
@@ -114,7 +132,7 @@ export class SigningKeyService {
     return this.#d.db.transaction(async (tx) => {
       await this.#d.keys.lockForKeyChange(tx);
       // Another replica may have created it while this one waited for the lock.
-      const existing = await this.#d.keys.findActive(tx);
+      const existing = await this.#d.keys.findActive(this.#d.clock.now(), tx);
       if (existing) return existing;
       const created = await this.#newKey(this.#d.clock.now());
       await this.#d.keys.insert(tx, created);

@@ -3,7 +3,6 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
-import { isNull } from "drizzle-orm";
 import { importJWK, SignJWT, type JWK } from "jose";
 import { skipUnless } from "@mimascota/shared/testing/services";
 import { secretBoxFromConfig } from "../../src/crypto/secret-box-from-config.ts";
@@ -75,23 +74,33 @@ describe("signing keys and JWKS", { skip: await skipUnless("postgres") }, () => 
     ctx.clock.advance(31_000); // let the app's signer cache notice the replaced key
   });
 
-  it("rotates: new tokens use the new kid, the old key verifies until its tokens expired, then leaves the JWKS", async () => {
+  it("publishes a rotated key ahead of use; the old key signs until then and verifies until its tokens expired", async () => {
     const user = await verifiedUser(ctx, "rotation@example.com");
-    const before = await login(ctx, "rotation@example.com");
-    const oldToken = before.json<{ accessToken: string }>().accessToken;
+    const kidOfLogin = async () =>
+      String(
+        decodeJwt((await login(ctx, "rotation@example.com")).json<{ accessToken: string }>().accessToken)
+          .header.kid,
+      );
+    const oldToken = (await login(ctx, "rotation@example.com")).json<{ accessToken: string }>().accessToken;
     const oldKid = String(decodeJwt(oldToken).header.kid);
 
     const rotated = await keyService(ctx, await secretBoxFromConfig(ctx.config)).rotate();
     assert.deepEqual(rotated.retired, [oldKid]);
-    ctx.clock.advance(31_000); // other instances (here: the app) pick the new key up within 30 s
-    const newToken = (await login(ctx, "rotation@example.com")).json<{ accessToken: string }>().accessToken;
-    assert.equal(decodeJwt(newToken).header.kid, rotated.kid);
+    assert.equal(rotated.activatesAt.getTime() - ctx.clock.now().getTime(), 900_000);
+    assert.ok((await jwks(ctx)).kids.includes(rotated.kid), "published at once, before it signs");
+    ctx.clock.advance(31_000); // past every instance's signer cache (30 s)
+    assert.equal(await kidOfLogin(), oldKid, "the old key signs until the activation");
+    assert.equal((await me(ctx, oldToken)).statusCode, 200);
+    ctx.clock.advance(900_000); // 31 s past the activation
+    assert.equal(await kidOfLogin(), rotated.kid);
     assert.deepEqual((await jwks(ctx)).kids.sort(), [oldKid, rotated.kid].sort());
-    assert.equal((await me(ctx, oldToken)).statusCode, 200, "tokens signed before the rotation still work");
 
-    // Just before the retired key's publication ends (retired + 15 min TTL + 120 s leeway) it still verifies …
+    // Just before the retired key's publication ends (activation + 15 min TTL + 120 s leeway) it verifies …
     ctx.clock.advance((900 + 120 - 31 - 5) * 1000);
-    const sid = String(decodeJwt(newToken).payload.sid);
+    const sid = String(
+      decodeJwt((await login(ctx, "rotation@example.com")).json<{ accessToken: string }>().accessToken)
+        .payload.sid,
+    );
     const claims = {
       iss: ctx.config.JWT_ISSUER,
       aud: ctx.config.JWT_AUDIENCE,
@@ -108,26 +117,62 @@ describe("signing keys and JWKS", { skip: await skipUnless("postgres") }, () => 
     assert.equal((await me(ctx, await signWithStoredKey(ctx, rotated.kid, claims))).statusCode, 200);
   });
 
-  it("npm run keys:rotate makes a new active key and retires the previous one", async () => {
-    const [activeBefore] = await ctx.database.db
-      .select()
-      .from(signingKeys)
-      .where(isNull(signingKeys.retiredAt));
-    await promisify(execFile)(process.execPath, [rotateScript], {
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: "test",
-        LOG_LEVEL: "silent",
-        DATABASE_URL: ctx.config.DATABASE_URL,
-        DATA_DIR: ctx.config.DATA_DIR,
-      },
-    });
-    const active = await ctx.database.db.select().from(signingKeys).where(isNull(signingKeys.retiredAt));
-    assert.equal(active.length, 1);
-    assert.notEqual(active[0]!.kid, activeBefore!.kid);
-    const all = await ctx.database.db.select().from(signingKeys);
-    const previous = all.find((k) => k.kid === activeBefore!.kid);
-    assert.ok(previous?.retiredAt && previous.expiresAt);
-    assert.equal(previous.expiresAt.getTime() - previous.retiredAt.getTime(), (900 + 120) * 1000);
+  it("a rotation before the last one's key signs replaces that key: it leaves the JWKS unused", async () => {
+    const service = keyService(ctx, await secretBoxFromConfig(ctx.config));
+    const signing = await service.ensureActive();
+    const first = await service.rotate();
+    ctx.clock.advance(100_000);
+    const second = await service.rotate();
+    assert.deepEqual(second.dropped, [first.kid]);
+    assert.deepEqual(second.retired, [signing], "the signing key now stops at the second activation");
+    const { kids } = await jwks(ctx);
+    assert.ok(kids.includes(signing) && kids.includes(second.kid) && !kids.includes(first.kid));
+    ctx.clock.advance(900_000 - 100_000 + 31_000); // past the first (void) activation
+    assert.equal((await keyService(ctx, await secretBoxFromConfig(ctx.config)).signer()).kid, signing);
+    ctx.clock.advance(100_000);
+    assert.equal((await keyService(ctx, await secretBoxFromConfig(ctx.config)).signer()).kid, second.kid);
+    ctx.clock.advance(31_000); // let the app's signer cache notice
+  });
+
+  it("npm run keys:rotate publishes a key that signs later; with --now it signs at once", async () => {
+    // A context of its own, whose clock has not been moved: the script runs on the wall clock.
+    const fresh = await createAuthTestContext();
+    try {
+      const first = (await jwks(fresh)).kids[0]!;
+      const rotate = (...args: string[]) =>
+        promisify(execFile)(process.execPath, [rotateScript, ...args], {
+          env: {
+            PATH: process.env.PATH,
+            NODE_ENV: "test",
+            LOG_LEVEL: "silent",
+            DATABASE_URL: fresh.config.DATABASE_URL,
+            DATA_DIR: fresh.config.DATA_DIR,
+          },
+        });
+      const keys = async () => {
+        const rows = await fresh.database.db.select().from(signingKeys);
+        return new Map(rows.map((row) => [row.kid, row]));
+      };
+      let started = Date.now();
+      await rotate();
+      let rows = await keys();
+      const published = [...rows.values()].find((k) => k.kid !== first)!;
+      const delay = published.activatesAt!.getTime() - started;
+      assert.ok(delay >= 900_000 && delay < 960_000, `activates ${delay} ms after the run`);
+      assert.equal(rows.get(first)!.retiredAt!.getTime(), published.activatesAt!.getTime());
+
+      started = Date.now();
+      await rotate("--now");
+      rows = await keys();
+      assert.ok(!rows.has(published.kid), "the key published ahead was dropped unused");
+      const immediate = [...rows.values()].find((k) => k.kid !== first)!;
+      assert.ok(Math.abs(immediate.activatesAt!.getTime() - started) < 60_000, "signs at once");
+      const previous = rows.get(first)!;
+      assert.equal(previous.retiredAt!.getTime(), immediate.activatesAt!.getTime(), "retired at once");
+      assert.equal(previous.expiresAt!.getTime() - previous.retiredAt!.getTime(), (900 + 120) * 1000);
+      assert.equal(rows.size, 2);
+    } finally {
+      await fresh.close();
+    }
   });
 });

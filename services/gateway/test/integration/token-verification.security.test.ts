@@ -186,6 +186,27 @@ describe("access tokens at the gateway", { skip: await skipUnless("redis") }, ()
     assert.equal(issuer.jwksFetches - fetches, 1, "known from now on");
   });
 
+  it("knows a key published ahead of use by its first token: no refetch, even within the cooldown", async () => {
+    const ahead = await startGatewayStack({ JWKS_CACHE_MAX_AGE: "1", JWKS_REFETCH_COOLDOWN: "60" });
+    try {
+      const send = async () =>
+        ahead.gateway.fetch("/api/private", {
+          headers: { authorization: `Bearer ${await ahead.issuer.token()}` },
+        });
+      assert.equal((await send()).status, 200);
+      await ahead.issuer.publishNext();
+      // The key set's cache age passes; the next verification reloads it and so learns the published key.
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      assert.equal((await send()).status, 200);
+      const fetches = ahead.issuer.jwksFetches;
+      ahead.issuer.activateNext();
+      assert.equal((await send()).status, 200, "the new key's first token");
+      assert.equal(ahead.issuer.jwksFetches, fetches, "known already: nothing fetched");
+    } finally {
+      await ahead.close();
+    }
+  });
+
   it("matches public paths exactly: look-alikes need a token and unknown paths are 404", async () => {
     const before = upstream.calls().length;
     for (const path of [

@@ -26,6 +26,8 @@ export class TokenIssuer {
   jwksFetches = 0;
   /** Keys published besides the current one (those a rotation replaced). */
   #previous: JWK[] = [];
+  /** A key published ahead of use (`publishNext`). */
+  #next: { privateKey: CryptoKey; publicJwk: JWK } | undefined;
   /** While true the JWKS endpoint answers 503 (fetches are still counted). */
   failing = false;
   privateKey!: CryptoKey;
@@ -44,7 +46,13 @@ export class TokenIssuer {
     }
     res.setHeader("content-type", "application/json");
     const current = { ...this.publicJwk, kid: this.kid, alg: "EdDSA", use: "sig" };
-    res.end(JSON.stringify({ keys: [current, ...this.#previous] }));
+    const next = this.#next && {
+      ...this.#next.publicJwk,
+      kid: `test-key-${this.#previous.length + 2}`,
+      alg: "EdDSA",
+      use: "sig",
+    };
+    res.end(JSON.stringify({ keys: [current, ...(next ? [next] : []), ...this.#previous] }));
   });
   #url = "";
 
@@ -53,23 +61,29 @@ export class TokenIssuer {
   }
 
   async start(): Promise<this> {
-    await this.#newKey();
+    ({ privateKey: this.privateKey, publicJwk: this.publicJwk } = await newKey());
     await new Promise<void>((resolve) => this.#server.listen(0, "127.0.0.1", resolve));
     this.#url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
     return this;
   }
 
-  /** As the auth service's `keys:rotate`: a new key signs from now on; the old one stays published. */
+  /** As the auth service's `keys:rotate --now`: a new key signs from now on; the old one stays published. */
   async rotate(): Promise<void> {
-    this.#previous.push({ ...this.publicJwk, kid: this.kid, alg: "EdDSA", use: "sig" });
-    this.kid = `test-key-${this.#previous.length + 1}`;
-    await this.#newKey();
+    await this.publishNext();
+    this.activateNext();
   }
 
-  async #newKey(): Promise<void> {
-    const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
-    this.privateKey = privateKey;
-    this.publicJwk = await exportJWK(publicKey);
+  /** As `keys:rotate` (without `--now`): a next key is published now, and signs once `activateNext` runs. */
+  async publishNext(): Promise<void> {
+    this.#next = await newKey();
+  }
+
+  activateNext(): void {
+    if (!this.#next) throw new Error("no key published ahead");
+    this.#previous.push({ ...this.publicJwk, kid: this.kid, alg: "EdDSA", use: "sig" });
+    this.kid = `test-key-${this.#previous.length + 1}`;
+    ({ privateKey: this.privateKey, publicJwk: this.publicJwk } = this.#next);
+    this.#next = undefined;
   }
 
   async token(options: TokenOptions = {}, now = Date.now()): Promise<string> {
@@ -100,4 +114,9 @@ export class TokenIssuer {
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
+}
+
+async function newKey(): Promise<{ privateKey: CryptoKey; publicJwk: JWK }> {
+  const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
+  return { privateKey, publicJwk: await exportJWK(publicKey) };
 }
