@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Clock } from "@mimascota/shared/clock";
 import type { Database } from "@mimascota/shared/db/database";
 import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
@@ -12,6 +13,9 @@ import type { UserRepository } from "../repositories/user.repository.ts";
 import { EVENT_SOURCE, type Wake } from "./account-ports.ts";
 import type { PasswordPolicy } from "./password-policy.ts";
 import { withUniformDuration } from "./uniform-duration.ts";
+
+/** How long the notice cooldown may take before the notice is sent anyway; well inside the response floor. */
+const NOTICE_CHECK_DEADLINE_MS = 50;
 
 export interface RegistrationInput {
   email: string;
@@ -111,16 +115,25 @@ export class RegistrationService {
 
   /**
    * At most one "already registered" notice per account per cooldown (RESEND_COOLDOWN), so repeated sign-ups
-   * with someone's address cannot flood their mailbox. If the store is unreachable the notice is sent: a
-   * possible extra mail is better than a silently missing one.
+   * with someone's address cannot flood their mailbox. If the store is unreachable, or has not answered within
+   * NOTICE_CHECK_DEADLINE_MS (a hung Redis would otherwise hold this answer for its full command timeout, far
+   * past the response floor, and so tell an existing email from a new one), the notice is sent: a possible
+   * extra mail is better than a silently missing one.
    */
   async #noticeAllowed(userId: string): Promise<boolean> {
     const cooldownMs = this.#d.config.RESEND_COOLDOWN * 1000;
     if (cooldownMs <= 0) return true;
+    const deadline = new AbortController();
+    const claimed = this.#d.kv.setIfAbsent(`already-registered-notice:${userId}`, "1", cooldownMs);
     try {
-      return await this.#d.kv.setIfAbsent(`already-registered-notice:${userId}`, "1", cooldownMs);
+      return await Promise.race([
+        claimed,
+        sleep(NOTICE_CHECK_DEADLINE_MS, true, { signal: deadline.signal }),
+      ]);
     } catch {
       return true;
+    } finally {
+      deadline.abort();
     }
   }
 }

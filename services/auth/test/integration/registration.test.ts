@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { eq } from "drizzle-orm";
+import { ManualClock } from "@mimascota/shared/clock";
+import { MemoryKeyValueStore } from "@mimascota/shared/kv/memory-key-value-store";
 import { skipUnless } from "@mimascota/shared/testing/services";
 import { oneTimeTokens, users } from "../../src/db/schema.ts";
 import { hashToken } from "../../src/crypto/opaque-token.ts";
@@ -237,5 +240,36 @@ describe("POST /register", { skip: await skipUnless("postgres") }, () => {
     ctx.clock.advance(ctx.config.RESEND_COOLDOWN * 1000);
     await register(ctx, "flood@example.com");
     assert.equal((await notices()).length, 2);
+  });
+
+  it("does not wait on a stalled key-value store for an existing email's notice: it is sent", async () => {
+    // The store would answer "in cooldown" only after 3 s, far past the response floor.
+    const kv = new MemoryKeyValueStore({ clock: new ManualClock(new Date()) });
+    let asked = 0;
+    kv.setIfAbsent = () => {
+      asked++;
+      return sleep(3_000, false);
+    };
+    const stalled = await createAuthTestContext({ kv });
+    try {
+      await register(stalled, "stalled-store@example.com");
+      const fresh = await post(stalled, "register", {
+        email: "new-one@example.com",
+        password: STRONG_PASSWORD,
+      });
+      const existing = await post(stalled, "register", {
+        email: "stalled-store@example.com",
+        password: STRONG_PASSWORD,
+      });
+      assert.equal(existing.statusCode, fresh.statusCode);
+      assert.equal(existing.body, fresh.body);
+      assert.equal(asked, 1, "the cooldown was asked");
+      const notices = (await stalled.mails()).filter(
+        (m) => m.toAddress === "stalled-store@example.com" && m.template === "already-registered",
+      );
+      assert.equal(notices.length, 1, "no timely answer from the store: the notice is sent");
+    } finally {
+      await stalled.close();
+    }
   });
 });
