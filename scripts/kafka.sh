@@ -7,6 +7,10 @@
 # KAFKA_PORT (default 9092) is the client port, KAFKA_CONTROLLER_PORT (default KAFKA_PORT+1) the controller's;
 # state (classpath, storage, pid, log) lives under KAFKA_HOME_DIR (default ~/.cache/mimascota-kafka), one
 # instance folder per port. KAFKA_HEAP overrides the JVM heap flags. `start` is a no-op when it already runs.
+# With KAFKA_SASL_SSL_PORT set, the broker also listens there with TLS (a throw-away self-signed certificate
+# for 127.0.0.1 made with openssl: <instance>/tls/cert.pem, the one a client must trust) and SASL PLAIN,
+# SCRAM-SHA-256 and SCRAM-SHA-512 for one user, KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD (defaults
+# mimascota / mimascota-secret), as managed Kafka services require.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")/kafka" && pwd)"
@@ -18,7 +22,12 @@ start_timeout="${KAFKA_START_TIMEOUT:-120}"
 java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 javac="${JAVA_HOME:+$JAVA_HOME/bin/}javac"
 
+sasl_port="${KAFKA_SASL_SSL_PORT:-}"
+sasl_user="${KAFKA_SASL_USERNAME:-mimascota}"
+sasl_password="${KAFKA_SASL_PASSWORD:-mimascota-secret}"
+
 instance="$home/instance-$port"
+tlsdir="$instance/tls"
 pidfile="$instance/kafka.pid"
 logfile="$instance/kafka.log"
 props="$instance/server.properties"
@@ -102,6 +111,32 @@ num.io.threads=2
 num.recovery.threads.per.data.dir=1
 log.retention.hours=24
 EOF
+  if [ -n "$sasl_port" ]; then
+    make_certificate
+    # Later keys win: the listener lists are restated with the secured one added.
+    cat >>"$props" <<EOF
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port,SASL_SSL://127.0.0.1:$sasl_port
+advertised.listeners=PLAINTEXT://127.0.0.1:$port,SASL_SSL://127.0.0.1:$sasl_port
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$sasl_user="$sasl_password";
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.type=PEM
+ssl.keystore.location=$tlsdir/server.pem
+EOF
+  fi
+}
+
+# A self-signed certificate for 127.0.0.1 and its key (PKCS#8, unencrypted) in one PEM keystore file.
+make_certificate() {
+  [ -s "$tlsdir/server.pem" ] && return
+  command -v openssl >/dev/null || fail "openssl is needed to make the TLS certificate of KAFKA_SASL_SSL_PORT"
+  mkdir -p "$tlsdir"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=127.0.0.1" \
+    -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+    -keyout "$tlsdir/key.pem" -out "$tlsdir/cert.pem" >/dev/null 2>&1 || fail "openssl could not make a certificate"
+  cat "$tlsdir/key.pem" "$tlsdir/cert.pem" >"$tlsdir/server.pem"
 }
 
 start() {
@@ -125,8 +160,15 @@ start() {
     say "formatting the KRaft storage in $datadir"
     local cluster_id
     cluster_id="$("$java" -cp "$cp" kafka.tools.StorageTool random-uuid)"
+    local scram=()
+    if [ -n "$sasl_port" ]; then
+      for mechanism in SCRAM-SHA-256 SCRAM-SHA-512; do
+        scram+=(--add-scram "$mechanism=[name=$sasl_user,password=$sasl_password]")
+      done
+    fi
     "$java" -Xmx256m -Dlog4j2.configurationFile="$here/log4j2.properties" -cp "$cp" \
-      kafka.tools.StorageTool format -t "$cluster_id" -c "$props" --ignore-formatted >>"$logfile" 2>&1 ||
+      kafka.tools.StorageTool format -t "$cluster_id" -c "$props" --ignore-formatted \
+      ${scram[@]+"${scram[@]}"} >>"$logfile" 2>&1 ||
       fail "formatting the storage failed (log: $logfile)"
   fi
   say "starting the broker on 127.0.0.1:$port (controller 127.0.0.1:$controller_port, log $logfile)"

@@ -70,6 +70,16 @@ export const commonConfigShape = {
   REDIS_URL: env.optionalUrl(),
   /** Comma-separated host:port list. Unset means events are written to the log. */
   KAFKA_BROKERS: env.list(),
+  /** TLS to the brokers (system CAs, plus KAFKA_TLS_CA_FILE, a PEM bundle, if set). */
+  KAFKA_TLS: env.bool(false),
+  KAFKA_TLS_CA_FILE: env.optionalString(),
+  /** SASL: plain, scram-sha-256 or scram-sha-512, with KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD. */
+  KAFKA_SASL_MECHANISM: z.preprocess(
+    (v) => (v === "" ? undefined : typeof v === "string" ? v.toLowerCase() : v),
+    z.enum(["plain", "scram-sha-256", "scram-sha-512"]).optional(),
+  ),
+  KAFKA_SASL_USERNAME: env.optionalString(),
+  KAFKA_SASL_PASSWORD: env.optionalString(),
   /** smtp:// or smtps:// URL. Unset means the dev mailbox under DATA_DIR/mail. */
   SMTP_URL: env.optionalUrl(),
 };

@@ -4,6 +4,7 @@ import { systemClock, type Clock } from "@mimascota/shared/clock";
 import { openDatabase, type DatabaseHandle } from "@mimascota/shared/db/database";
 import { migrateInfra } from "@mimascota/shared/db/infra-migrations";
 import { createEventPublisher } from "@mimascota/shared/events/create-event-publisher";
+import { kafkaSecurity } from "@mimascota/shared/events/kafka-security";
 import { OutboxRelay } from "@mimascota/shared/events/outbox-relay";
 import { createKeyValueStore } from "@mimascota/shared/kv/create-key-value-store";
 import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
@@ -46,6 +47,7 @@ export async function startAuthService(
   const kv = overrides.kv ?? createKeyValueStore({ url: config.REDIS_URL, logger, clock });
   const publisher = createEventPublisher({
     brokers: config.KAFKA_BROKERS,
+    security: kafkaSecurity(config),
     clientId: "mimascota-auth",
     logger,
   });

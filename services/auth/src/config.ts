@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { commonConfigShape, ConfigError, env, parseConfig } from "@mimascota/shared/config";
+import { kafkaSecurity } from "@mimascota/shared/events/kafka-security";
 import { keyRingBox } from "./two-factor/secret-box.ts";
 
 const seconds = (fallback: number) => env.int(fallback, 1);
@@ -94,5 +95,7 @@ export function loadAuthConfig(environment: NodeJS.ProcessEnv = process.env): Au
   if (config.NODE_ENV === "production" && !config.SMTP_URL) {
     throw new ConfigError("Invalid configuration:\n  SMTP_URL: required when NODE_ENV=production");
   }
+  // The same construction the service does at start (reads the CA file), so a bad Kafka setting stops here.
+  kafkaSecurity(config);
   return config;
 }

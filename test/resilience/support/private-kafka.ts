@@ -19,9 +19,25 @@ export const kafkaBinaries: [string, ...string[]][] = [
 export class PrivateKafka {
   port = 0;
   controllerPort = 0;
+  /** With `saslSsl`: the TLS + SASL listener (scripts/kafka.sh's KAFKA_SASL_SSL_PORT), else 0. */
+  saslSslPort = 0;
+  readonly #saslSsl: boolean;
+
+  constructor(options: { saslSsl?: boolean } = {}) {
+    this.#saslSsl = options.saslSsl ?? false;
+  }
 
   get brokers(): string[] {
     return [`127.0.0.1:${this.port}`];
+  }
+
+  get saslSslBrokers(): string[] {
+    return [`127.0.0.1:${this.saslSslPort}`];
+  }
+
+  /** The listener's self-signed certificate, which a client must trust (PEM). */
+  get caFile(): string {
+    return join(this.#instance, "tls", "cert.pem");
   }
 
   get #instance(): string {
@@ -33,6 +49,7 @@ export class PrivateKafka {
     if (this.port === 0) {
       this.port = await freePort();
       this.controllerPort = await freePort();
+      if (this.#saslSsl) this.saslSslPort = await freePort();
       // A folder left by an earlier run on the same port would bring its old messages back.
       rmSync(this.#instance, { recursive: true, force: true });
     }
@@ -43,6 +60,7 @@ export class PrivateKafka {
         KAFKA_PORT: String(this.port),
         KAFKA_CONTROLLER_PORT: String(this.controllerPort),
         KAFKA_HEAP: "-Xms64m -Xmx384m",
+        ...(this.#saslSsl ? { KAFKA_SASL_SSL_PORT: String(this.saslSslPort) } : {}),
       },
     });
     killOnExit(this.pid());

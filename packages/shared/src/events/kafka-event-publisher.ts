@@ -1,5 +1,6 @@
 import { ProduceAcks, Producer, stringSerializers, type MessageToProduce } from "@platformatic/kafka";
 import type { EventPublisher, OutboundEvent } from "./event-publisher.ts";
+import type { KafkaSecurity } from "./kafka-security.ts";
 
 export interface KafkaEventPublisherOptions {
   /** `host:port` bootstrap brokers. */
@@ -14,6 +15,8 @@ export interface KafkaEventPublisherOptions {
    */
   retries?: number;
   retryDelayMs?: number;
+  /** TLS and SASL (`kafkaSecurity`); a plaintext, unauthenticated connection without them. */
+  security?: KafkaSecurity;
 }
 
 type KafkaMessage = MessageToProduce<string, string, string, string>;
@@ -78,6 +81,7 @@ export class KafkaEventPublisher implements EventPublisher {
       // Asks the broker to create a missing topic; a broker configured without auto-creation still refuses,
       // and the relay then keeps the event and records the error.
       autocreateTopics: true,
+      ...this.#options.security,
     });
   }
 
