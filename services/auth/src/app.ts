@@ -69,6 +69,8 @@ export interface AuthDeps {
   housekeepingTotals?: () => Record<string, number>;
   /** When the last housekeeping pass finished; absent when housekeeping is off. */
   housekeepingLastPass?: (() => Date) | undefined;
+  /** HOUSEKEEPING_INTERVAL, for the metric beside the last pass. */
+  housekeepingIntervalSeconds?: number;
   /** The password hasher; by default one built from the ARGON2_* settings (tests pass one they can watch). */
   hasher?: PasswordHasher;
 }
@@ -114,6 +116,7 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     queueStats: deps.queueStats,
     housekeepingTotals: deps.housekeepingTotals,
     housekeepingLastPass: deps.housekeepingLastPass,
+    housekeepingIntervalSeconds: deps.housekeepingIntervalSeconds,
     passwordHashLoad: () => hasher.load,
   });
   const users = new UserRepository({ db });

@@ -73,6 +73,7 @@ export async function startAuthService(
     housekeepingTotals: () => housekeeper.totals(),
     // Only when passes run: a stale "last pass" is what the stall alert looks for.
     housekeepingLastPass: config.HOUSEKEEPING_INTERVAL > 0 ? () => housekeeper.lastPassAt() : undefined,
+    housekeepingIntervalSeconds: config.HOUSEKEEPING_INTERVAL,
   });
   relay.start();
   mailWorker.start();

@@ -24,6 +24,8 @@ export class AuthMetrics {
       queueStats?: AuthDeps["queueStats"];
       housekeepingTotals?: AuthDeps["housekeepingTotals"];
       housekeepingLastPass?: AuthDeps["housekeepingLastPass"];
+      /** HOUSEKEEPING_INTERVAL, published with the last pass so the stall alert scales with it. */
+      housekeepingIntervalSeconds?: number;
       /** argon2 hashes running and waiting for their turn (PasswordHasher.load). */
       passwordHashLoad?: () => { active: number; pending: number };
       defaultMetrics?: boolean;
@@ -74,6 +76,11 @@ export class AuthMetrics {
           this.set(lastPass().getTime() / 1000);
         },
       });
+      new Gauge({
+        name: "auth_housekeeping_interval_seconds",
+        help: "Seconds between housekeeping passes (HOUSEKEEPING_INTERVAL)",
+        registers,
+      }).set(options.housekeepingIntervalSeconds ?? 0);
     }
     const hashLoad = options.passwordHashLoad;
     if (hashLoad) {

@@ -25,16 +25,17 @@ async function scrape(env: Record<string, string>): Promise<string> {
 }
 
 describe("the composed auth service's metrics", () => {
-  it("exposes when housekeeping last finished (its start, before the first pass) only while housekeeping runs", async () => {
+  it("exposes when housekeeping last finished (its start, before the first pass) and its interval only while housekeeping runs", async () => {
     const startedAt = Date.now() / 1000;
-    const on = await scrape({});
+    const on = await scrape({ HOUSEKEEPING_INTERVAL: "600" });
+    assert.match(on, /^auth_housekeeping_interval_seconds 600$/m, "the stall alert's threshold follows it");
     const value = Number(/^auth_housekeeping_last_pass_timestamp_seconds (\S+)$/m.exec(on)?.[1]);
     assert.ok(value >= Math.floor(startedAt) && value <= Date.now() / 1000, on);
     assert.match(on, /^auth_password_hashes\{state="waiting"\} 0$/m);
     const off = await scrape({ HOUSEKEEPING_INTERVAL: "0" });
     assert.doesNotMatch(
       off,
-      /auth_housekeeping_last_pass_timestamp_seconds/,
+      /auth_housekeeping_last_pass_timestamp_seconds|auth_housekeeping_interval_seconds/,
       "no stale timestamp for the alert",
     );
     assert.match(off, /^auth_housekeeping_deleted_total\{table="sessions"\} 0$/m);
