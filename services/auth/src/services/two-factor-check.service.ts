@@ -46,6 +46,8 @@ export interface PendingCheck {
   spend(tx?: Executor): Promise<CodeMethod | undefined>;
   /** The limiter, the metric and the lockout count; resolves with `method` or throws the endpoint's error. */
   settle(method: CodeMethod | undefined): Promise<CodeMethod>;
+  /** The code was not put to the test after all (what it was for is gone): its reservation is handed back. */
+  cancel(): Promise<void>;
 }
 
 /**
@@ -94,6 +96,7 @@ export class TwoFactorCheckService {
     const match = await this.#match(user.id, credential, code, options.acceptBackupCode);
     return {
       spend: async (tx) => (match && (await match.spend(tx)) ? match.method : undefined),
+      cancel: () => gate.succeeded(),
       settle: async (method) => {
         if (method) {
           await gate.succeeded();

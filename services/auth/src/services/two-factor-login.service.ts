@@ -86,7 +86,11 @@ export class TwoFactorLoginService {
         if (error instanceof TransactionRollbackError) return { method: undefined, grant: undefined };
         throw error;
       });
-    if ("used" in attempt) throw invalidToken();
+    if ("used" in attempt) {
+      // Another request signed in with this token first: not a wrong code, and no attempt spent.
+      await pending.cancel();
+      throw invalidToken();
+    }
     await pending.settle(attempt.method);
     const { grant } = attempt;
     if (!grant) throw invalidToken();

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { eq } from "drizzle-orm";
 import { skipUnless } from "@mimascota/shared/testing/services";
-import { loginThrottles } from "../../src/db/schema.ts";
+import { loginThrottles, twoFactorCredentials } from "../../src/db/schema.ts";
 import { generateTotp } from "../../src/two-factor/totp.ts";
 import { problem, STRONG_PASSWORD } from "../support/account-helpers.ts";
 import { me } from "../support/session-helpers.ts";
@@ -59,6 +59,11 @@ describe("2FA codes under attack", { skip: await skipUnless("postgres") }, () =>
     assert.deepEqual(results.map((r) => r.statusCode).sort(), [200, 401]);
     assert.equal(problem(results.find((r) => r.statusCode === 401)!).code, "INVALID_2FA_TOKEN");
     assert.equal(await failureCount(ctx, user.email), 0, "the copy counts toward no lock");
+    const [credential] = await ctx.database.db
+      .select({ failureCount: twoFactorCredentials.failureCount })
+      .from(twoFactorCredentials)
+      .where(eq(twoFactorCredentials.userId, user.userId));
+    assert.equal(credential?.failureCount, 0, "nor toward the account's code limit");
   });
 
   it("a backup code racing a TOTP code on one token is spent only if it wins", async () => {
