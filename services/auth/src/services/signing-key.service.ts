@@ -103,8 +103,8 @@ export class SigningKeyService {
   }
 
   /**
-   * A new signing key, published at once and signing `activationDelaySeconds` later (0: at once); the key
-   * signing until then is retired at that moment and stays published until its tokens have expired. Keys
+   * A new signing key, published at once and signing `activationDelaySeconds` later (0, or no key signing
+   * yet: at once); the key signing until then is retired at that moment and stays published until its tokens have expired. Keys
    * published by an earlier rotation that have not started signing yet are dropped (they signed nothing).
    */
   async rotate(
@@ -113,7 +113,9 @@ export class SigningKeyService {
     const result = await this.#d.db.transaction(async (tx) => {
       await this.#d.keys.lockForKeyChange(tx);
       const now = this.#d.clock.now();
-      const activatesAt = new Date(now.getTime() + activationDelaySeconds * 1000);
+      // With no key signing yet (a fresh database) there is nothing to keep signing meanwhile: at once.
+      const waits = (await this.#d.keys.findActive(now, tx)) !== undefined;
+      const activatesAt = new Date(now.getTime() + (waits ? activationDelaySeconds : 0) * 1000);
       const dropped = await this.#d.keys.deletePending(tx, now);
       const created = { ...(await this.#newKey(now)), activatesAt };
       await this.#d.keys.insert(tx, created);

@@ -117,6 +117,20 @@ describe("signing keys and JWKS", { skip: await skipUnless("postgres") }, () => 
     assert.equal((await me(ctx, await signWithStoredKey(ctx, rotated.kid, claims))).statusCode, 200);
   });
 
+  it("a rotation on a database without keys signs at once: there is no key to keep signing meanwhile", async () => {
+    const service = keyService(ctx, await secretBoxFromConfig(ctx.config));
+    const saved = await ctx.database.db.select().from(signingKeys);
+    await ctx.database.db.delete(signingKeys);
+    try {
+      const rotated = await service.rotate();
+      assert.equal(rotated.activatesAt.getTime(), ctx.clock.now().getTime());
+      assert.equal(await service.ensureActive(), rotated.kid, "no second first key is made");
+    } finally {
+      await ctx.database.db.delete(signingKeys);
+      await ctx.database.db.insert(signingKeys).values(saved);
+    }
+  });
+
   it("a rotation before the last one's key signs replaces that key: it leaves the JWKS unused", async () => {
     const service = keyService(ctx, await secretBoxFromConfig(ctx.config));
     const signing = await service.ensureActive();
