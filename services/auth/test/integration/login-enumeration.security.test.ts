@@ -6,6 +6,7 @@ import { comparableHeaders, register, STRONG_PASSWORD, verifiedUser } from "../s
 import { login } from "../support/session-helpers.ts";
 import { lockEmail } from "../support/session-rows.ts";
 import { createAuthTestContext, type AuthTestContext } from "../support/test-app.ts";
+import { twoFactorUser } from "../support/two-factor-helpers.ts";
 import { median, sameTiming, timeAlternately } from "../support/timing.ts";
 
 const ROUNDS = 30;
@@ -27,6 +28,8 @@ describe("login enumeration", { skip: await skipUnless("postgres") }, () => {
     await verifiedUser(ctx, "locked@example.com");
     await register(ctx, "unverified@example.com");
     await lockEmail(ctx, "locked@example.com");
+    await twoFactorUser(ctx, "locked-2fa@example.com");
+    await lockEmail(ctx, "locked-2fa@example.com");
     // Warm-up: the dummy hash, the key and connection pool are made before anything is timed.
     for (const email of ["known@example.com", "unknown@example.com", "locked@example.com"]) {
       await login(ctx, email, WRONG);
@@ -66,6 +69,7 @@ describe("login enumeration", { skip: await skipUnless("postgres") }, () => {
       "unverified, wrong password": () => login(ctx, "unverified@example.com", WRONG),
       "locked, wrong password": () => login(ctx, "locked@example.com", WRONG),
       "locked, right password": () => login(ctx, "locked@example.com", STRONG_PASSWORD),
+      "locked with 2FA, right password": () => login(ctx, "locked-2fa@example.com", STRONG_PASSWORD),
     };
     const sent: Record<string, string[]> = {};
     for (const [label, attempt] of Object.entries(refusals)) {
@@ -81,6 +85,7 @@ describe("login enumeration", { skip: await skipUnless("postgres") }, () => {
     assert.deepEqual(sent["wrong password"], unlocked);
     assert.deepEqual(sent["unverified, wrong password"], unlocked);
     assert.deepEqual(sent["locked, right password"], locked);
+    assert.deepEqual(sent["locked with 2FA, right password"], locked);
     assert.equal(locked.length, unlocked.length - 1);
   });
 

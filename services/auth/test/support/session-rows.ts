@@ -29,14 +29,17 @@ export async function sessionRevokedAt(ctx: AuthTestContext, id: string): Promis
 /** Puts an email into the locked state the login throttle leaves after too many failures. */
 export async function lockEmail(ctx: AuthTestContext, email: string): Promise<void> {
   const now = ctx.clock.now();
-  await ctx.database.db.insert(loginThrottles).values({
-    email,
+  const locked = {
     failureCount: 10,
     windowStartedAt: now,
     lockedUntil: new Date(now.getTime() + 30 * 60_000),
     lockCount: 1,
     lastLockedAt: now,
-  });
+  };
+  await ctx.database.db
+    .insert(loginThrottles)
+    .values({ email, ...locked })
+    .onConflictDoUpdate({ target: loginThrottles.email, set: locked });
 }
 
 export async function lockedUntil(ctx: AuthTestContext, email: string): Promise<Date | null> {
