@@ -5,7 +5,11 @@ import type { TokenVerifier, VerifiedToken } from "../auth/token-verifier.ts";
 import type { ResponseCache } from "../cache/response-cache.ts";
 import { problems, type GatewayErrorType } from "../errors.ts";
 import type { GatewayMetrics } from "../metrics.ts";
-import { applyRateLimitHeaders, type RateLimiter } from "../rate-limit/rate-limiter.ts";
+import {
+  applyRateLimitHeaders,
+  type RateLimitDecision,
+  type RateLimiter,
+} from "../rate-limit/rate-limiter.ts";
 import type { GatewayRoute } from "../routing/router.ts";
 import { bufferedBody, ClientGoneError, isBodyTooLarge, limitedBody } from "./body-limit.ts";
 import { upstreamRequestHeaders } from "./forward-headers.ts";
@@ -53,7 +57,7 @@ export class GatewayService {
     const route = request.gatewayRoute;
     if (!route) {
       // Still admitted per IP: a path scan spends its quota, and the 404 carries the limit headers.
-      await this.#admit(request, reply, UNROUTED, undefined);
+      this.#admitted(request, reply, await this.#d.limiter.admit(UNROUTED, request.ip, undefined));
       throw this.#fail(request, "not_found", problems.error("NOT_FOUND"));
     }
 
@@ -69,7 +73,8 @@ export class GatewayService {
       }
     }
 
-    if ((await this.#admit(request, reply, route, token)) === "revoked") authFailure = "invalid";
+    const decision = await this.#d.limiter.admit(route, request.ip, token);
+    if (this.#admitted(request, reply, decision) === "revoked") authFailure = "invalid";
     if (authFailure === "keys_unavailable") {
       throw this.#fail(
         request,
@@ -118,14 +123,15 @@ export class GatewayService {
     }
   }
 
-  /** Rate limits and revocation in one round trip; sets the limit headers, throws 429 when limited. */
-  async #admit(
+  /**
+   * The admission's answer (rate limits and revocation, one round trip): sets the limit headers, throws 429
+   * when limited. Synchronous, so the hot path awaits the store only.
+   */
+  #admitted(
     request: FastifyRequest,
     reply: FastifyReply,
-    route: GatewayRoute,
-    token: VerifiedToken | undefined,
-  ): Promise<"admitted" | "revoked"> {
-    const decision = await this.#d.limiter.admit(route, request.ip, token);
+    decision: RateLimitDecision,
+  ): "admitted" | "revoked" {
     const retryAfter = applyRateLimitHeaders(reply, decision);
     if (decision.outcome !== "limited") return decision.outcome;
     throw this.#fail(
