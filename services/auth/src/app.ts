@@ -67,10 +67,11 @@ export interface AuthDeps {
   };
   /** Rows the housekeeper has deleted since start, by table (exported as a counter at scrape time). */
   housekeepingTotals?: () => Record<string, number>;
-  /** When the last housekeeping pass finished; absent when housekeeping is off. */
-  housekeepingLastPass?: (() => Date) | undefined;
-  /** HOUSEKEEPING_INTERVAL, for the metric beside the last pass. */
-  housekeepingIntervalSeconds?: number;
+  /**
+   * When the last housekeeping pass finished and how often passes run (HOUSEKEEPING_INTERVAL), published
+   * together so the stall alert scales with the interval; absent when housekeeping is off.
+   */
+  housekeepingSchedule?: { lastPass: () => Date; intervalSeconds: number } | undefined;
   /** The password hasher; by default one built from the ARGON2_* settings (tests pass one they can watch). */
   hasher?: PasswordHasher;
 }
@@ -115,8 +116,7 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
   const metrics = new AuthMetrics({
     queueStats: deps.queueStats,
     housekeepingTotals: deps.housekeepingTotals,
-    housekeepingLastPass: deps.housekeepingLastPass,
-    housekeepingIntervalSeconds: deps.housekeepingIntervalSeconds,
+    housekeepingSchedule: deps.housekeepingSchedule,
     passwordHashLoad: () => hasher.load,
   });
   const users = new UserRepository({ db });

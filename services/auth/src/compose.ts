@@ -72,8 +72,10 @@ export async function startAuthService(
     queueStats: { outbox: () => relay.stats(), mail: () => mailWorker.stats() },
     housekeepingTotals: () => housekeeper.totals(),
     // Only when passes run: a stale "last pass" is what the stall alert looks for.
-    housekeepingLastPass: config.HOUSEKEEPING_INTERVAL > 0 ? () => housekeeper.lastPassAt() : undefined,
-    housekeepingIntervalSeconds: config.HOUSEKEEPING_INTERVAL,
+    housekeepingSchedule:
+      config.HOUSEKEEPING_INTERVAL > 0
+        ? { lastPass: () => housekeeper.lastPassAt(), intervalSeconds: config.HOUSEKEEPING_INTERVAL }
+        : undefined,
   });
   relay.start();
   mailWorker.start();

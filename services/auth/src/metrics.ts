@@ -23,9 +23,7 @@ export class AuthMetrics {
     options: {
       queueStats?: AuthDeps["queueStats"];
       housekeepingTotals?: AuthDeps["housekeepingTotals"];
-      housekeepingLastPass?: AuthDeps["housekeepingLastPass"];
-      /** HOUSEKEEPING_INTERVAL, published with the last pass so the stall alert scales with it. */
-      housekeepingIntervalSeconds?: number;
+      housekeepingSchedule?: AuthDeps["housekeepingSchedule"];
       /** argon2 hashes running and waiting for their turn (PasswordHasher.load). */
       passwordHashLoad?: () => { active: number; pending: number };
       defaultMetrics?: boolean;
@@ -66,8 +64,9 @@ export class AuthMetrics {
       labelNames: ["result"],
       registers,
     });
-    const lastPass = options.housekeepingLastPass;
-    if (lastPass) {
+    const schedule = options.housekeepingSchedule;
+    if (schedule) {
+      const { lastPass } = schedule;
       new Gauge({
         name: "auth_housekeeping_last_pass_timestamp_seconds",
         help: "When the last housekeeping pass finished (the service's start until the first), Unix seconds",
@@ -80,7 +79,7 @@ export class AuthMetrics {
         name: "auth_housekeeping_interval_seconds",
         help: "Seconds between housekeeping passes (HOUSEKEEPING_INTERVAL)",
         registers,
-      }).set(options.housekeepingIntervalSeconds ?? 0);
+      }).set(schedule.intervalSeconds);
     }
     const hashLoad = options.passwordHashLoad;
     if (hashLoad) {

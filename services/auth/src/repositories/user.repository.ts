@@ -155,10 +155,10 @@ export class UserRepository {
     await tx.update(users).set({ passwordHash, passwordChangedAt: changedAt }).where(eq(users.id, id));
   }
 
-  /** Same password, stronger hash (argon2 parameters rose): not a password change, so no timestamp moves. */
   /**
    * Replaces a hash made with older argon2 parameters by one of the same password with today's, unless the
-   * password changed meanwhile (the stored hash is no longer `previous`).
+   * password changed meanwhile (the stored hash is no longer `previous`). Not a password change, so no
+   * timestamp moves.
    */
   async upgradePasswordHash(id: string, previous: string, passwordHash: string): Promise<void> {
     await this.#db

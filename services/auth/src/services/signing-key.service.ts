@@ -104,8 +104,9 @@ export class SigningKeyService {
 
   /**
    * A new signing key, published at once and signing `activationDelaySeconds` later (0, or no key signing
-   * yet: at once); the key signing until then is retired at that moment and stays published until its tokens have expired. Keys
-   * published by an earlier rotation that have not started signing yet are dropped (they signed nothing).
+   * yet: at once); the key signing until then is retired at that moment and stays published until its tokens
+   * have expired. Keys published by an earlier rotation that have not started signing yet are dropped (they
+   * signed nothing).
    */
   async rotate(
     activationDelaySeconds = this.#d.config.SIGNING_KEY_ACTIVATION_DELAY,

@@ -114,7 +114,7 @@ await describeOnEachDatabase("housekeeping", { ACCOUNT_RESPONSE_FLOOR_MS: "0" },
     const metrics = new AuthMetrics({
       defaultMetrics: false,
       housekeepingTotals: () => keeper.totals(),
-      housekeepingLastPass: () => keeper.lastPassAt(),
+      housekeepingSchedule: { lastPass: () => keeper.lastPassAt(), intervalSeconds: 3600 },
     });
 
     // Past the absolute end (30 days) plus the retention: the once-live session goes too.
