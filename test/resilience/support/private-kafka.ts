@@ -1,6 +1,9 @@
+import { randomUUID } from "node:crypto";
 import { readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { forget, freePort, isAlive, killOnExit, run, waitForExit } from "./processes.ts";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Consumer, MessagesStreamModes, stringDeserializers, type Message } from "@platformatic/kafka";
+import { forget, freePort, isAlive, killOnExit, run, until, waitForExit } from "./processes.ts";
 
 const script = resolve(import.meta.dirname, "../../../scripts/kafka.sh");
 // The script's own default: the resolved classpath is shared with the other brokers; the instance folder is ours.
@@ -65,6 +68,38 @@ export class PrivateKafka {
     });
     killOnExit(this.pid());
     return this;
+  }
+
+  /**
+   * The CloudEvents ids (`ce_id` headers) on `topic`, read from its start through the plaintext listener
+   * until `expected` have arrived (then `settleMs` more, for anything published twice right behind them);
+   * fails after `timeoutMs`.
+   */
+  async eventIdsOn(
+    topic: string,
+    expected: number,
+    options: { timeoutMs?: number; settleMs?: number } = {},
+  ): Promise<string[]> {
+    const received: Message<string, string, string, string>[] = [];
+    const consumer = new Consumer({
+      groupId: `test-reader-${randomUUID()}`,
+      clientId: "mimascota-test-reader",
+      bootstrapBrokers: this.brokers,
+      deserializers: stringDeserializers,
+    });
+    try {
+      const stream = await consumer.consume({
+        topics: [topic],
+        mode: MessagesStreamModes.EARLIEST,
+        maxWaitTime: 200,
+      });
+      stream.on("data", (message: Message<string, string, string, string>) => received.push(message));
+      await until(() => received.length >= expected, `${expected} messages on ${topic}`, options.timeoutMs);
+      if (options.settleMs) await sleep(options.settleMs);
+    } finally {
+      await consumer.close(true);
+    }
+    return received.map((message) => message.headers.get("ce_id") ?? "");
   }
 
   pid(): number {

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { Consumer, MessagesStreamModes, stringDeserializers, type Message } from "@platformatic/kafka";
 import { kafkaBinaries, PrivateKafka } from "../../../../test/resilience/support/private-kafka.ts";
 import { KafkaEventPublisher } from "../../src/events/kafka-event-publisher.ts";
 import { kafkaSecurity, type KafkaSecuritySettings } from "../../src/events/kafka-security.ts";
@@ -48,38 +47,12 @@ describe("Kafka over TLS with SASL", { skip, timeout: 180_000 }, () => {
     }
   }
 
-  /** The ids of the events on the topic, read back through the broker's plaintext listener. */
-  async function idsOnTopic(expected: number): Promise<string[]> {
-    const consumer = new Consumer({
-      groupId: `test-secured-${randomUUID()}`,
-      clientId: "mimascota-test-secured-reader",
-      bootstrapBrokers: kafka.brokers,
-      deserializers: stringDeserializers,
-    });
-    try {
-      const stream = await consumer.consume({
-        topics: [topic],
-        mode: MessagesStreamModes.EARLIEST,
-        maxWaitTime: 200,
-      });
-      const ids: string[] = [];
-      const deadline = Date.now() + 20_000;
-      for await (const message of stream as AsyncIterable<Message<string, string, string, string>>) {
-        ids.push(message.headers.get("ce_id") ?? "");
-        if (ids.length >= expected || Date.now() > deadline) break;
-      }
-      return ids;
-    } finally {
-      await consumer.close(true);
-    }
-  }
-
   it("publishes with PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 over TLS", async () => {
     const ids = [];
     for (const mechanism of ["plain", "scram-sha-256", "scram-sha-512"] as const) {
       ids.push(await publishWith({ KAFKA_SASL_MECHANISM: mechanism }));
     }
-    assert.deepEqual((await idsOnTopic(3)).sort(), ids.sort());
+    assert.deepEqual((await kafka.eventIdsOn(topic, 3)).sort(), ids.sort());
   });
 
   it("is refused with a wrong password, without TLS, and with a certificate it was not told to trust", async () => {
