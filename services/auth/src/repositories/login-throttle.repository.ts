@@ -12,7 +12,7 @@ const stateColumns = {
 };
 
 /**
- * The throttle step of the statement every password login runs first (`SessionRepository.insertWithTokenIf`):
+ * The throttle step of the statement every password login runs first (`SessionRepository.openAfterPasswordCheck`):
  * after `account` (a CTE of the user's row when the password login may open a session, else empty, e.g.
  * `passwordLoginStillValid`; read in full first, so its row lock comes before the throttle row's), a CTE
  * `throttle` that takes the email's row as `LoginThrottleRepository.lockState` does (created if missing,

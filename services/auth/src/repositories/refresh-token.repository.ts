@@ -1,5 +1,6 @@
 import { sql, type SQL } from "drizzle-orm";
 import { queryRows, type Database, type Executor } from "@mimascota/shared/db/database";
+import { preparedStatement } from "@mimascota/shared/db/prepared-statement";
 
 /** A presented token with the state of its session: everything a refresh or logout decides on. */
 export interface PresentedToken {
@@ -65,6 +66,16 @@ select found.*, (select expires_at from successor) as successor_expires_at from 
 
 type Row = Record<string, unknown>;
 
+type RotationParams = { presentedHash: string; now: Date; successorId: string } & Omit<Successor, "id">;
+
+const rotation = preparedStatement<RotationParams, Row>("refresh_tokens_rotate", (p) =>
+  rotationStatement(p.presentedHash, p.now, {
+    id: p.successorId,
+    tokenHash: p.tokenHash,
+    idleExpiresAt: p.idleExpiresAt,
+  }),
+);
+
 const date = (value: unknown) => new Date(value as string | Date);
 const dateOrNull = (value: unknown) => (value === null || value === undefined ? null : date(value));
 
@@ -96,7 +107,13 @@ export class RefreshTokenRepository {
 
   /** See {@link rotationStatement}; undefined when no token has this digest. */
   async rotate(tokenHash: string, now: Date, successor: Successor): Promise<Rotation | undefined> {
-    const [row] = await queryRows<Row>(this.#db, rotationStatement(tokenHash, now, successor));
+    const [row] = await rotation(this.#db, {
+      presentedHash: tokenHash,
+      now,
+      successorId: successor.id,
+      tokenHash: successor.tokenHash,
+      idleExpiresAt: successor.idleExpiresAt,
+    });
     if (!row) return undefined;
     return {
       presented: toPresented(row),

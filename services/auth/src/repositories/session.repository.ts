@@ -1,6 +1,9 @@
 import { and, eq, isNull, ne, sql, type SQL } from "drizzle-orm";
-import { queryRows, type Database, type Executor } from "@mimascota/shared/db/database";
+import type { Database, Executor } from "@mimascota/shared/db/database";
+import { preparedStatement } from "@mimascota/shared/db/prepared-statement";
 import { sessions } from "../db/schema.ts";
+import { unlessLocked } from "./login-throttle.repository.ts";
+import { passwordLoginStillValid } from "./user.repository.ts";
 
 export interface NewSession {
   id: string;
@@ -30,7 +33,7 @@ export function openStatement(
   const now = sql`${session.createdAt}::timestamptz`;
   return sql`with ${guard?.ctes ?? sql``}session as (
   insert into sessions (id, user_id, amr, user_agent, ip, created_at, last_used_at, expires_at)
-  select ${session.id}::uuid, ${session.userId}::uuid, ${JSON.stringify(session.amr)}::jsonb,
+  select ${session.id}::uuid, ${session.userId}::uuid, ${sql.param(session.amr, sessions.amr)}::jsonb,
     ${session.userAgent}::text, ${session.ip}::text, ${now}, ${now}, ${session.expiresAt}::timestamptz
   ${guard?.from ?? sql``}
   returning id
@@ -41,12 +44,76 @@ export function openStatement(
 select exists (select 1 from session) as opened`;
 }
 
+/** What the clean password login's statement needs (`SessionRepository.openAfterPasswordCheck`). */
+export interface PasswordLoginCheck {
+  email: string;
+  /** The hash the password was verified against; the account must still have it. */
+  passwordHash: string;
+}
+
+type OpenParams = Omit<NewSession, "id" | "expiresAt"> &
+  PasswordLoginCheck & {
+    sessionId: string;
+    sessionExpiresAt: Date;
+    tokenId: string;
+    tokenHash: string;
+    tokenExpiresAt: Date;
+  };
+
+const openStatements = {
+  plain: preparedStatement<OpenParams, { opened: boolean }>("sessions_open", (p) =>
+    openStatement(...openArgs(p)),
+  ),
+  afterPasswordCheck: preparedStatement<OpenParams, { opened: boolean }>(
+    "sessions_open_after_password",
+    (p) =>
+      openStatement(
+        ...openArgs(p),
+        unlessLocked(p.email, p.createdAt, passwordLoginStillValid(p.userId, p.passwordHash)),
+      ),
+  ),
+};
+
+/** The statement's arguments made of `p`'s fields one by one (a placeholder object has no keys to spread). */
+function openArgs(p: OpenParams): [NewSession, FirstRefreshToken] {
+  const session = {
+    id: p.sessionId,
+    userId: p.userId,
+    amr: p.amr,
+    userAgent: p.userAgent,
+    ip: p.ip,
+    createdAt: p.createdAt,
+    expiresAt: p.sessionExpiresAt,
+  };
+  return [session, { id: p.tokenId, tokenHash: p.tokenHash, expiresAt: p.tokenExpiresAt }];
+}
+
+function openParams(session: NewSession, token: FirstRefreshToken, check?: PasswordLoginCheck): OpenParams {
+  return {
+    ...session,
+    sessionId: session.id,
+    sessionExpiresAt: session.expiresAt,
+    tokenId: token.id,
+    tokenHash: token.tokenHash,
+    tokenExpiresAt: token.expiresAt,
+    email: check?.email ?? "",
+    passwordHash: check?.passwordHash ?? "",
+  };
+}
+
 /** Sessions (one per login): the family every refresh token of that login belongs to. */
 export class SessionRepository {
   readonly #db: Database;
+  /** Read by every bearer request, rendered once and prepared (see `preparedStatement`). */
+  readonly #status;
 
   constructor(options: { db: Database }) {
     this.#db = options.db;
+    this.#status = this.#db
+      .select({ userId: sessions.userId, revokedAt: sessions.revokedAt, expiresAt: sessions.expiresAt })
+      .from(sessions)
+      .where(eq(sessions.id, sql.placeholder("id")))
+      .prepare("sessions_status");
   }
 
   /**
@@ -54,30 +121,27 @@ export class SessionRepository {
    * checked at the end of the statement, when the session row is there).
    */
   async insertWithToken(tx: Executor, session: NewSession, token: FirstRefreshToken): Promise<void> {
-    await tx.execute(openStatement(session, token));
+    await openStatements.plain(tx, openParams(session, token));
   }
 
   /**
-   * A new session with its first refresh token, in one statement, only if `guard.from` yields a row; the
-   * guard's CTEs run in the same statement (for the clean password login: the throttle row's lock and reset,
-   * `unlessLocked` in login-throttle.repository.ts). False when the guard yielded nothing: then nothing was
-   * inserted.
+   * The clean password login's one statement: a new session with its first refresh token, only while the
+   * account still has `check.passwordHash` and may sign in with a password alone (`passwordLoginStillValid`)
+   * and the email is not locked; the throttle row's lock and reset run in the same statement (`unlessLocked`
+   * in login-throttle.repository.ts). False when either said no: then nothing was inserted.
    */
-  async insertWithTokenIf(
-    guard: { ctes: SQL; from: SQL },
+  async openAfterPasswordCheck(
+    check: PasswordLoginCheck,
     session: NewSession,
     token: FirstRefreshToken,
   ): Promise<boolean> {
-    const [row] = await queryRows<{ opened: boolean }>(this.#db, openStatement(session, token, guard));
+    const [row] = await openStatements.afterPasswordCheck(this.#db, openParams(session, token, check));
     return row?.opened === true;
   }
 
   /** What the bearer guard needs: whose session it is and whether it still counts. */
-  async getStatus(id: string, tx: Executor = this.#db) {
-    const [row] = await tx
-      .select({ userId: sessions.userId, revokedAt: sessions.revokedAt, expiresAt: sessions.expiresAt })
-      .from(sessions)
-      .where(eq(sessions.id, id));
+  async getStatus(id: string) {
+    const [row] = await this.#status.execute({ id });
     return row;
   }
 

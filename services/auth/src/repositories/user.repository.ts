@@ -85,12 +85,34 @@ export function passwordLoginStillValid(userId: string, passwordHash: string): S
 ), `;
 }
 
+const profileColumns = {
+  id: users.id,
+  email: users.email,
+  fullName: users.fullName,
+  emailVerifiedAt: users.emailVerifiedAt,
+  twoFactorEnabledAt: users.twoFactorEnabledAt,
+  createdAt: users.createdAt,
+};
+
 /** Users by intent; the password hash is selected only by the methods that verify a password. */
 export class UserRepository {
   readonly #db: Database;
+  /** The two reads of every login and every `/me`, rendered once and prepared (see `preparedStatement`). */
+  readonly #forLogin;
+  readonly #profile;
 
   constructor(options: { db: Database }) {
     this.#db = options.db;
+    this.#forLogin = this.#db
+      .select(loginColumns)
+      .from(users)
+      .where(eq(users.email, sql.placeholder("email")))
+      .prepare("users_for_login");
+    this.#profile = this.#db
+      .select(profileColumns)
+      .from(users)
+      .where(eq(users.id, sql.placeholder("id")))
+      .prepare("users_profile");
   }
 
   /**
@@ -122,8 +144,10 @@ export class UserRepository {
     return rows.length === 1;
   }
 
-  async getForLogin(email: string, tx: Executor = this.#db) {
-    const [row] = await tx.select(loginColumns).from(users).where(eq(users.email, email));
+  async getForLogin(email: string, tx?: Executor) {
+    const [row] = tx
+      ? await tx.select(loginColumns).from(users).where(eq(users.email, email))
+      : await this.#forLogin.execute({ email });
     return row;
   }
 
@@ -136,18 +160,8 @@ export class UserRepository {
   }
 
   /** The contract's `user` object. */
-  async getProfile(id: string, tx: Executor = this.#db) {
-    const [row] = await tx
-      .select({
-        id: users.id,
-        email: users.email,
-        fullName: users.fullName,
-        emailVerifiedAt: users.emailVerifiedAt,
-        twoFactorEnabledAt: users.twoFactorEnabledAt,
-        createdAt: users.createdAt,
-      })
-      .from(users)
-      .where(eq(users.id, id));
+  async getProfile(id: string) {
+    const [row] = await this.#profile.execute({ id });
     return row && toProfile(row);
   }
 

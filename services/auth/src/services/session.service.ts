@@ -8,8 +8,6 @@ import type { AuthConfig } from "../config.ts";
 import { hashToken, newOpaqueToken } from "../crypto/opaque-token.ts";
 import { problems } from "../errors.ts";
 import type { AuthMetrics } from "../metrics.ts";
-import { unlessLocked } from "../repositories/login-throttle.repository.ts";
-import { passwordLoginStillValid } from "../repositories/user.repository.ts";
 import type { RefreshTokenRepository } from "../repositories/refresh-token.repository.ts";
 import type { SessionRepository } from "../repositories/session.repository.ts";
 import type { AccessTokenService } from "./access-token.service.ts";
@@ -83,8 +81,8 @@ export class SessionService implements SessionRevoker {
   /**
    * The statement every password login runs first. Opens a session unless `email` is locked or the account
    * changed since `passwordHash` was checked, with the user's and the throttle row's locks and the throttle
-   * reset in the same statement: the common login in one round trip (`passwordLoginStillValid`,
-   * `unlessLocked`, `SessionRepository.insertWithTokenIf`). With `NO_ACCOUNT` it opens nothing but takes the
+   * reset in the same statement: the common login in one round trip
+   * (`SessionRepository.openAfterPasswordCheck`). With `NO_ACCOUNT` it opens nothing but takes the
    * throttle row all the same, so every refused attempt costs what a right password on a locked email does.
    */
   async startUnlessLocked(
@@ -93,11 +91,7 @@ export class SessionService implements SessionRevoker {
     input: NewSessionInput,
   ): Promise<SessionGrant | undefined> {
     const { session, token, grant } = this.#newSession(input);
-    const opened = await this.#d.sessions.insertWithTokenIf(
-      unlessLocked(email, session.createdAt, passwordLoginStillValid(input.userId, passwordHash)),
-      session,
-      token,
-    );
+    const opened = await this.#d.sessions.openAfterPasswordCheck({ email, passwordHash }, session, token);
     return opened ? grant : undefined;
   }
 
