@@ -177,9 +177,15 @@ export async function refreshLoad(baseUrl: string, cookies: string[], seconds: n
 /** Latencies (ms) of an open-loop run, and how many answers were not 200. */
 export interface PacedResult {
   latencies: number[];
+  /** Answers other than 200, and errors. */
   failures: number;
+  /** Refreshes due while every chain of their service was still in flight: not sent, so no latency. */
+  unsent: number;
   rate: number;
 }
+
+/** What a sender made of its turn: answered 200, answered otherwise (or failed), or had nothing to send. */
+type Outcome = "ok" | "failed" | "unsent";
 
 /**
  * Open loop at a fixed rate: request i is due at start + i / rate and is sent then whatever is still in
@@ -192,11 +198,12 @@ export interface PacedResult {
 async function pacedLoad(
   rate: number,
   seconds: number,
-  senders: (() => Promise<boolean>)[],
+  senders: (() => Promise<Outcome>)[],
 ): Promise<PacedResult[]> {
   const results = senders.map(() => ({
     latencies: [] as number[],
     failures: 0,
+    unsent: 0,
     rate: rate / senders.length,
   }));
   const pending: Promise<void>[] = [];
@@ -209,9 +216,10 @@ async function pacedLoad(
     const result = results[i % senders.length]!;
     pending.push(
       senders[i % senders.length]!().then(
-        (ok) => {
+        (outcome) => {
+          if (outcome === "unsent") return void (result.unsent += 1);
           result.latencies.push(performance.now() - due);
-          if (!ok) result.failures += 1;
+          if (outcome === "failed") result.failures += 1;
         },
         () => {
           result.failures += 1;
@@ -236,7 +244,7 @@ export async function pacedLogins(targets: { url: string; users: number }[], rat
         body: JSON.stringify({ email, password: BENCH_PASSWORD }),
       });
       await response.body.dump();
-      return response.statusCode === 200;
+      return response.statusCode === 200 ? "ok" : "failed";
     });
     return await pacedLoad(rate, seconds, senders);
   } finally {
@@ -258,14 +266,14 @@ export async function pacedRefreshes(
   try {
     const senders = targets.map(({ cookies }, i) => {
       const idle = cookies.map((_, chain) => chain);
-      return async () => {
+      return async (): Promise<Outcome> => {
         const chain = idle.pop();
-        if (chain === undefined) return false; // every chain busy: counted as a failure, never hidden
+        if (chain === undefined) return "unsent"; // every chain busy: counted apart, never hidden
         const next = await rotateOnce(pools[i]!, cookies[chain]!);
-        if (!next) return false; // a broken chain is not reused
+        if (!next) return "failed"; // a broken chain is not reused
         cookies[chain] = next;
         idle.push(chain);
-        return true;
+        return "ok";
       };
     });
     return await pacedLoad(rate, seconds, senders);

@@ -107,6 +107,21 @@ try {
     return { users, url, service };
   };
   const small = await startAuth("auth-small", smallDb.url, settings.smallUsers);
+  // The measuring stick for login: the least a login on this stack can do (reference-login.ts).
+  const referencePort = await freePort();
+  const referenceArgs = [argon2.memoryCost, argon2.timeCost, argon2.parallelism].map(String);
+  const referenceService = startPinned(
+    "reference-login",
+    [process.execPath, "bench/auth/reference-login.ts", ...referenceArgs],
+    { ...base, ...threadPool, PORT: String(referencePort), DATABASE_URL: smallDb.url },
+  );
+  services.push(referenceService);
+  const reference = {
+    users: settings.smallUsers,
+    url: `http://127.0.0.1:${referencePort}`,
+    service: referenceService,
+  };
+  await waitHealthy(`${reference.url}/health`, referenceService);
   const large = await startAuth("auth-large", largeDb.url, settings.scaleUsers);
 
   const gatewayPort = await freePort();
@@ -126,7 +141,7 @@ try {
     `auth ${small.url} (small), ${large.url} (large), gateway ${gatewayUrl}${pinned ? "; all on CPU 0" : ""}`,
   );
 
-  const rounds = await runRounds({ ...settings, work, small, large, argon2, log });
+  const rounds = await runRounds({ ...settings, work, small, large, reference, argon2, log });
   const me = await runMe({ gatewayUrl, target: small, gateway, seconds: settings.seconds, work, log });
   const memory = {
     small: memoryOf(small.service.pid),

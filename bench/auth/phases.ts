@@ -28,6 +28,8 @@ export interface RoundOptions {
   work: string;
   small: Target;
   large: Target;
+  /** The bare-minimum login (reference-login.ts) on the small service's database. */
+  reference: Target;
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
   log: (line: string) => void;
 }
@@ -39,10 +41,12 @@ export interface HalfLoad {
   p50: number;
   p99: number;
   failures: number;
+  unsent: number;
 }
 
 export interface RoundsResult {
   ceiling: Row;
+  reference: Row;
   login: { small: Row; large: Row };
   refresh: { small: Row; large: Row };
   halfLoad: { login: { small: HalfLoad; large: HalfLoad }; refresh: { small: HalfLoad; large: HalfLoad } };
@@ -153,6 +157,7 @@ function mergePaced(runs: PacedResult[]): HalfLoad {
     p50: at(0.5),
     p99: at(0.99),
     failures: runs.reduce((sum, r) => sum + r.failures, 0),
+    unsent: runs.reduce((sum, r) => sum + r.unsent, 0),
   };
 }
 
@@ -163,9 +168,9 @@ function mergePaced(runs: PacedResult[]): HalfLoad {
 const LOGIN_WARM_UP_SECONDS = 15;
 
 /**
- * Rounds of: argon2 ceiling, login on the small and the large database, refresh on both. Interleaving the
- * two sizes within each round, and taking medians over rounds, keeps a change in the shared machine's load
- * from passing for an effect of the table sizes.
+ * Rounds of: argon2 ceiling, the reference login, login on the small and the large database, refresh on
+ * both. Interleaving them within each round, and taking medians over rounds, keeps a change in the shared
+ * machine's load from passing for an effect of the table sizes or for a difference from the reference.
  */
 export async function runRounds(o: RoundOptions): Promise<RoundsResult> {
   const targets = [o.small, o.large];
@@ -179,9 +184,10 @@ export async function runRounds(o: RoundOptions): Promise<RoundsResult> {
     });
   const cookies = new Map<Target, string[]>();
   // The half-load refreshes take the next idle chain; with this many, only a stall of about a third of a
-  // second at ~1,500/s could leave none idle (counted as a failure, not hidden).
+  // second at ~1,500/s could leave none idle (such a refresh is not sent, and is counted as unsent).
   const pacedCookies = new Map<Target, string[]>();
-  o.log(`warm-up: login ${LOGIN_WARM_UP_SECONDS} s and refresh 3 s on both services`);
+  o.log(`warm-up: login ${LOGIN_WARM_UP_SECONDS} s on the reference and both services, refresh 3 s`);
+  await loginRun(o.reference, LOGIN_WARM_UP_SECONDS);
   for (const t of targets) {
     await loginRun(t, LOGIN_WARM_UP_SECONDS);
     const sessions = await loginMany(t.url, pick(REFRESH_CHAINS, t.users));
@@ -200,11 +206,21 @@ export async function runRounds(o: RoundOptions): Promise<RoundsResult> {
       ).cookies,
     );
   }
-  const rows = { ceiling: [] as Row[], login: [[], []] as Row[][], refresh: [[], []] as Row[][] };
+  const rows = {
+    ceiling: [] as Row[],
+    reference: [] as Row[],
+    login: [[], []] as Row[][],
+    refresh: [[], []] as Row[][],
+  };
   const half = { login: [[], []] as PacedResult[][], refresh: [[], []] as PacedResult[][] };
   for (let round = 1; round <= o.rounds; round++) {
-    o.log(`round ${round}/${o.rounds}: ceiling, login x2, refresh x2, ${o.seconds} s each`);
+    o.log(`round ${round}/${o.rounds}: ceiling, reference login, login x2, refresh x2, ${o.seconds} s each`);
     rows.ceiling.push(await argon2Ceiling(o));
+    rows.reference.push(
+      await measured([o.reference.service.pid], "login, reference (node:http + pg)", () =>
+        loginRun(o.reference, o.seconds),
+      ),
+    );
     for (const [i, t] of targets.entries()) {
       const label = `login, ${fmtUsers(t.users)} users`;
       rows.login[i]!.push(await measured([t.service.pid], label, () => loginRun(t, o.seconds)));
@@ -239,6 +255,7 @@ export async function runRounds(o: RoundOptions): Promise<RoundsResult> {
   }
   return {
     ceiling: combine(rows.ceiling),
+    reference: combine(rows.reference),
     login: { small: combine(rows.login[0]!), large: combine(rows.login[1]!) },
     refresh: { small: combine(rows.refresh[0]!), large: combine(rows.refresh[1]!) },
     halfLoad: {

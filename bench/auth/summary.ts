@@ -39,17 +39,25 @@ const mib = (v: Memory) => `${v.peakMiB.toFixed(0)} MiB`;
 /** The printed table and goal lines; also writes auth-latest.txt, auth-explain.txt and auth-throughput.svg. */
 export function report(input: ReportInput): string {
   const { machine: m, settings: s, rounds: r, me, seed, memory } = input;
-  const rows: Row[] = [r.ceiling, r.login.small, r.login.large, r.refresh.small, r.refresh.large];
+  const rows: Row[] = [
+    r.ceiling,
+    r.reference,
+    r.login.small,
+    r.login.large,
+    r.refresh.small,
+    r.refresh.large,
+  ];
   if (me.hit && me.miss) rows.push(me.hit, me.miss);
 
   const loginCpuShare = r.login.small.perCpuSecond / r.ceiling.perCpuSecond;
+  const referenceCpuShare = r.reference.perCpuSecond / r.ceiling.perCpuSecond;
   const refreshRate = r.refresh.small.result.perSecond;
   const h = r.halfLoad;
   const loginP99 = h.login.large.p99 / h.login.small.p99;
   const refreshP99 = h.refresh.large.p99 / h.refresh.small.p99;
   const ms = (v: number) => `${v.toFixed(1)} ms`;
   const halfLine = (name: string, x: { small: HalfLoad; large: HalfLoad }) =>
-    `  ${name} at ${(x.small.rate + x.large.rate).toFixed(0)}/s in all: ${n(s.smallUsers)} users p50 ${ms(x.small.p50)} p99 ${ms(x.small.p99)}; ${n(s.scaleUsers)} users p50 ${ms(x.large.p50)} p99 ${ms(x.large.p99)} (${n(x.small.samples + x.large.samples)} samples, ${x.small.failures + x.large.failures} failed)`;
+    `  ${name} at ${(x.small.rate + x.large.rate).toFixed(0)}/s in all: ${n(s.smallUsers)} users p50 ${ms(x.small.p50)} p99 ${ms(x.small.p99)}; ${n(s.scaleUsers)} users p50 ${ms(x.large.p50)} p99 ${ms(x.large.p99)} (${n(x.small.samples + x.large.samples)} samples, ${x.small.failures + x.large.failures} failed${x.small.unsent + x.large.unsent ? `, ${n(x.small.unsent + x.large.unsent)} not sent: every chain still in flight` : ""})`;
   const indexed = input.plans.filter((p) => p.usesIndex).length;
 
   const text = [
@@ -58,11 +66,12 @@ export function report(input: ReportInput): string {
     `placement: ${pinned ? "auth services and gateway pinned to CPU 0 (taskset, all threads); wrk and the refresh client on CPU 1; PostgreSQL and Redis unpinned" : "one core: nothing pinned"}`,
     `load before: ${m.loadBefore}`,
     `load after:  ${m.loadAfter}`,
-    `method: ${s.rounds} rounds of ${s.seconds} s runs (ceiling, login ${n(s.smallUsers)} / ${n(s.scaleUsers)}, refresh ${n(s.smallUsers)} / ${n(s.scaleUsers)}), medians shown; login ${LOGIN_CONNECTIONS} connections with a random seeded user per request; refresh ${REFRESH_CHAINS} independent cookie chains; /me ${ME_CONNECTIONS} connections`,
+    `method: ${s.rounds} rounds of ${s.seconds} s runs (ceiling, reference login, login ${n(s.smallUsers)} / ${n(s.scaleUsers)}, refresh ${n(s.smallUsers)} / ${n(s.scaleUsers)}), medians shown; login ${LOGIN_CONNECTIONS} connections with a random seeded user per request; refresh ${REFRESH_CHAINS} independent cookie chains; /me ${ME_CONNECTIONS} connections`,
     "",
     table(rows),
     "",
     `login vs argon2id ceiling: ${pct(r.login.small.result.perSecond, r.ceiling.result.perSecond)} of req/s (${n(s.smallUsers)} users), ${pct(r.login.large.result.perSecond, r.ceiling.result.perSecond)} (${n(s.scaleUsers)}); per CPU-second of the service (the verdict: immune to the core being shared): ${(100 * loginCpuShare).toFixed(0)} % (goal >= 90 %: ${verdict(loginCpuShare >= 0.9)})`,
+    `reference login (reference-login.ts: node:http, pg, the same hasher and round trips, nothing else) in the same rounds: ${(100 * referenceCpuShare).toFixed(0)} % of the ceiling per CPU-second; the service's login is ${pct(r.login.small.perCpuSecond, r.reference.perCpuSecond)} of the reference's`,
     `refresh rotations on one core: ${refreshRate.toFixed(0)}/s (goal >= 1,500/s: ${verdict(refreshRate >= 1500)}; Keycloak's sizing guide: 120/s per vCPU)`,
     `latency at half load (one open loop at half the small service's throughput above, the two sizes taking turns; every round's samples together):`,
     halfLine("login", h.login),
@@ -96,6 +105,7 @@ export function report(input: ReportInput): string {
   });
   const bars = [
     bar(r.ceiling, "#999"),
+    bar(r.reference, "#9bb7dc"),
     bar(r.login.small, "#4a7ebb", 0.9 * r.ceiling.result.perSecond),
     bar(r.login.large, "#4a7ebb", 0.9 * r.ceiling.result.perSecond),
     bar(r.refresh.small, "#3a9a5b", 1500),
