@@ -22,6 +22,12 @@ export interface ProblemBody {
   errors?: FieldError[];
 }
 
+/**
+ * An answer, not a fault: an expected refusal (400, 401, 429, an open breaker's 503…) that the HTTP edge
+ * renders as problem+json. It carries no stack trace: nothing reads one (unexpected errors are logged with
+ * their own stack before they become an AppError), and walking the frames was ~5 % of the gateway's CPU per
+ * refusal, a rate that whoever floods it with bad tokens or over-limit requests gets to choose.
+ */
 export class AppError extends Error {
   override name = "AppError";
   readonly code: string;
@@ -37,7 +43,10 @@ export class AppError extends Error {
     detail?: string,
     extra: { errors?: FieldError[]; headers?: Record<string, string> } = {},
   ) {
+    const stackFrames = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(detail ?? spec.title);
+    Error.stackTraceLimit = stackFrames;
     this.code = code;
     this.status = spec.status;
     this.title = spec.title;

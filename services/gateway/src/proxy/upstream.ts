@@ -30,12 +30,18 @@ export class UpstreamError extends Error {
   }
 }
 
-/** The breaker is open: the call was refused without touching the upstream. */
+/**
+ * The breaker is open: the call was refused without touching the upstream. Control flow, built for every
+ * request while the upstream is down, so without a stack trace (as `AppError`).
+ */
 export class CircuitOpenError extends Error {
   override name = "CircuitOpenError";
   readonly retryAfterSeconds: number;
   constructor(retryAfterSeconds: number) {
+    const stackFrames = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super("circuit open");
+    Error.stackTraceLimit = stackFrames;
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }

@@ -6,6 +6,7 @@ import {
   type BreakerSettings,
   type BreakerState,
 } from "../../src/breaker/circuit-breaker.ts";
+import { CircuitOpenError } from "../../src/proxy/upstream.ts";
 
 const settings: BreakerSettings = {
   consecutiveFailures: 5,
@@ -112,5 +113,16 @@ describe("circuit breaker", () => {
     assert.equal(breaker.state, "open");
     clock.advance(1_000);
     assert.equal(breaker.state, "half-open");
+  });
+});
+
+describe("CircuitOpenError", () => {
+  it("says when to retry and, being control flow built for every refused call, has no stack frames", () => {
+    const before = Error.stackTraceLimit;
+    const error = new CircuitOpenError(30);
+    assert.equal(error.retryAfterSeconds, 30);
+    assert.equal(error.stack, "CircuitOpenError: circuit open");
+    assert.equal(Error.stackTraceLimit, before);
+    assert.match(new Error("a fault").stack ?? "", /\n\s+at /);
   });
 });
