@@ -23,12 +23,25 @@ export interface ProblemBody {
 }
 
 /**
- * An answer, not a fault: an expected refusal (400, 401, 429, an open breaker's 503…) that the HTTP edge
- * renders as problem+json. It carries no stack trace: nothing reads one (unexpected errors are logged with
- * their own stack before they become an AppError), and walking the frames was ~5 % of the gateway's CPU per
- * refusal, a rate that whoever floods it with bad tokens or over-limit requests gets to choose.
+ * An error that is control flow, not a fault, so it carries no stack trace: nothing reads one, and walking
+ * the frames was ~5 % of the gateway's CPU per refusal for each such error built, at a rate that whoever
+ * floods it with bad tokens or over-limit requests gets to choose. Every other error keeps its stack.
  */
-export class AppError extends Error {
+export class StacklessError extends Error {
+  constructor(message: string) {
+    const stackFrames = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    super(message);
+    Error.stackTraceLimit = stackFrames;
+  }
+}
+
+/**
+ * An answer, not a fault: an expected refusal (400, 401, 429, an open breaker's 503…) that the HTTP edge
+ * renders as problem+json. Stackless: unexpected errors are logged with their own stack before they become
+ * an AppError.
+ */
+export class AppError extends StacklessError {
   override name = "AppError";
   readonly code: string;
   readonly status: number;
@@ -43,10 +56,7 @@ export class AppError extends Error {
     detail?: string,
     extra: { errors?: FieldError[]; headers?: Record<string, string> } = {},
   ) {
-    const stackFrames = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
     super(detail ?? spec.title);
-    Error.stackTraceLimit = stackFrames;
     this.code = code;
     this.status = spec.status;
     this.title = spec.title;

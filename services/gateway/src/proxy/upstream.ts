@@ -1,4 +1,5 @@
 import { Pool, type Dispatcher } from "undici";
+import { StacklessError } from "@mimascota/shared/errors";
 import type { CircuitBreaker } from "../breaker/circuit-breaker.ts";
 import type { GatewayMetrics } from "../metrics.ts";
 import { isBodyTooLarge } from "./body-limit.ts";
@@ -32,16 +33,13 @@ export class UpstreamError extends Error {
 
 /**
  * The breaker is open: the call was refused without touching the upstream. Control flow, built for every
- * request while the upstream is down, so without a stack trace (as `AppError`).
+ * request while the upstream is down, so without a stack trace.
  */
-export class CircuitOpenError extends Error {
+export class CircuitOpenError extends StacklessError {
   override name = "CircuitOpenError";
   readonly retryAfterSeconds: number;
   constructor(retryAfterSeconds: number) {
-    const stackFrames = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
     super("circuit open");
-    Error.stackTraceLimit = stackFrames;
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }
