@@ -87,17 +87,23 @@ auth=(-H "Authorization: Bearer $TOKEN")
 check=$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" "http://127.0.0.1:$GW_PORT/api/bench")
 [ "$check" = 200 ] || { echo "gateway answered $check; log:"; cat "$work/gateway.log"; exit 1; }
 
-# run <label> <url> [delay-ms]: prints "req/s p50_ms p99_ms"
+# run <label> <url> [delay-ms] [answers: ok (default) | refused]: prints "req/s p50_ms p99_ms"; fails when an
+# answer is not as expected (any non-2xx; or, for refused, any 2xx: the resilience test checks each refusal's
+# status, body and Retry-After).
 run() {
-  local label=$1 url=$2 delay=${3:-0} script="$work/delay.lua"
+  local label=$1 url=$2 delay=${3:-0} answers=${4:-ok} script="$work/delay.lua"
   printf 'function delay() return %s end\n' "$delay" >"$script"
   wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$script" "${auth[@]}" "$url" >"$work/$label.txt"
   cp "$work/$label.txt" "bench/results/gateway-$label.raw"
-  awk '
+  awk -v answers="$answers" '
     function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
     /Requests\/sec/ { rps=$2 } / 50%/ { p50=ms($2) } / 99%/ { p99=ms($2) }
-    /Non-2xx/ { bad=$5 }
-    END { if (bad > 0) { print "non-2xx responses: " bad > "/dev/stderr"; exit 1 } printf "%.0f %.3f %.3f\n", rps, p50, p99 }
+    /requests in/ { total=$1 } /Non-2xx/ { bad=$5 }
+    END {
+      if (answers == "ok" && bad > 0) { print "non-2xx responses: " bad > "/dev/stderr"; exit 1 }
+      if (answers == "refused" && total != bad) { print total - bad " answers were 2xx with the upstream dead" > "/dev/stderr"; exit 1 }
+      printf "%.0f %.3f %.3f\n", rps, p50, p99
+    }
   ' "$work/$label.txt"
 }
 
@@ -131,27 +137,10 @@ curl -s "http://127.0.0.1:$GW_PORT/circuit-breakers" | grep -q '"state":"open"' 
   || { echo "gateway bench: the breaker did not open; log:" >&2; cat "$work/gateway.log" >&2; exit 1; }
 open_code=$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" "http://127.0.0.1:$GW_PORT/api/bench")
 [ "$open_code" = 503 ] || { echo "gateway bench: open breaker answered $open_code, not 503" >&2; exit 1; }
-# refusals <label> <delay-ms>: wrk against the open breaker; prints "req/s p50_ms p99_ms"; every answer must
-# be a refusal (non-2xx; the resilience test checks each one's status, body and Retry-After).
-refusals() {
-  printf 'function delay() return %s end\n' "$2" >"$work/delay.lua"
-  wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$work/delay.lua" "${auth[@]}" \
-    "http://127.0.0.1:$GW_PORT/api/bench" >"$work/$1.txt"
-  cp "$work/$1.txt" "bench/results/gateway-$1.raw"
-  awk '
-    function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
-    /Requests\/sec/ { rps=$2 } / 50%/ { p50=ms($2) } / 99%/ { p99=ms($2) }
-    /requests in/ { total=$1 } /Non-2xx/ { bad=$5 }
-    END {
-      if (total != bad) { print total - bad " answers were 2xx with the upstream dead" > "/dev/stderr"; exit 1 }
-      printf "%.0f %.3f %.3f\n", rps, p50, p99
-    }
-  ' "$work/$1.txt"
-}
 echo "== breaker open (upstream killed): $half req/s target, then full speed; answers must all be refusals"
-read -r o_rps o_p50 o_p99 < <(refusals breaker-open "$delay")
+read -r o_rps o_p50 o_p99 < <(run breaker-open "http://127.0.0.1:$GW_PORT/api/bench" "$delay" refused)
 # At full speed: what one gateway process can refuse per second (the cost of a refusal, as under a flood).
-read -r of_rps of_p50 of_p99 < <(refusals breaker-open-peak 0)
+read -r of_rps of_p50 of_p99 < <(run breaker-open-peak "http://127.0.0.1:$GW_PORT/api/bench" 0 refused)
 
 summary=$(cat <<TXT
 machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -r), node $(node --version), $(nginx -v 2>&1 | cut -d/ -f2), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)

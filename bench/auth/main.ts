@@ -87,41 +87,48 @@ try {
   // BENCH_PROFILE_DIR: write a V8 CPU profile of each auth service there (read it with bench/auth/profile.ts).
   const profile = env.BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${env.BENCH_PROFILE_DIR}`] : [];
 
-  const startAuth = async (name: string, databaseUrl: string, users: number): Promise<Target> => {
+  /** A login server (`node <script> [args]`) on the service core, on a free port, once it answers /health. */
+  const startTarget = async (
+    name: string,
+    script: string[],
+    extraEnv: NodeJS.ProcessEnv,
+    users: number,
+  ): Promise<Target> => {
     const port = await freePort();
-    mkdirSync(join(work, name));
-    const service = startPinned(name, [process.execPath, ...profile, "services/auth/src/main.ts"], {
+    const service = startPinned(name, [process.execPath, ...script], {
       ...base,
       ...threadPool,
+      ...extraEnv,
       PORT: String(port),
-      DATABASE_URL: databaseUrl,
-      DATA_DIR: join(work, name),
-      ENCRYPTION_KEY: encryptionKey,
-      COOKIE_SECURE: "false",
-      // Production requires an SMTP server; nothing measured here sends mail, so a closed port will do.
-      SMTP_URL: `smtp://127.0.0.1:${await freePort()}`,
     });
     services.push(service);
     const url = `http://127.0.0.1:${port}`;
     await waitHealthy(`${url}/health`, service);
     return { users, url, service };
   };
+  const startAuth = async (name: string, databaseUrl: string, users: number): Promise<Target> => {
+    mkdirSync(join(work, name));
+    const env = {
+      DATABASE_URL: databaseUrl,
+      DATA_DIR: join(work, name),
+      ENCRYPTION_KEY: encryptionKey,
+      COOKIE_SECURE: "false",
+      // Production requires an SMTP server; nothing measured here sends mail, so a closed port will do.
+      SMTP_URL: `smtp://127.0.0.1:${await freePort()}`,
+    };
+    return startTarget(name, [...profile, "services/auth/src/main.ts"], env, users);
+  };
   const small = await startAuth("auth-small", smallDb.url, settings.smallUsers);
   // The measuring stick for login: the least a login on this stack can do (reference-login.ts).
-  const referencePort = await freePort();
-  const referenceArgs = [argon2.memoryCost, argon2.timeCost, argon2.parallelism].map(String);
-  const referenceService = startPinned(
+  const reference = await startTarget(
     "reference-login",
-    [process.execPath, "bench/auth/reference-login.ts", ...referenceArgs],
-    { ...base, ...threadPool, PORT: String(referencePort), DATABASE_URL: smallDb.url },
+    [
+      "bench/auth/reference-login.ts",
+      ...[argon2.memoryCost, argon2.timeCost, argon2.parallelism].map(String),
+    ],
+    { DATABASE_URL: smallDb.url },
+    settings.smallUsers,
   );
-  services.push(referenceService);
-  const reference = {
-    users: settings.smallUsers,
-    url: `http://127.0.0.1:${referencePort}`,
-    service: referenceService,
-  };
-  await waitHealthy(`${reference.url}/health`, referenceService);
   const large = await startAuth("auth-large", largeDb.url, settings.scaleUsers);
 
   const gatewayPort = await freePort();
