@@ -1,10 +1,13 @@
+import { DEFAULT_LOCALE, fillTemplate, type Locale } from "./i18n/locale.ts";
+import { commonProblemsEn } from "./i18n/problems.en.ts";
+import { commonProblemsEs } from "./i18n/problems.es.ts";
+
 /**
  * One problem+json envelope (RFC 9457) for every service. Each service declares its own codes in a catalogue
- * (code → status and title); services throw `AppError`s and the HTTP edge renders them.
+ * (code → status) with its texts per language; services throw `AppError`s and the HTTP edge renders them.
  */
 export interface ProblemSpec {
   status: number;
-  title: string;
 }
 
 export interface FieldError {
@@ -36,64 +39,115 @@ export class StacklessError extends Error {
   }
 }
 
+/** What a user reads for one code, in one language; `variants` name more specific details of the same code. */
+export interface ProblemText {
+  title: string;
+  detail: string;
+  variants?: Record<string, string>;
+}
+
+/** Every code's texts in every language; a catalogue missing a code or a language does not type-check. */
+export type ProblemTexts<C extends string = string> = Record<Locale, Record<C, ProblemText>>;
+
+export interface ProblemExtra {
+  errors?: FieldError[];
+  /** Extra response headers, e.g. Retry-After. */
+  headers?: Record<string, string>;
+  /** A named, more specific detail of the code (`ProblemText.variants`). */
+  variant?: string;
+  /** Values for the `{name}` placeholders of the detail. */
+  params?: Record<string, string | number>;
+}
+
 /**
  * An answer, not a fault: an expected refusal (400, 401, 429, an open breaker's 503…) that the HTTP edge
- * renders as problem+json. Stackless: unexpected errors are logged with their own stack before they become
- * an AppError.
+ * renders as problem+json in the caller's language. Stackless: unexpected errors are logged with their own
+ * stack before they become an AppError. Its `message` is the English detail, for logs.
  */
 export class AppError extends StacklessError {
   override name = "AppError";
   readonly code: string;
   readonly status: number;
-  readonly title: string;
   readonly errors: FieldError[] | undefined;
-  /** Extra response headers, e.g. Retry-After. */
   readonly headers: Record<string, string>;
+  readonly variant: string | undefined;
+  readonly params: Record<string, string | number>;
+  readonly #texts: ProblemTexts;
 
-  constructor(
-    code: string,
-    spec: ProblemSpec,
-    detail?: string,
-    extra: { errors?: FieldError[]; headers?: Record<string, string> } = {},
-  ) {
-    super(detail ?? spec.title);
+  constructor(code: string, status: number, texts: ProblemTexts, extra: ProblemExtra = {}) {
+    super(renderText(texts, "en", code, extra).detail);
     this.code = code;
-    this.status = spec.status;
-    this.title = spec.title;
+    this.status = status;
+    this.#texts = texts;
     this.errors = extra.errors;
     this.headers = extra.headers ?? {};
+    this.variant = extra.variant;
+    this.params = extra.params ?? {};
   }
+
+  /** Title and detail in `locale`. */
+  text(locale: Locale): { title: string; detail: string } {
+    return renderText(this.#texts, locale, this.code, this);
+  }
+}
+
+function renderText(
+  texts: ProblemTexts,
+  locale: Locale,
+  code: string,
+  extra: Pick<ProblemExtra, "variant" | "params">,
+): { title: string; detail: string } {
+  const text = texts[locale][code] ?? texts[locale].INTERNAL_ERROR ?? { title: code, detail: code };
+  const template = (extra.variant !== undefined && text.variants?.[extra.variant]) || text.detail;
+  return { title: text.title, detail: fillTemplate(template, extra.params) };
 }
 
 /** Codes produced by the shared HTTP edge itself; every service's catalogue includes them. */
 export const commonProblems = {
-  VALIDATION_ERROR: { status: 400, title: "Request validation failed" },
-  MALFORMED_JSON: { status: 400, title: "Malformed JSON body" },
-  MALFORMED_REQUEST: { status: 400, title: "Malformed HTTP request" },
-  REQUEST_TIMEOUT: { status: 408, title: "Request timeout" },
-  UNAUTHORIZED: { status: 401, title: "Authentication required" },
-  FORBIDDEN: { status: 403, title: "Forbidden" },
-  NOT_FOUND: { status: 404, title: "Not found" },
-  METHOD_NOT_ALLOWED: { status: 405, title: "Method not allowed" },
-  PAYLOAD_TOO_LARGE: { status: 413, title: "Payload too large" },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported media type" },
-  HEADERS_TOO_LARGE: { status: 431, title: "Request header fields too large" },
-  RATE_LIMITED: { status: 429, title: "Too many requests" },
-  INTERNAL_ERROR: { status: 500, title: "Internal server error" },
-  SERVICE_UNAVAILABLE: { status: 503, title: "Service unavailable" },
+  VALIDATION_ERROR: { status: 400 },
+  MALFORMED_JSON: { status: 400 },
+  MALFORMED_REQUEST: { status: 400 },
+  REQUEST_TIMEOUT: { status: 408 },
+  UNAUTHORIZED: { status: 401 },
+  FORBIDDEN: { status: 403 },
+  NOT_FOUND: { status: 404 },
+  METHOD_NOT_ALLOWED: { status: 405 },
+  PAYLOAD_TOO_LARGE: { status: 413 },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415 },
+  HEADERS_TOO_LARGE: { status: 431 },
+  RATE_LIMITED: { status: 429 },
+  INTERNAL_ERROR: { status: 500 },
+  SERVICE_UNAVAILABLE: { status: 503 },
 } as const satisfies Record<string, ProblemSpec>;
 
+export type CommonProblemCode = keyof typeof commonProblems;
+
+const commonTexts: ProblemTexts<CommonProblemCode> = { es: commonProblemsEs, en: commonProblemsEn };
+
+/** An error of the shared edge's own catalogue (the edge builds these before any service is involved). */
+export function commonError(code: CommonProblemCode, extra?: ProblemExtra & { status?: number }): AppError {
+  return new AppError(code, extra?.status ?? commonProblems[code].status, commonTexts, extra);
+}
+
 /**
- * Builds a typed error factory over a catalogue, so `problems.error("INVALID_TOKEN")` cannot name a code that
- * has no status.
+ * Builds a typed error factory over a service's catalogue (statuses) and its texts in every language, so
+ * `problems.error("INVALID_TOKEN")` cannot name a code that has no status or no translation.
  */
-export function defineProblems<const T extends Record<string, ProblemSpec>>(specs: T) {
+export function defineProblems<const T extends Record<string, ProblemSpec>>(
+  specs: T,
+  texts: ProblemTexts<keyof T & string>,
+) {
   const all = { ...commonProblems, ...specs };
   type Code = keyof typeof all & string;
+  const allTexts = {
+    es: { ...commonTexts.es, ...texts.es },
+    en: { ...commonTexts.en, ...texts.en },
+  } as ProblemTexts<Code>;
   return {
     specs: all,
-    error(code: Code, detail?: string, extra?: { errors?: FieldError[]; headers?: Record<string, string> }) {
-      return new AppError(code, all[code], detail, extra);
+    texts: allTexts,
+    error(code: Code, extra?: ProblemExtra & { status?: number }) {
+      return new AppError(code, extra?.status ?? all[code].status, allTexts, extra);
     },
   };
 }
@@ -102,12 +156,13 @@ export function problemType(code: string): string {
   return `https://mimascota.app/problems/${code.toLowerCase().replaceAll("_", "-")}`;
 }
 
-export function problemBody(error: AppError, requestId: string): ProblemBody {
+export function problemBody(error: AppError, requestId: string, locale: Locale = DEFAULT_LOCALE): ProblemBody {
+  const { title, detail } = error.text(locale);
   return {
     type: problemType(error.code),
-    title: error.title,
+    title,
     status: error.status,
-    detail: error.message,
+    detail,
     code: error.code,
     requestId,
     ...(error.errors ? { errors: error.errors } : {}),

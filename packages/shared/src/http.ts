@@ -9,7 +9,8 @@ import Fastify, {
   type FastifyRequest,
 } from "fastify";
 import type { Logger } from "pino";
-import { AppError, commonProblems, problemBody, type FieldError } from "./errors.ts";
+import { AppError, commonError, commonProblems, problemBody, type FieldError } from "./errors.ts";
+import { DEFAULT_LOCALE, localeFromAcceptLanguage } from "./i18n/locale.ts";
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 const QUIET_PATHS = new Set(["/health", "/ready", "/metrics"]);
@@ -91,13 +92,9 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     const allowed = allowedMethods(app, path);
     if (allowed.length > 0) {
       reply.header("allow", allowed.join(", "));
-      return sendProblem(
-        reply,
-        request,
-        new AppError("METHOD_NOT_ALLOWED", commonProblems.METHOD_NOT_ALLOWED),
-      );
+      return sendProblem(reply, request, commonError("METHOD_NOT_ALLOWED"));
     }
-    return sendProblem(reply, request, new AppError("NOT_FOUND", commonProblems.NOT_FOUND));
+    return sendProblem(reply, request, commonError("NOT_FOUND"));
   });
 
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
@@ -130,7 +127,7 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
   return reply
     .status(error.status)
     .type("application/problem+json; charset=utf-8")
-    .send(problemBody(error, request.id));
+    .send(problemBody(error, request.id, localeFromAcceptLanguage(request.headers["accept-language"])));
 }
 
 /** Maps framework and unknown errors onto the catalogue. Unknown errors are logged with their stack. */
@@ -138,41 +135,45 @@ export function toAppError(error: unknown, request: FastifyRequest): AppError {
   if (error instanceof AppError) return error;
   const e = error as Partial<FastifyError> & { validation?: unknown[]; validationContext?: string };
   if (Array.isArray(e.validation)) {
-    return new AppError("VALIDATION_ERROR", commonProblems.VALIDATION_ERROR, "The request is not valid.", {
-      errors: e.validation.map((v) => fieldError(v, e.validationContext)),
-    });
+    const errors = e.validation.map((v) => fieldError(v, e.validationContext));
+    return validationError(errors);
   }
   switch (e.code) {
     case "FST_ERR_CTP_INVALID_JSON_BODY":
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
-      return new AppError("MALFORMED_JSON", commonProblems.MALFORMED_JSON, "The body is not valid JSON.");
+      return commonError("MALFORMED_JSON");
     case "FST_ERR_BAD_URL":
-      return new AppError("MALFORMED_REQUEST", commonProblems.MALFORMED_REQUEST, "The URL is not valid.");
+      return commonError("MALFORMED_REQUEST");
     case "FST_ERR_CTP_BODY_TOO_LARGE":
-      return new AppError("PAYLOAD_TOO_LARGE", commonProblems.PAYLOAD_TOO_LARGE);
+      return commonError("PAYLOAD_TOO_LARGE");
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
     case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
-      return new AppError(
-        "UNSUPPORTED_MEDIA_TYPE",
-        commonProblems.UNSUPPORTED_MEDIA_TYPE,
-        "Send the body as application/json.",
-      );
+      return commonError("UNSUPPORTED_MEDIA_TYPE");
     default:
       break;
   }
   if (e instanceof SyntaxError || (e.statusCode === 400 && e.code?.startsWith("FST_ERR_CTP"))) {
-    return new AppError("MALFORMED_JSON", commonProblems.MALFORMED_JSON, "The body is not valid JSON.");
+    return commonError("MALFORMED_JSON");
   }
   if (typeof e.statusCode === "number" && e.statusCode >= 400 && e.statusCode < 500) {
     // A framework 4xx we have no dedicated code for: keep its status, never its library message.
-    return new AppError(
-      "VALIDATION_ERROR",
-      { status: e.statusCode, title: "Bad request" },
-      "The request is not valid.",
-    );
+    return validationError([], e.statusCode);
   }
   request.log.error({ err: error }, "unhandled error");
-  return new AppError("INTERNAL_ERROR", commonProblems.INTERNAL_ERROR, "An unexpected error occurred.");
+  return commonError("INTERNAL_ERROR");
+}
+
+/**
+ * A 400 VALIDATION_ERROR whose detail names the fields to fix, for the people who read it (a front end shows
+ * `detail` as it is); `errors` keeps one entry per field for programs.
+ */
+export function validationError(errors: FieldError[], status = 400): AppError {
+  const fields = [...new Set(errors.map((e) => e.path).filter((p) => p !== ""))];
+  return commonError("VALIDATION_ERROR", {
+    status,
+    ...(errors.length > 0 ? { errors } : {}),
+    params: { fields: fields.length > 0 ? fields.join(", ") : "body" },
+  });
 }
 
 function fieldError(v: unknown, context: string | undefined): FieldError {
@@ -198,11 +199,12 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, logger:
   const code = CLIENT_ERRORS[error.code ?? ""] ?? "MALFORMED_REQUEST";
   const spec = commonProblems[code];
   const id = randomUUID();
+  // No header has been parsed: the default language.
   logger.debug({ requestId: id, code: error.code }, "malformed request refused");
   if (socket.writable && !inFlight?.headersSent) {
-    const body = JSON.stringify(problemBody(new AppError(code, spec), id));
+    const body = JSON.stringify(problemBody(commonError(code), id, DEFAULT_LOCALE));
     socket.write(
-      `HTTP/1.1 ${spec.status} ${STATUS_CODES[spec.status] ?? spec.title}\r\n` +
+      `HTTP/1.1 ${spec.status} ${STATUS_CODES[spec.status] ?? "Error"}\r\n` +
         "content-type: application/problem+json; charset=utf-8\r\n" +
         `content-length: ${Buffer.byteLength(body)}\r\n` +
         `x-request-id: ${id}\r\nx-content-type-options: nosniff\r\nconnection: close\r\n\r\n${body}`,

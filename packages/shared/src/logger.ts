@@ -5,6 +5,13 @@ import { pino, type Logger, type LoggerOptions } from "pino";
  * log object by mistake is still replaced.
  */
 export const redactPaths = [
+  // A registration's profile fields (the original API's nested body) are personal data.
+  "baseUser",
+  "*.baseUser",
+  "profile",
+  "*.profile",
+  "birthDate",
+  "*.birthDate",
   "password",
   "*.password",
   "currentPassword",

@@ -88,7 +88,7 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     mapError: (error, request) => {
       if (!isDatabaseUnavailable(error)) return undefined;
       request.log.warn({ err: error }, "database unavailable");
-      return problems.error("SERVICE_UNAVAILABLE", "The service is temporarily unavailable.", {
+      return problems.error("SERVICE_UNAVAILABLE", {
         headers: { "retry-after": "5" },
       });
     },
@@ -194,7 +194,14 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     users,
   });
   // change-password and turning 2FA on or off share one limit on current-password guesses
-  const currentPassword = new CurrentPasswordCheck({ config: deps.config, kv: deps.kv, users, hasher });
+  const currentPassword = new CurrentPasswordCheck({
+    config: deps.config,
+    clock: deps.clock,
+    sessions,
+    kv: deps.kv,
+    users,
+    hasher,
+  });
   const passwords = new PasswordService({
     db,
     clock: deps.clock,

@@ -12,6 +12,21 @@ export const authConfigSchema = z.object({
   HOST: z.preprocess((v) => (v === "" || v === undefined ? "127.0.0.1" : v), z.string()),
   /** Base URL of the front end; every link in an email is built from it, never from the request's Host. */
   PUBLIC_APP_URL: z.preprocess((v) => (v === "" || v === undefined ? "http://localhost:3000" : v), z.url()),
+  /**
+   * Where the password-reset mail links: unset, the page this backend serves itself (PUBLIC_API_URL +
+   * /account/reset-password); set, an app's own page, which gets `?token=`.
+   */
+  RESET_PASSWORD_URL: env.optionalString(),
+  /** Public base URL of the gateway (what users' browsers reach): the base of links to pages served here. */
+  PUBLIC_API_URL: z.preprocess((v) => (v === "" || v === undefined ? "http://localhost:8080" : v), z.url()),
+  /**
+   * How long after signing in (password, or password and 2FA) a session may turn 2FA on or off without the
+   * password again (the original front end sends none). Kept server-side from the session, never renewed by
+   * a refresh.
+   */
+  RECENT_AUTH_WINDOW: seconds(600),
+  /** Registrations with a birth date younger than this are refused (UNDERAGE), as in the original system. */
+  MINIMUM_AGE: env.int(16, 0),
   /** Origins allowed to call cookie endpoints (refresh, logout); anything else is refused before use. */
   ALLOWED_ORIGINS: env.list(["http://localhost:3000", "http://localhost:8080"]),
   TRUST_PROXY: env.list([]),

@@ -57,15 +57,23 @@ describe("CloudEvents binary mode for Kafka", () => {
 });
 
 describe("log event publisher (embedded mode)", () => {
-  it("writes each event as one structured log line", async () => {
+  it("writes each event as one structured log line naming the data's fields, never their values", async () => {
     const { logger, lines } = capturingLogger();
     const publisher = new LogEventPublisher(logger);
-    await publisher.publish([event, { ...event, id: "second", data: { n: 2 } }]);
+    const personal = { email: "ana@example.com", profile: { document: "DOC-4242-XY" } };
+    await publisher.publish([event, { ...event, id: "second", data: personal }]);
     const logged = lines();
     assert.equal(logged.length, 2);
-    assert.deepEqual(logged[0]?.event, { ...event, time: "2026-05-06T07:08:09.010Z" });
+    const { data, ...attributes } = event;
+    assert.deepEqual(logged[0]?.event, {
+      ...attributes,
+      time: "2026-05-06T07:08:09.010Z",
+      fields: Object.keys(data as object),
+    });
     assert.equal(logged[0]?.msg, "event published");
-    assert.deepEqual((logged[1]?.event as { data: unknown }).data, { n: 2 });
+    assert.deepEqual((logged[1]?.event as { fields: unknown }).fields, ["email", "profile"]);
+    assert.ok(!JSON.stringify(logged).includes("ana@example.com"));
+    assert.ok(!JSON.stringify(logged).includes("DOC-4242-XY"));
   });
 });
 

@@ -22,6 +22,10 @@ export const users = pgTable("users", {
   locale: text("locale", { enum: ["es", "en"] })
     .notNull()
     .default("es"),
+  /** Chosen at registration; carried in the access token's `roles` claim. */
+  role: text("role", { enum: ["client", "provider"] })
+    .notNull()
+    .default("client"),
   emailVerifiedAt: ts("email_verified_at"),
   passwordChangedAt: ts("password_changed_at"),
   twoFactorEnabledAt: ts("two_factor_enabled_at"),
@@ -125,6 +129,11 @@ export const twoFactorCredentials = pgTable("two_factor_credentials", {
     .references(() => users.id, { onDelete: "cascade" }),
   /** AES-256-GCM sealed base32 secret, the user id as associated data. */
   secretSealed: text("secret_sealed").notNull(),
+  /**
+   * While pending: the backup codes shown by enable, sealed like the secret (they must be shown again by
+   * verify-setup), hashed into `backup_codes` and dropped when the setup is confirmed.
+   */
+  pendingBackupCodesSealed: text("pending_backup_codes_sealed"),
   createdAt: ts("created_at").notNull(),
   /** Null while pending (enabled but not yet confirmed with a code). */
   confirmedAt: ts("confirmed_at"),

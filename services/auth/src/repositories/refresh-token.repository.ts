@@ -1,6 +1,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import { queryRows, type Database, type Executor } from "@mimascota/shared/db/database";
 import { preparedStatement } from "@mimascota/shared/db/prepared-statement";
+import type { Role } from "./user.repository.ts";
 
 /** A presented token with the state of its session: everything a refresh or logout decides on. */
 export interface PresentedToken {
@@ -9,6 +10,9 @@ export interface PresentedToken {
   expiresAt: Date;
   rotatedAt: Date | null;
   userId: string;
+  /** The user's email and role, for the access token's claims. */
+  email: string;
+  role: Role;
   amr: string[];
   sessionExpiresAt: Date;
   sessionRevokedAt: Date | null;
@@ -29,10 +33,11 @@ export interface Successor {
 }
 
 const presentedColumns = sql`rt.id, rt.session_id, rt.expires_at, rt.rotated_at,
-  s.user_id, s.amr, s.expires_at as session_expires_at, s.revoked_at as session_revoked_at`;
+  s.user_id, u.email, u.role, s.amr, s.expires_at as session_expires_at, s.revoked_at as session_revoked_at`;
 
 const presentedFrom = (tokenHash: string) =>
-  sql`refresh_tokens rt join sessions s on s.id = rt.session_id where rt.token_hash = ${tokenHash}`;
+  sql`refresh_tokens rt join sessions s on s.id = rt.session_id join users u on u.id = s.user_id
+  where rt.token_hash = ${tokenHash}`;
 
 /**
  * The whole rotation as one statement (one round trip, one implicit transaction): read the presented token
@@ -86,6 +91,8 @@ function toPresented(row: Row): PresentedToken {
     expiresAt: date(row.expires_at),
     rotatedAt: dateOrNull(row.rotated_at),
     userId: row.user_id as string,
+    email: row.email as string,
+    role: row.role as Role,
     amr: row.amr as string[],
     sessionExpiresAt: date(row.session_expires_at),
     sessionRevokedAt: dateOrNull(row.session_revoked_at),

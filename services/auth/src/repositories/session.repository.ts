@@ -145,6 +145,15 @@ export class SessionRepository {
     return row;
   }
 
+  /** When the session's sign-in proved the password (and the second factor): its start. */
+  async signedInAt(id: string): Promise<Date | undefined> {
+    const [row] = await this.#db
+      .select({ at: sessions.createdAt })
+      .from(sessions)
+      .where(eq(sessions.id, id));
+    return row?.at;
+  }
+
   /** Revokes one session unless it already is; true when this call revoked it. */
   async revoke(tx: Executor, id: string, reason: string, at: Date): Promise<boolean> {
     const rows = await tx

@@ -9,6 +9,8 @@ import {
 
 export interface TwoFactorCredential {
   secretSealed: string;
+  /** While pending: the backup codes enable showed, sealed; null once confirmed. */
+  pendingBackupCodesSealed: string | null;
   confirmedAt: Date | null;
   lastUsedStep: number | null;
 }
@@ -25,6 +27,7 @@ export class TwoFactorRepository implements AccountAttemptStore {
     const [row] = await tx
       .select({
         secretSealed: twoFactorCredentials.secretSealed,
+        pendingBackupCodesSealed: twoFactorCredentials.pendingBackupCodesSealed,
         confirmedAt: twoFactorCredentials.confirmedAt,
         lastUsedStep: twoFactorCredentials.lastUsedStep,
       })
@@ -38,13 +41,19 @@ export class TwoFactorRepository implements AccountAttemptStore {
    * (false is returned), so an enable racing a verify-setup cannot swap the secret under a user who just
    * turned 2FA on. The attempt counters are kept: starting over does not reset the 2FA limit.
    */
-  async savePending(tx: Executor, userId: string, secretSealed: string, at: Date): Promise<boolean> {
+  async savePending(
+    tx: Executor,
+    userId: string,
+    sealed: { secret: string; backupCodes: string },
+    at: Date,
+  ): Promise<boolean> {
+    const pending = { secretSealed: sealed.secret, pendingBackupCodesSealed: sealed.backupCodes };
     const rows = await tx
       .insert(twoFactorCredentials)
-      .values({ userId, secretSealed, createdAt: at })
+      .values({ userId, ...pending, createdAt: at })
       .onConflictDoUpdate({
         target: twoFactorCredentials.userId,
-        set: { secretSealed, createdAt: at, lastUsedStep: null },
+        set: { ...pending, createdAt: at, lastUsedStep: null },
         setWhere: isNull(twoFactorCredentials.confirmedAt),
       })
       .returning({ userId: twoFactorCredentials.userId });
@@ -77,7 +86,7 @@ export class TwoFactorRepository implements AccountAttemptStore {
   async confirm(tx: Executor, userId: string, secretSealed: string, at: Date): Promise<boolean> {
     const rows = await tx
       .update(twoFactorCredentials)
-      .set({ confirmedAt: at })
+      .set({ confirmedAt: at, pendingBackupCodesSealed: null })
       .where(
         and(
           eq(twoFactorCredentials.userId, userId),

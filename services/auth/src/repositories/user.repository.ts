@@ -3,6 +3,7 @@ import type { Database, Executor, Transaction } from "@mimascota/shared/db/datab
 import { users } from "../db/schema.ts";
 
 type Locale = "es" | "en";
+export type Role = "client" | "provider";
 
 export interface NewUser {
   id: string;
@@ -10,6 +11,7 @@ export interface NewUser {
   passwordHash: string;
   fullName: string | null;
   locale: Locale;
+  role: Role;
   createdAt: Date;
 }
 
@@ -19,6 +21,7 @@ export interface MailRecipient {
   email: string;
   fullName: string | null;
   locale: Locale;
+  role: Role;
   emailVerifiedAt: Date | null;
 }
 
@@ -27,6 +30,7 @@ const recipientColumns = {
   email: users.email,
   fullName: users.fullName,
   locale: users.locale,
+  role: users.role,
   emailVerifiedAt: users.emailVerifiedAt,
 };
 
@@ -156,6 +160,12 @@ export class UserRepository {
       .select({ ...recipientColumns, passwordHash: users.passwordHash })
       .from(users)
       .where(eq(users.id, id));
+    return row;
+  }
+
+  /** What an access token says of its user besides the id: the `email` and `roles` claims. */
+  async getClaims(id: string, tx: Executor = this.#db): Promise<{ email: string; role: Role } | undefined> {
+    const [row] = await tx.select({ email: users.email, role: users.role }).from(users).where(eq(users.id, id));
     return row;
   }
 

@@ -35,7 +35,7 @@ export function authenticate(deps: AuthenticateDeps) {
     const subject = match?.[1] ? await deps.accessTokens.verify(match[1]) : undefined;
     if (!subject || !(await deps.sessions.isActive(subject.sessionId, subject.userId))) {
       // RFC 6750 §3: say which scheme is expected, and whether the presented token was the problem.
-      throw problems.error("UNAUTHORIZED", "A valid access token is required.", {
+      throw problems.error("UNAUTHORIZED", {
         headers: { "www-authenticate": match ? 'Bearer error="invalid_token"' : "Bearer" },
       });
     }
@@ -45,6 +45,6 @@ export function authenticate(deps: AuthenticateDeps) {
 
 /** The authenticated caller of a route guarded by `authenticate`. */
 export function requireAuth(request: FastifyRequest): RequestAuth {
-  if (!request.auth) throw problems.error("UNAUTHORIZED", "A valid access token is required.");
+  if (!request.auth) throw problems.error("UNAUTHORIZED");
   return request.auth;
 }

@@ -70,7 +70,9 @@ export function registerOpsRoutes(app: FastifyInstance, deps: OpsRouteDeps): voi
       ]);
       const failed = Object.keys(required).filter((name) => required[name] === "unavailable");
       if (failed.length > 0) {
-        throw problems.error("SERVICE_UNAVAILABLE", `Not ready: ${failed.join(", ")} unavailable.`, {
+        throw problems.error("SERVICE_UNAVAILABLE", {
+          variant: "not_ready",
+          params: { dependencies: failed.join(", ") },
           errors: failed.map((path) => ({ path, message: "unavailable" })),
         });
       }

@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { PasswordService } from "../services/password.service.ts";
 import { requireAuth } from "./authenticate.ts";
 import { problemResponses } from "./problem-responses.ts";
+import { messageFor } from "../i18n/messages.ts";
 import { emailSchema, messageResponse, passwordInputSchema } from "./schemas.ts";
 
 export interface PasswordRouteDeps {
@@ -15,13 +16,6 @@ export interface PasswordRouteDeps {
 const emailBody = z.object({ email: emailSchema });
 const resetBody = z.object({ token: z.string().min(1).max(256), newPassword: passwordInputSchema });
 const changeBody = z.object({ currentPassword: passwordInputSchema, newPassword: passwordInputSchema });
-
-const MESSAGES = {
-  // The same text whether or not the email has an account.
-  forgot: "If this address belongs to an account, an email with a reset link is on its way.",
-  reset: "Password reset. Every session was signed out; sign in with the new password.",
-  changed: "Password changed. Your other sessions were signed out.",
-} as const;
 
 const tags = ["accounts"];
 
@@ -41,7 +35,7 @@ export function registerPasswordRoutes(app: FastifyInstance, deps: PasswordRoute
     },
     async (request, reply) => {
       await deps.passwords.forgot(request.body.email);
-      return reply.status(202).send({ message: MESSAGES.forgot });
+      return reply.status(202).send({ message: messageFor(request, "forgot") });
     },
   );
 
@@ -57,7 +51,7 @@ export function registerPasswordRoutes(app: FastifyInstance, deps: PasswordRoute
     },
     async (request) => {
       await deps.passwords.reset(request.body.token, request.body.newPassword);
-      return { message: MESSAGES.reset };
+      return { message: messageFor(request, "reset") };
     },
   );
 
@@ -84,7 +78,7 @@ export function registerPasswordRoutes(app: FastifyInstance, deps: PasswordRoute
     async (request) => {
       const { currentPassword, newPassword } = request.body;
       await deps.passwords.change(requireAuth(request), currentPassword, newPassword);
-      return { message: MESSAGES.changed };
+      return { message: messageFor(request, "changed") };
     },
   );
 }

@@ -3,39 +3,19 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { EmailVerificationService } from "../services/email-verification.service.ts";
 import type { RegistrationService } from "../services/registration.service.ts";
-import { localeFromAcceptLanguage } from "./accept-language.ts";
+import { localeFromAcceptLanguage } from "@mimascota/shared/i18n/locale";
+import { messageFor } from "../i18n/messages.ts";
+import { registerBody, registrationInput } from "./registration-body.ts";
 import { problemResponses } from "./problem-responses.ts";
-import { emailSchema, localeSchema, messageResponse, passwordInputSchema } from "./schemas.ts";
+import { emailSchema, messageResponse } from "./schemas.ts";
 
 export interface RegistrationRouteDeps {
   registration: RegistrationService;
   verification: EmailVerificationService;
 }
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-/** Unknown fields (e.g. `emailVerified: true`) are stripped by zod and never reach a service. */
-const registerBody = z.object({
-  email: emailSchema,
-  password: passwordInputSchema,
-  fullName: z
-    .string()
-    .trim()
-    .min(1)
-    .max(100)
-    .refine((v) => !CONTROL.test(v), "must not contain control characters")
-    .nullish(),
-  locale: localeSchema.optional(),
-});
 const tokenBody = z.object({ token: z.string().min(1).max(256) });
 const emailBody = z.object({ email: emailSchema });
-
-// One text per endpoint whatever the email: the body must not tell known and unknown addresses apart.
-const MESSAGES = {
-  registered: "If this address can be registered, an email with the next step is on its way.",
-  verified: "Email address verified. You can now sign in.",
-  resent: "If this address belongs to an unverified account, a new verification email is on its way.",
-} as const;
 
 const tags = ["accounts"];
 
@@ -49,19 +29,18 @@ export function registerRegistrationRoutes(app: FastifyInstance, deps: Registrat
       schema: {
         tags,
         summary: "Create an account (answers alike whether or not the email exists)",
+        description:
+          "Takes the flat body or, beside it, the original Mi Mascota API's nested `baseUser`/`client` body " +
+          "(its profile fields go to the profile service with `user.registered.v1`). A field given in both " +
+          "spellings with different values is a 400.",
         body: registerBody,
-        response: { 202: messageResponse, ...problemResponses({ 400: ["WEAK_PASSWORD"] }) },
+        response: { 202: messageResponse, ...problemResponses({ 400: ["WEAK_PASSWORD", "UNDERAGE"] }) },
       },
     },
     async (request, reply) => {
-      const { email, password, fullName, locale } = request.body;
-      await deps.registration.register({
-        email,
-        password,
-        fullName: fullName ?? null,
-        locale: locale ?? localeFromAcceptLanguage(request.headers["accept-language"]),
-      });
-      return reply.status(202).send({ message: MESSAGES.registered });
+      const locale = localeFromAcceptLanguage(request.headers["accept-language"]);
+      await deps.registration.register(registrationInput(request.body, locale));
+      return reply.status(202).send({ message: messageFor(request, "registered") });
     },
   );
 
@@ -77,7 +56,7 @@ export function registerRegistrationRoutes(app: FastifyInstance, deps: Registrat
     },
     async (request) => {
       await deps.verification.verify(request.body.token);
-      return { message: MESSAGES.verified };
+      return { message: messageFor(request, "verified") };
     },
   );
 
@@ -93,7 +72,7 @@ export function registerRegistrationRoutes(app: FastifyInstance, deps: Registrat
     },
     async (request, reply) => {
       await deps.verification.resend(request.body.email);
-      return reply.status(202).send({ message: MESSAGES.resent });
+      return reply.status(202).send({ message: messageFor(request, "resent") });
     },
   );
 }

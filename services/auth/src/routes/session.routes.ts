@@ -9,6 +9,7 @@ import type { Client, RefreshGrant, SessionService } from "../services/session.s
 import type { RequestSite } from "../services/same-site.ts";
 import type { UserRepository } from "../repositories/user.repository.ts";
 import { authenticate, requireAuth, type AuthenticateDeps } from "./authenticate.ts";
+import { messageFor } from "../i18n/messages.ts";
 import { problemResponses } from "./problem-responses.ts";
 import { emailSchema, passwordInputSchema, userResponse } from "./schemas.ts";
 
@@ -22,10 +23,18 @@ export interface SessionRouteDeps extends AuthenticateDeps {
 
 /** Unknown fields are stripped by zod and never reach the service. */
 const loginBody = z.object({ email: emailSchema, password: passwordInputSchema });
+/** The original Mi Mascota API's names for the token, which its front end reads (`access_token`). */
+export const tokenAliases = {
+  access_token: z.string().describe("= accessToken (original API)"),
+  token_type: z.literal("Bearer").describe("= tokenType (original API)"),
+};
+export const aliasesOf = (accessToken: string) => ({ access_token: accessToken, token_type: "Bearer" as const });
+
 const tokenResponse = z.object({
   accessToken: z.string(),
   tokenType: z.literal("Bearer"),
   expiresIn: z.number().int().describe("Seconds until the access token expires"),
+  ...tokenAliases,
 });
 const loginResponse = z.union([
   tokenResponse.extend({ user: userResponse }),
@@ -33,6 +42,9 @@ const loginResponse = z.union([
     twoFactorRequired: z.literal(true),
     twoFactorToken: z.string(),
     expiresIn: z.number().int().describe("Seconds until the two-factor token expires"),
+    requires_2fa: z.literal(true).describe("= twoFactorRequired (original API)"),
+    temp_session_id: z.string().describe("= twoFactorToken (original API)"),
+    message: z.string(),
   }),
 ]);
 
@@ -71,11 +83,18 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRouteDe
       reply.header("cache-control", "no-store");
       if (outcome.kind === "two-factor") {
         const { twoFactorToken, expiresIn } = outcome;
-        return { twoFactorRequired: true as const, twoFactorToken, expiresIn };
+        return {
+          twoFactorRequired: true as const,
+          twoFactorToken,
+          expiresIn,
+          requires_2fa: true as const,
+          temp_session_id: twoFactorToken,
+          message: messageFor(request, "twoFactorRequired"),
+        };
       }
       setRefreshCookie(reply, outcome);
       const { accessToken, expiresIn, user } = outcome;
-      return { accessToken, tokenType: "Bearer" as const, expiresIn, user };
+      return { accessToken, tokenType: "Bearer" as const, expiresIn, user, ...aliasesOf(accessToken) };
     },
   );
 
@@ -99,7 +118,8 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRouteDe
       const pair = await deps.sessions.refresh(request.cookies[cookieName], siteOf(request));
       reply.header("cache-control", "no-store");
       setRefreshCookie(reply, pair);
-      return { accessToken: pair.accessToken, tokenType: "Bearer" as const, expiresIn: pair.expiresIn };
+      const { accessToken, expiresIn } = pair;
+      return { accessToken, tokenType: "Bearer" as const, expiresIn, ...aliasesOf(accessToken) };
     },
   );
 
@@ -136,7 +156,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRouteDe
     },
     async (request, reply) => {
       const user = await deps.users.getProfile(requireAuth(request).userId);
-      if (!user) throw problems.error("UNAUTHORIZED", "A valid access token is required.");
+      if (!user) throw problems.error("UNAUTHORIZED");
       // The gateway caches this per user and purges it on that user's writes.
       reply.header("cache-control", "private, max-age=300");
       return user;

@@ -8,8 +8,10 @@ import type { TwoFactorService } from "../services/two-factor.service.ts";
 import { normalizeBackupCode } from "../two-factor/backup-codes.ts";
 import { requireAuth } from "./authenticate.ts";
 import { problemResponses } from "./problem-responses.ts";
+import { messageFor } from "../i18n/messages.ts";
+import { agreeing } from "./aliases.ts";
 import { passwordInputSchema, userResponse } from "./schemas.ts";
-import { clientOf, cookieAttributes } from "./session.routes.ts";
+import { aliasesOf, clientOf, cookieAttributes, tokenAliases } from "./session.routes.ts";
 
 export interface TwoFactorRouteDeps {
   config: Pick<AuthConfig, "REFRESH_COOKIE_NAME" | "COOKIE_SECURE">;
@@ -37,6 +39,22 @@ const anyCode = z
     "must be the 6-digit code from the authenticator app or a backup code",
   );
 const backupCodesResponse = z.array(z.string()).length(10).describe("Shown once; store them safely");
+const codeFields = { code: anyCode.optional(), token: anyCode.optional() };
+
+/**
+ * A 2FA management body: the code as `code` or, as the original front end sends it, `token` (both agree when
+ * both are sent); `password` where the endpoint takes one (optional inside the recent-sign-in window).
+ */
+function managementBody<const S extends z.ZodRawShape>(extra: S, codeRule: z.ZodType<string> = anyCode) {
+  return z
+    .object({ ...extra, code: codeRule.optional(), token: codeRule.optional() })
+    .transform((body, ctx) => {
+      const code = agreeing<string>(body, ["code", "token"], ctx, { required: true });
+      return { ...body, code: code ?? "" };
+    });
+}
+
+const twoFactorTokenSchema = z.string().min(1).max(256);
 
 const tags = ["two-factor"];
 
@@ -59,23 +77,43 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: TwoFactorRou
       schema: {
         tags,
         security,
-        summary: "Start a 2FA setup (needs the password): a new secret, pending until verify-setup",
-        body: z.object({ password: passwordInputSchema }),
+        summary: "Start a 2FA setup: a new secret and its backup codes, pending until verify-setup",
+        description:
+          "`password` may be left out (or the body, as the original front end does) when the session signed " +
+          "in within RECENT_AUTH_WINDOW; otherwise 401 REAUTHENTICATION_REQUIRED. `qr_code`, `backup_codes` " +
+          "and `message` are the original API's names, kept for its front end.",
+        body: z.object({ password: passwordInputSchema.optional() }).optional(),
         response: {
           200: z.object({
             secret: z.string().describe("Base32, for manual entry"),
             otpauthUrl: z.string(),
             qrCode: z.string().describe("data:image/png;base64 URL of otpauthUrl as a QR code"),
+            qr_code: z.string().describe("= qrCode (original API)"),
+            backup_codes: backupCodesResponse.describe(
+              "The codes that come with this setup; usable only once verify-setup confirms it",
+            ),
+            message: z.string(),
           }),
           ...problemResponses({
-            401: ["UNAUTHORIZED", "INVALID_CURRENT_PASSWORD"],
+            401: ["UNAUTHORIZED", "INVALID_CURRENT_PASSWORD", "REAUTHENTICATION_REQUIRED"],
             409: ["TWO_FACTOR_ALREADY_ENABLED"],
             ...TOO_MANY,
           }),
         },
       },
     },
-    (request) => deps.twoFactor.enable(requireAuth(request), request.body.password),
+    async (request) => {
+      const { backupCodes, ...setup } = await deps.twoFactor.enable(
+        requireAuth(request),
+        request.body?.password,
+      );
+      return {
+        ...setup,
+        qr_code: setup.qrCode,
+        backup_codes: backupCodes,
+        message: messageFor(request, "twoFactorSetup"),
+      };
+    },
   );
 
   typed.post(
@@ -86,11 +124,20 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: TwoFactorRou
         tags,
         security,
         summary: "Confirm the pending setup with a code: 2FA on, other sessions end, 10 backup codes",
-        body: z.object({ code: totpCode }),
+        description:
+          "The code as `code` or `token`; `secret`, if sent (the original front end does), must be the " +
+          "pending one. The backup codes are those enable showed.",
+        body: managementBody({ secret: z.string().max(128).optional() }, totpCode),
         response: {
-          200: z.object({ enabled: z.literal(true), backupCodes: backupCodesResponse }),
+          200: z.object({
+            enabled: z.literal(true),
+            backupCodes: backupCodesResponse,
+            two_factor_enabled: z.literal(true),
+            backup_codes: backupCodesResponse,
+            message: z.string(),
+          }),
           ...problemResponses({
-            400: ["INVALID_2FA_CODE"],
+            400: ["INVALID_2FA_CODE", "TWO_FACTOR_SECRET_MISMATCH"],
             401: ["UNAUTHORIZED"],
             409: ["TWO_FACTOR_NOT_PENDING"],
             ...TOO_MANY,
@@ -98,7 +145,16 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: TwoFactorRou
         },
       },
     },
-    (request) => deps.twoFactor.verifySetup(requireAuth(request), request.body.code),
+    async (request) => {
+      const { code, secret } = request.body;
+      const result = await deps.twoFactor.verifySetup(requireAuth(request), code, secret);
+      return {
+        ...result,
+        two_factor_enabled: result.enabled,
+        backup_codes: result.backupCodes,
+        message: messageFor(request, "twoFactorEnabled"),
+      };
+    },
   );
 
   typed.post(
@@ -108,20 +164,27 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: TwoFactorRou
       schema: {
         tags,
         security,
-        summary: "Turn 2FA off (password and a code or backup code); other sessions end",
-        body: z.object({ password: passwordInputSchema, code: anyCode }),
+        summary: "Turn 2FA off (a code or backup code, and the password); other sessions end",
+        description:
+          "The code as `code` or `token`. `password` may be left out when the session signed in within " +
+          "RECENT_AUTH_WINDOW; otherwise 401 REAUTHENTICATION_REQUIRED.",
+        body: managementBody({ password: passwordInputSchema.optional() }),
         response: {
-          200: z.object({ enabled: z.literal(false) }),
+          200: z.object({ enabled: z.literal(false), two_factor_enabled: z.literal(false), message: z.string() }),
           ...problemResponses({
             400: ["INVALID_2FA_CODE"],
-            401: ["UNAUTHORIZED", "INVALID_CURRENT_PASSWORD"],
+            401: ["UNAUTHORIZED", "INVALID_CURRENT_PASSWORD", "REAUTHENTICATION_REQUIRED"],
             409: ["TWO_FACTOR_NOT_ENABLED"],
             ...TOO_MANY,
           }),
         },
       },
     },
-    (request) => deps.twoFactor.disable(requireAuth(request), request.body.password, request.body.code),
+    async (request) => {
+      const { password, code } = request.body;
+      const result = await deps.twoFactor.disable(requireAuth(request), password, code);
+      return { ...result, two_factor_enabled: result.enabled, message: messageFor(request, "twoFactorDisabled") };
+    },
   );
 
   typed.post(
@@ -132,9 +195,9 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: TwoFactorRou
         tags,
         security,
         summary: "Replace the backup codes (needs a code); every earlier backup code stops working",
-        body: z.object({ code: anyCode }),
+        body: managementBody({}),
         response: {
-          200: z.object({ backupCodes: backupCodesResponse }),
+          200: z.object({ backupCodes: backupCodesResponse, backup_codes: backupCodesResponse, message: z.string() }),
           ...problemResponses({
             400: ["INVALID_2FA_CODE"],
             401: ["UNAUTHORIZED"],
@@ -144,7 +207,14 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: TwoFactorRou
         },
       },
     },
-    (request) => deps.twoFactor.regenerateBackupCodes(requireAuth(request), request.body.code),
+    async (request) => {
+      const result = await deps.twoFactor.regenerateBackupCodes(requireAuth(request), request.body.code);
+      return {
+        ...result,
+        backup_codes: result.backupCodes,
+        message: messageFor(request, "backupCodesRegenerated"),
+      };
+    },
   );
 
   typed.get(
@@ -161,12 +231,25 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: TwoFactorRou
             pending: z.boolean(),
             enabledAt: z.string().nullable(),
             backupCodesRemaining: z.number().int(),
+            is_enabled: z.boolean().describe("= enabled (original API)"),
+            two_factor_enabled: z.boolean().describe("= enabled (original API)"),
+            backup_codes_count: z.number().int().describe("= backupCodesRemaining (original API)"),
+            backup_codes_remaining: z.number().int().describe("= backupCodesRemaining (original API)"),
           }),
           ...problemResponses({ 401: ["UNAUTHORIZED"] }, { withBody: false }),
         },
       },
     },
-    (request) => deps.twoFactor.status(requireAuth(request).userId),
+    async (request) => {
+      const status = await deps.twoFactor.status(requireAuth(request).userId);
+      return {
+        ...status,
+        is_enabled: status.enabled,
+        two_factor_enabled: status.enabled,
+        backup_codes_count: status.backupCodesRemaining,
+        backup_codes_remaining: status.backupCodesRemaining,
+      };
+    },
   );
 
   typed.post(
@@ -176,13 +259,30 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: TwoFactorRou
       schema: {
         tags,
         summary: "Second login step: the twoFactorToken from /login and a code or backup code",
-        body: z.object({ twoFactorToken: z.string().min(1).max(256), code: anyCode }),
+        description:
+          "The original front end sends the token as `temp_session_id` and `temp_token` and the code as " +
+          "`token`, all beside the canonical names; every name given must carry the same value.",
+        body: z
+          .object({
+            twoFactorToken: twoFactorTokenSchema.optional(),
+            temp_session_id: twoFactorTokenSchema.optional(),
+            temp_token: twoFactorTokenSchema.optional(),
+            ...codeFields,
+          })
+          .transform((body, ctx) => ({
+            twoFactorToken:
+              agreeing<string>(body, ["twoFactorToken", "temp_session_id", "temp_token"], ctx, {
+                required: true,
+              }) ?? "",
+            code: agreeing<string>(body, ["code", "token"], ctx, { required: true }) ?? "",
+          })),
         response: {
           200: z.object({
             accessToken: z.string(),
             tokenType: z.literal("Bearer"),
             expiresIn: z.number().int().describe("Seconds until the access token expires"),
             user: userResponse,
+            ...tokenAliases,
           }),
           ...problemResponses({ 401: ["INVALID_2FA_CODE", "INVALID_2FA_TOKEN"], ...TOO_MANY }),
         },
@@ -197,7 +297,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: TwoFactorRou
         maxAge: Math.max(0, remaining),
       });
       const { accessToken, expiresIn, user } = outcome;
-      return { accessToken, tokenType: "Bearer" as const, expiresIn, user };
+      return { accessToken, tokenType: "Bearer" as const, expiresIn, user, ...aliasesOf(accessToken) };
     },
   );
 }

@@ -2,6 +2,7 @@ import { randomUUID, sign } from "node:crypto";
 import { errors, jwtVerify } from "jose";
 import type { Clock } from "@mimascota/shared/clock";
 import type { AuthConfig } from "../config.ts";
+import type { Role } from "../repositories/user.repository.ts";
 import { SIGNING_ALG, type SigningKeyService } from "./signing-key.service.ts";
 
 export const ACCESS_TOKEN_TYPE = "at+jwt";
@@ -10,6 +11,15 @@ export interface AccessTokenSubject {
   userId: string;
   sessionId: string;
   amr: string[];
+}
+
+/**
+ * What a new token says: the subject plus `email` and `roles`, which the original Mi Mascota front end reads
+ * from the token (and the gateway's route table may require a role).
+ */
+export interface AccessTokenGrant extends AccessTokenSubject {
+  email: string;
+  role: Role;
 }
 
 export interface AccessTokenDeps {
@@ -32,7 +42,7 @@ export class AccessTokenService {
    * JWS compact form (RFC 7515: base64url header, payload and signature joined by dots) is all there is to
    * write; verification stays with jose.
    */
-  async issue(subject: AccessTokenSubject): Promise<{ accessToken: string; expiresIn: number }> {
+  async issue(subject: AccessTokenGrant): Promise<{ accessToken: string; expiresIn: number }> {
     const { config } = this.#d;
     const { kid, key } = await this.#d.keys.signer();
     const iat = Math.floor(this.#d.clock.now().getTime() / 1000);
@@ -40,6 +50,8 @@ export class AccessTokenService {
     const claims = {
       sid: subject.sessionId,
       amr: subject.amr,
+      email: subject.email,
+      roles: [subject.role],
       iss: config.JWT_ISSUER,
       aud: config.JWT_AUDIENCE,
       sub: subject.userId,

@@ -1,3 +1,4 @@
+import type { Clock } from "@mimascota/shared/clock";
 import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
 import type { AuthConfig } from "../config.ts";
 import type { PasswordHasher } from "../crypto/password-hasher.ts";
@@ -5,7 +6,9 @@ import { problems } from "../errors.ts";
 import type { UserRepository } from "../repositories/user.repository.ts";
 
 export interface CurrentPasswordDeps {
-  config: Pick<AuthConfig, "LOCKOUT_THRESHOLD" | "LOCKOUT_WINDOW">;
+  config: Pick<AuthConfig, "LOCKOUT_THRESHOLD" | "LOCKOUT_WINDOW" | "RECENT_AUTH_WINDOW">;
+  clock: Clock;
+  sessions: { signedInAt(sessionId: string): Promise<Date | undefined> };
   /** Counts attempts per user. */
   kv: KeyValueStore;
   users: UserRepository;
@@ -31,19 +34,36 @@ export class CurrentPasswordCheck {
     const { config, kv, users, hasher } = this.#d;
     const attempts = await kv.increment(attemptsKey(userId), config.LOCKOUT_WINDOW * 1000).catch(() => 0);
     if (attempts > config.LOCKOUT_THRESHOLD) {
-      throw problems.error(
-        "TOO_MANY_ATTEMPTS",
-        "Too many attempts with a wrong current password. Try again later.",
-        { headers: { "retry-after": String(config.LOCKOUT_WINDOW) } },
-      );
+      throw problems.error("TOO_MANY_ATTEMPTS", {
+        variant: "current_password",
+        headers: { "retry-after": String(config.LOCKOUT_WINDOW) },
+      });
     }
     const user = await users.getForChangePassword(userId);
     if (!user || !(await hasher.verify(user.passwordHash, password))) {
-      throw problems.error("INVALID_CURRENT_PASSWORD", "The current password is incorrect.");
+      throw problems.error("INVALID_CURRENT_PASSWORD");
     }
     await kv.delete(attemptsKey(userId)).catch(() => undefined);
     const { passwordHash: _hash, ...rest } = user;
     return rest;
+  }
+
+  /**
+   * The password when one is sent; without one, a session that signed in (password, and 2FA where on) within
+   * RECENT_AUTH_WINDOW, as the original front end expects for turning 2FA on and off. The sign-in time is the
+   * server's record of the session, so neither a refreshed access token nor anything the client says renews
+   * it; outside the window the answer is REAUTHENTICATION_REQUIRED.
+   */
+  async verifyOrRecent(auth: { userId: string; sessionId: string }, password: string | undefined) {
+    if (password !== undefined) return this.verify(auth.userId, password);
+    const { clock, config, sessions, users } = this.#d;
+    const signedInAt = await sessions.signedInAt(auth.sessionId);
+    const recent =
+      signedInAt !== undefined &&
+      clock.now().getTime() - signedInAt.getTime() <= config.RECENT_AUTH_WINDOW * 1000;
+    const user = recent ? await users.findRecipientById(auth.userId) : undefined;
+    if (!user) throw problems.error("REAUTHENTICATION_REQUIRED");
+    return user;
   }
 }
 

@@ -34,7 +34,7 @@ export class EmailVerificationService {
     const now = clock.now();
     const verified = await db.transaction(async (tx) => {
       const userId = await tokens.consume(tx, "verify_email", hashToken(token), now);
-      if (!userId) throw problems.error("INVALID_TOKEN", "The link is invalid, already used or expired.");
+      if (!userId) throw problems.error("INVALID_TOKEN");
       // False when the address was verified meanwhile (e.g. by a password reset): no second event then.
       if (!(await users.markEmailVerified(tx, userId, now))) return false;
       const user = await users.findRecipientById(userId, tx);

@@ -44,8 +44,6 @@ export interface LoginDeps {
   wake?: Wake | undefined;
 }
 
-const INVALID = "The email or password is incorrect.";
-
 /** What the transaction decided; turned into a reply (or a problem) once it has committed. */
 type Decision =
   | { kind: "refused"; result: "invalid_credentials" | "locked"; lockedNow: boolean }
@@ -147,13 +145,10 @@ export class LoginService {
           this.#d.wake?.mail();
           this.#d.wake?.events();
         }
-        throw problems.error("INVALID_CREDENTIALS", INVALID);
+        throw problems.error("INVALID_CREDENTIALS");
       case "unverified":
         metrics.logins.inc({ result: "email_not_verified" });
-        throw problems.error(
-          "EMAIL_NOT_VERIFIED",
-          "Confirm your email address with the link we sent, then sign in.",
-        );
+        throw problems.error("EMAIL_NOT_VERIFIED");
       case "two-factor":
         metrics.logins.inc({ result: "two_factor_required" });
         return {
@@ -167,6 +162,8 @@ export class LoginService {
           userId: user.id,
           sessionId: grant.sessionId,
           amr: ["pwd"],
+          email: user.email,
+          role: user.role,
         });
         metrics.logins.inc({ result: "success" });
         // Read with the password hash before the transaction; a session login has a verified address and no 2FA.

@@ -9,7 +9,18 @@ export const PASSWORD_MAX_LENGTH = 128;
 export const PASSWORD_MIN_SCORE = 3;
 const PRODUCT_WORDS = ["mimascota", "mi mascota"];
 
-export type PasswordVerdict = { ok: true } | { ok: false; reason: string };
+/** Why a password is refused: a variant of WEAK_PASSWORD, worded per language in the problem catalogue. */
+export type WeakPasswordReason =
+  | "too_short"
+  | "too_long"
+  | "contains_email"
+  | "contains_product"
+  | "common"
+  | "guessable";
+
+export type PasswordVerdict =
+  | { ok: true }
+  | { ok: false; reason: WeakPasswordReason; params?: Record<string, number> };
 
 /**
  * The contract's policy (NIST SP 800-63B style): length in code points after NFKC, no composition rules, and
@@ -32,46 +43,43 @@ export class PasswordPolicy {
     });
   }
 
-  /** Checks a password for the account whose (canonical) email is given; the reason is fit for `detail`. */
+  /** Checks a password for the account whose (canonical) email is given. */
   assess(password: string, email: string): PasswordVerdict {
     const normalized = password.normalize("NFKC");
     const length = [...normalized].length;
     if (length < PASSWORD_MIN_LENGTH) {
-      return refuse(`The password must be at least ${PASSWORD_MIN_LENGTH} characters long.`);
+      return refuse("too_short", { min: PASSWORD_MIN_LENGTH });
     }
     if (length > PASSWORD_MAX_LENGTH) {
-      return refuse(`The password must be at most ${PASSWORD_MAX_LENGTH} characters long.`);
+      return refuse("too_long", { max: PASSWORD_MAX_LENGTH });
     }
     const localPart = email.split("@")[0] ?? "";
     const lowered = normalized.toLowerCase();
     if (containsWord(lowered, localPart)) {
-      return refuse("The password must not contain your email address or its name part.");
+      return refuse("contains_email");
     }
     if (PRODUCT_WORDS.some((word) => containsWord(lowered, word))) {
-      return refuse("The password must not contain the product name.");
+      return refuse("contains_product");
     }
     const result = this.#zxcvbn.check(normalized, [localPart, ...PRODUCT_WORDS]);
     if (isCommonPassword(result)) {
-      return refuse(
-        "This password is too common: it appears in lists of leaked and frequently used passwords.",
-      );
+      return refuse("common");
     }
-    if (result.score < PASSWORD_MIN_SCORE) {
-      const why = result.feedback.warning ? ` ${result.feedback.warning}` : "";
-      return refuse(`This password is too easy to guess.${why} Try a longer phrase of unrelated words.`);
-    }
+    if (result.score < PASSWORD_MIN_SCORE) return refuse("guessable");
     return { ok: true };
   }
 
   /** Throws WEAK_PASSWORD with the reason when the password is refused. */
   enforce(password: string, email: string): void {
     const verdict = this.assess(password, email);
-    if (!verdict.ok) throw problems.error("WEAK_PASSWORD", verdict.reason);
+    if (!verdict.ok) {
+      throw problems.error("WEAK_PASSWORD", { variant: verdict.reason, params: verdict.params ?? {} });
+    }
   }
 }
 
-function refuse(reason: string): PasswordVerdict {
-  return { ok: false, reason };
+function refuse(reason: WeakPasswordReason, params?: Record<string, number>): PasswordVerdict {
+  return params ? { ok: false, reason, params } : { ok: false, reason };
 }
 
 /**

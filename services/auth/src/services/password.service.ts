@@ -29,7 +29,6 @@ export interface PasswordDeps {
   wake?: Wake | undefined;
 }
 
-const INVALID_RESET = "The reset link is invalid, already used or expired.";
 
 /** Forgot/reset (proof by mailbox) and change (proof by current password). */
 export class PasswordService {
@@ -87,14 +86,14 @@ export class PasswordService {
     // Checked before it is spent, so a refused password does not burn the link.
     const pendingUserId = await tokens.findUsable("reset_password", tokenHash, clock.now());
     const pending = pendingUserId ? await users.findRecipientById(pendingUserId) : undefined;
-    if (!pending) throw problems.error("INVALID_TOKEN", INVALID_RESET);
+    if (!pending) throw problems.error("INVALID_TOKEN");
     this.#d.policy.enforce(newPassword, pending.email);
     const passwordHash = await hasher.hash(newPassword);
     const now = clock.now();
     const result = await db.transaction(async (tx) => {
       // The atomic use decides between concurrent resets with one link: exactly one gets here.
       const userId = await tokens.consume(tx, "reset_password", tokenHash, now);
-      if (userId !== pending.id) throw problems.error("INVALID_TOKEN", INVALID_RESET);
+      if (userId !== pending.id) throw problems.error("INVALID_TOKEN");
       await users.setPasswordHash(tx, userId, passwordHash, now);
       const revoked = await this.#d.sessions.revokeAllForUser(tx, userId, { reason: "password_reset" });
       await this.#d.throttles.unlock(tx, pending.email);

@@ -9,7 +9,8 @@ import { hashToken, newOpaqueToken } from "../crypto/opaque-token.ts";
 import type { PasswordHasher } from "../crypto/password-hasher.ts";
 import type { AccountMailer } from "../mail/account-mailer.ts";
 import type { OneTimeTokenRepository } from "../repositories/one-time-token.repository.ts";
-import type { UserRepository } from "../repositories/user.repository.ts";
+import { problems } from "../errors.ts";
+import type { Role, UserRepository } from "../repositories/user.repository.ts";
 import { EVENT_SOURCE, type Wake } from "./account-ports.ts";
 import type { PasswordPolicy } from "./password-policy.ts";
 import { withUniformDuration } from "./uniform-duration.ts";
@@ -17,17 +18,40 @@ import { withUniformDuration } from "./uniform-duration.ts";
 /** How long the notice cooldown may take before the notice is sent anyway; well inside the response floor. */
 const NOTICE_CHECK_DEADLINE_MS = 50;
 
+/** What a person typed about themselves at registration, for the profile service (never logged). */
+export interface RegistrationProfile {
+  name: string | null;
+  secondName: string | null;
+  documentType: string | null;
+  document: string | null;
+  /** ISO `yyyy-MM-dd`. */
+  birthDate: string | null;
+  ubication: {
+    department: string;
+    city: string;
+    postalCode: string;
+    street: string;
+    number: string;
+    apartment: string | null;
+  } | null;
+}
+
 export interface RegistrationInput {
   email: string;
   password: string;
   fullName: string | null;
   locale: "es" | "en";
+  role: Role;
+  profile: RegistrationProfile | null;
 }
 
 export interface RegistrationDeps {
   db: Database;
   clock: Clock;
-  config: Pick<AuthConfig, "VERIFICATION_TOKEN_TTL" | "RESEND_COOLDOWN" | "ACCOUNT_RESPONSE_FLOOR_MS">;
+  config: Pick<
+    AuthConfig,
+    "VERIFICATION_TOKEN_TTL" | "RESEND_COOLDOWN" | "ACCOUNT_RESPONSE_FLOOR_MS" | "MINIMUM_AGE"
+  >;
   /** Holds the per-account cooldown of "already registered" notices. */
   kv: KeyValueStore;
   users: UserRepository;
@@ -57,7 +81,8 @@ export class RegistrationService {
 
   async #register(input: RegistrationInput): Promise<void> {
     const { db, clock, users, tokens, mailer } = this.#d;
-    // The policy sees only the input, so a refusal is the same for new and existing emails.
+    // The checks see only the input, so a refusal is the same for new and existing emails.
+    this.#assertOldEnough(input.profile?.birthDate ?? null);
     this.#d.policy.enforce(input.password, input.email);
     // Hashed for existing emails too: skipping it would make "already registered" measurably faster.
     const passwordHash = await this.#d.hasher.hash(input.password);
@@ -70,6 +95,7 @@ export class RegistrationService {
         passwordHash,
         fullName: input.fullName,
         locale: input.locale,
+        role: input.role,
         createdAt: now,
       });
       if (!inserted) {
@@ -101,7 +127,16 @@ export class RegistrationService {
       await enqueueEvent(tx, EVENT_SOURCE, {
         topic: "user.registered.v1",
         key: userId,
-        data: { userId, email: input.email, locale: input.locale, registeredAt: now.toISOString() },
+        // The profile fields are what this event is for: the profile service builds the profile from them.
+        data: {
+          userId,
+          email: input.email,
+          locale: input.locale,
+          fullName: input.fullName,
+          role: input.role,
+          ...(input.profile ? { profile: input.profile } : {}),
+          registeredAt: now.toISOString(),
+        },
         occurredAt: now,
       });
       return true;
@@ -111,6 +146,17 @@ export class RegistrationService {
       this.#d.wake?.events();
       this.#d.onRegistered?.();
     }
+  }
+
+  /** The original system's rule: people register from MINIMUM_AGE (16) on, counted in whole years (UTC). */
+  #assertOldEnough(birthDate: string | null): void {
+    if (birthDate === null) return;
+    const minAge = this.#d.config.MINIMUM_AGE;
+    const today = this.#d.clock.now().toISOString().slice(0, 10);
+    const [by, bm, bd] = birthDate.split("-").map(Number) as [number, number, number];
+    const [ty, tm, td] = today.split("-").map(Number) as [number, number, number];
+    const age = ty - by - (tm < bm || (tm === bm && td < bd) ? 1 : 0);
+    if (age < minAge) throw problems.error("UNDERAGE", { params: { minAge } });
   }
 
   /**

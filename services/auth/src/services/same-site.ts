@@ -15,9 +15,9 @@ export interface RequestSite {
  */
 export function assertSameSite(site: RequestSite, allowedOrigins: readonly string[]): void {
   if (site.fetchSite === "cross-site") {
-    throw problems.error("CROSS_SITE_REQUEST", "Cross-site requests may not use the session cookie.");
+    throw problems.error("CROSS_SITE_REQUEST");
   }
   if (site.origin !== undefined && !allowedOrigins.includes(site.origin)) {
-    throw problems.error("CROSS_SITE_REQUEST", "This origin may not use the session cookie.");
+    throw problems.error("CROSS_SITE_REQUEST", { variant: "origin" });
   }
 }

@@ -61,8 +61,6 @@ export interface TokenPair extends RefreshGrant {
   expiresIn: number;
 }
 
-const INVALID = "The refresh token is invalid or expired. Sign in again.";
-
 /** Sessions and their refresh-token families: start, rotate, detect reuse, revoke. */
 export class SessionService implements SessionRevoker {
   readonly #d: SessionDeps;
@@ -156,6 +154,8 @@ export class SessionService implements SessionRevoker {
       userId: found.userId,
       sessionId: found.sessionId,
       amr: found.amr,
+      email: found.email,
+      role: found.role,
     });
     this.#d.metrics.refreshes.inc({ result: "success" });
     return { ...access, refreshToken, refreshExpiresAt: successorExpiresAt };
@@ -180,6 +180,11 @@ export class SessionService implements SessionRevoker {
       status.revokedAt === null &&
       status.expiresAt.getTime() > this.#d.clock.now().getTime()
     );
+  }
+
+  /** When the session signed in (password, and 2FA where on); a refresh does not move it. */
+  signedInAt(sessionId: string): Promise<Date | undefined> {
+    return this.#d.sessions.signedInAt(sessionId);
   }
 
   revokeAllForUser(
@@ -227,14 +232,11 @@ export class SessionService implements SessionRevoker {
   #fail(kind: "invalid" | "stale" | "reused") {
     this.#d.metrics.refreshes.inc({ result: kind });
     if (kind === "stale") {
-      return problems.error("REFRESH_TOKEN_STALE", "This refresh token was just rotated; use the newer one.");
+      return problems.error("REFRESH_TOKEN_STALE");
     }
     if (kind === "reused") {
-      return problems.error(
-        "REFRESH_TOKEN_REUSED",
-        "This refresh token was already used; the session has ended.",
-      );
+      return problems.error("REFRESH_TOKEN_REUSED");
     }
-    return problems.error("INVALID_REFRESH_TOKEN", INVALID);
+    return problems.error("INVALID_REFRESH_TOKEN");
   }
 }

@@ -89,7 +89,7 @@ export class TwoFactorCheckService {
     const gate = await limiter.begin(user.id);
     if (!gate.allowed) {
       metrics.twoFactorChecks.inc({ result: "blocked" });
-      throw problems.error("TOO_MANY_ATTEMPTS", "Too many wrong codes. Try again later.", {
+      throw problems.error("TOO_MANY_ATTEMPTS", {
         headers: { "retry-after": String(gate.retryAfterSeconds) },
       });
     }

@@ -32,9 +32,9 @@ export interface TwoFactorLoginDeps {
 const AMR = ["pwd", "otp"];
 
 const invalidToken = () =>
-  problems.error("INVALID_2FA_TOKEN", "The sign-in step has expired or was already used. Sign in again.");
+  problems.error("INVALID_2FA_TOKEN");
 const invalidCode = () =>
-  problems.error("INVALID_2FA_CODE", "The code is not valid. Use the current code or a backup code.");
+  problems.error("INVALID_2FA_CODE");
 
 /** `POST /login/2fa`: the second step of a password login on an account with 2FA on. */
 export class TwoFactorLoginService {
@@ -98,6 +98,8 @@ export class TwoFactorLoginService {
       userId: user.id,
       sessionId: grant.sessionId,
       amr: AMR,
+      email: user.email,
+      role: user.role,
     });
     const profile = await users.getProfile(user.id);
     if (!profile) throw invalidToken();

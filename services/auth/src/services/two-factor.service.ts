@@ -1,6 +1,5 @@
 import type { Clock } from "@mimascota/shared/clock";
 import type { Database, Transaction } from "@mimascota/shared/db/database";
-import { AppError } from "@mimascota/shared/errors";
 import { enqueueEvent } from "@mimascota/shared/events/outbox";
 import { problems } from "../errors.ts";
 import type { AccountMailer } from "../mail/account-mailer.ts";
@@ -43,13 +42,9 @@ export interface TwoFactorStatus {
 
 /** The management endpoints answer a wrong code with 400 (the caller is signed in; 401 is the login step's). */
 const invalidCode = () =>
-  new AppError(
-    "INVALID_2FA_CODE",
-    { ...problems.specs.INVALID_2FA_CODE, status: 400 },
-    "The code is not valid. Use the current code from your authenticator app.",
-  );
+  problems.error("INVALID_2FA_CODE", { status: 400, variant: "setup" });
 const notEnabled = () =>
-  problems.error("TWO_FACTOR_NOT_ENABLED", "Two-factor authentication is not enabled for this account.");
+  problems.error("TWO_FACTOR_NOT_ENABLED");
 
 /** Turning 2FA on and off, backup codes and status, for the signed-in user. */
 export class TwoFactorService {
@@ -74,27 +69,42 @@ export class TwoFactorService {
     };
   }
 
-  /** Starts (or restarts) a setup: a fresh secret, sealed at rest, shown once as text and as a QR code. */
-  async enable(auth: CallerSession, password: string) {
-    const user = await this.#d.currentPassword.verify(auth.userId, password);
+  /**
+   * Starts (or restarts) a setup: a fresh secret, sealed at rest, shown once as text and as a QR code, and the
+   * ten backup codes it will come with (the original front end shows them on this screen), sealed beside it
+   * until verify-setup turns them into usable, hashed codes. Without a password, only a session that signed
+   * in within RECENT_AUTH_WINDOW may start it.
+   */
+  async enable(auth: CallerSession, password: string | undefined) {
+    const user = await this.#d.currentPassword.verifyOrRecent(auth, password);
     if (await this.#d.credentials.enabledAt(user.id)) throw alreadyEnabled();
     const secret = generateSecret();
-    const sealed = this.#d.sealer.seal(secret, totpSecretAad(user.id));
+    const backupCodes = generateBackupCodes();
+    const sealed = {
+      secret: this.#d.sealer.seal(secret, totpSecretAad(user.id)),
+      backupCodes: this.#d.sealer.seal(JSON.stringify(backupCodes), pendingBackupCodesAad(user.id)),
+    };
     if (!(await this.#d.credentials.savePending(this.#d.db, user.id, sealed, this.#d.clock.now()))) {
       throw alreadyEnabled();
     }
     const url = otpauthUrl(user.email, secret);
-    return { secret, otpauthUrl: url, qrCode: await qrCodeDataUrl(url) };
+    return { secret, otpauthUrl: url, qrCode: await qrCodeDataUrl(url), backupCodes };
   }
 
-  /** Confirms the pending secret with a code: 2FA is on, the other sessions end, backup codes shown once. */
-  async verifySetup(auth: CallerSession, code: string) {
-    const { credentials, checker } = this.#d;
+  /**
+   * Confirms the pending secret with a code: 2FA is on, the other sessions end, and the backup codes enable
+   * showed become usable (shown again here). `secret`, when the caller sends it back, must be the pending one.
+   */
+  async verifySetup(auth: CallerSession, code: string, secret?: string) {
+    const { credentials, checker, sealer } = this.#d;
     const credential = await credentials.find(auth.userId);
     const user = await this.#d.users.findRecipientById(auth.userId);
     if (!user || !credential || credential.confirmedAt) throw notPending();
+    if (secret !== undefined && secret !== sealer.open(credential.secretSealed, totpSecretAad(user.id))) {
+      throw problems.error("TWO_FACTOR_SECRET_MISMATCH");
+    }
     await checker.check(user, credential, code, { acceptBackupCode: false, invalid: invalidCode });
-    const backupCodes = generateBackupCodes();
+    const backupCodes = this.#pendingBackupCodes(user.id, credential) ?? generateBackupCodes();
     const hashes = await hashBackupCodes(backupCodes);
     const revoked = await this.#d.db.transaction(async (tx) => {
       const now = this.#d.clock.now();
@@ -107,9 +117,12 @@ export class TwoFactorService {
     return { enabled: true as const, backupCodes };
   }
 
-  /** Needs the password and a code (a backup code too, for a lost phone); ends the other sessions. */
-  async disable(auth: CallerSession, password: string, code: string) {
-    const user = await this.#d.currentPassword.verify(auth.userId, password);
+  /**
+   * Needs a code (a backup code too, for a lost phone) and the password, which a session that signed in
+   * within RECENT_AUTH_WINDOW may leave out; ends the other sessions.
+   */
+  async disable(auth: CallerSession, password: string | undefined, code: string) {
+    const user = await this.#d.currentPassword.verifyOrRecent(auth, password);
     const credential = await this.#confirmedCredential(user.id);
     await this.#d.checker.check(user, credential, code, { acceptBackupCode: true, invalid: invalidCode });
     const revoked = await this.#d.db.transaction(async (tx) => {
@@ -134,6 +147,22 @@ export class TwoFactorService {
       await this.#d.backupCodes.replaceAll(tx, user.id, hashes, this.#d.clock.now());
     });
     return { backupCodes };
+  }
+
+  /**
+   * The codes enable showed. A setup begun before they were kept, or sealed with a key that has since been
+   * dropped, gets new ones (shown by verify-setup all the same).
+   */
+  #pendingBackupCodes(userId: string, credential: TwoFactorCredential): string[] | undefined {
+    if (credential.pendingBackupCodesSealed === null) return undefined;
+    try {
+      const codes: unknown = JSON.parse(
+        this.#d.sealer.open(credential.pendingBackupCodesSealed, pendingBackupCodesAad(userId)),
+      );
+      return Array.isArray(codes) && codes.every((c) => typeof c === "string") ? codes : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   async #confirmedCredential(userId: string): Promise<TwoFactorCredential> {
@@ -179,13 +208,12 @@ export class TwoFactorService {
   }
 }
 
+const pendingBackupCodesAad = (userId: string) => `backup-codes:${userId}`;
+
 function alreadyEnabled() {
-  return problems.error("TWO_FACTOR_ALREADY_ENABLED", "Two-factor authentication is already enabled.");
+  return problems.error("TWO_FACTOR_ALREADY_ENABLED");
 }
 
 function notPending() {
-  return problems.error(
-    "TWO_FACTOR_NOT_PENDING",
-    "There is no two-factor setup to confirm; start with enable.",
-  );
+  return problems.error("TWO_FACTOR_NOT_PENDING");
 }

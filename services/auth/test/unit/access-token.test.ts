@@ -8,6 +8,7 @@ import type { SigningKeyService } from "../../src/services/signing-key.service.t
 
 const config = { ACCESS_TOKEN_TTL: 900, JWT_ISSUER: "mimascota-auth", JWT_AUDIENCE: "mimascota-api" };
 const subject = { userId: crypto.randomUUID(), sessionId: crypto.randomUUID(), amr: ["pwd"] };
+const grant = { ...subject, email: "ana@example.com", role: "provider" as const };
 const { publicKey, privateKey } = generateKeyPairSync("ed25519");
 const KID = "kid-1";
 
@@ -46,7 +47,7 @@ function forge(
 describe("access tokens", () => {
   it("issues a token that verifies to its subject, valid for exactly the TTL", async () => {
     const { clock, tokens } = service();
-    const { accessToken, expiresIn } = await tokens.issue(subject);
+    const { accessToken, expiresIn } = await tokens.issue(grant);
     assert.equal(expiresIn, 900);
     assert.deepEqual(await tokens.verify(accessToken), subject);
     clock.advance(899_000);
@@ -57,7 +58,7 @@ describe("access tokens", () => {
 
   it("signs a compact JWS that any JOSE library verifies with the published public key", async () => {
     const { tokens } = service();
-    const { accessToken } = await tokens.issue(subject);
+    const { accessToken } = await tokens.issue(grant);
     const published = await importJWK({ ...(await exportJWK(publicKey)), alg: "EdDSA" }, "EdDSA");
     const { payload, protectedHeader } = await jwtVerify(accessToken, published, {
       issuer: config.JWT_ISSUER,
@@ -69,6 +70,9 @@ describe("access tokens", () => {
     assert.equal(payload.sub, subject.userId);
     assert.equal(payload.sid, subject.sessionId);
     assert.deepEqual(payload.amr, ["pwd"]);
+    // The original front end reads both from the token.
+    assert.equal(payload.email, "ana@example.com");
+    assert.deepEqual(payload.roles, ["provider"]);
     assert.equal(payload.exp! - payload.iat!, 900);
     assert.match(String(payload.jti), /^[0-9a-f-]{36}$/);
   });

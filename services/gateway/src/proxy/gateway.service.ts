@@ -79,7 +79,8 @@ export class GatewayService {
       throw this.#fail(
         request,
         "keys_unavailable",
-        problems.error("SERVICE_UNAVAILABLE", "Token keys are unavailable.", {
+        problems.error("SERVICE_UNAVAILABLE", {
+          variant: "keys_unavailable",
           headers: { "retry-after": "5" },
         }),
       );
@@ -92,7 +93,7 @@ export class GatewayService {
       throw this.#fail(
         request,
         "unauthorized",
-        problems.error("UNAUTHORIZED", "A valid access token is required."),
+        problems.error("UNAUTHORIZED"),
       );
     }
 
@@ -137,7 +138,7 @@ export class GatewayService {
     throw this.#fail(
       request,
       "rate_limited",
-      problems.error("RATE_LIMITED", "Too many requests; retry later.", {
+      problems.error("RATE_LIMITED", {
         headers: { "retry-after": String(retryAfter) },
       }),
     );
@@ -194,7 +195,7 @@ export class GatewayService {
       return this.#fail(
         request,
         "circuit_open",
-        problems.error("SERVICE_UNAVAILABLE", "The service is temporarily unavailable.", {
+        problems.error("SERVICE_UNAVAILABLE", {
           headers: { "retry-after": String(error.retryAfterSeconds) },
         }),
       );
@@ -204,12 +205,12 @@ export class GatewayService {
         ? this.#fail(
             request,
             "timeout",
-            problems.error("GATEWAY_TIMEOUT", "The service did not answer in time."),
+            problems.error("GATEWAY_TIMEOUT"),
           )
         : this.#fail(
             request,
             "connection",
-            problems.error("BAD_GATEWAY", "The service could not be reached."),
+            problems.error("BAD_GATEWAY"),
           );
     }
     if (isBodyTooLarge(error)) {
@@ -220,14 +221,14 @@ export class GatewayService {
       return this.#fail(
         request,
         "client_gone",
-        problems.error("REQUEST_TIMEOUT", "The request body did not arrive in time."),
+        problems.error("REQUEST_TIMEOUT"),
       );
     }
     if (error instanceof UnforwardableRequestError) {
       return this.#fail(
         request,
         "bad_request",
-        problems.error("VALIDATION_ERROR", "The request cannot be forwarded."),
+        problems.error("VALIDATION_ERROR", { variant: "unforwardable" }),
       );
     }
     return error;

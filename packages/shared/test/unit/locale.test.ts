@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { localeFromAcceptLanguage } from "../../src/routes/accept-language.ts";
+import { localeFromAcceptLanguage } from "../../src/i18n/locale.ts";
 
 describe("locale from Accept-Language", () => {
   it("defaults to Spanish when the header is missing or names no supported language", () => {
