@@ -156,7 +156,11 @@ export function problemType(code: string): string {
   return `https://mimascota.app/problems/${code.toLowerCase().replaceAll("_", "-")}`;
 }
 
-export function problemBody(error: AppError, requestId: string, locale: Locale = DEFAULT_LOCALE): ProblemBody {
+export function problemBody(
+  error: AppError,
+  requestId: string,
+  locale: Locale = DEFAULT_LOCALE,
+): ProblemBody {
   const { title, detail } = error.text(locale);
   return {
     type: problemType(error.code),

@@ -34,6 +34,7 @@ import { AccountMailer } from "./mail/account-mailer.ts";
 import { OneTimeTokenRepository } from "./repositories/one-time-token.repository.ts";
 import { UserRepository } from "./repositories/user.repository.ts";
 import { authenticate } from "./routes/authenticate.ts";
+import { registerAccountPageRoutes } from "./routes/account-pages.routes.ts";
 import { registerPasswordRoutes } from "./routes/password.routes.ts";
 import { registerRegistrationRoutes } from "./routes/registration.routes.ts";
 import { EmailVerificationService } from "./services/email-verification.service.ts";
@@ -122,7 +123,11 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
   const users = new UserRepository({ db });
   const oneTimeTokens = new OneTimeTokenRepository({ db });
   const passwordPolicy = new PasswordPolicy();
-  const mailer = new AccountMailer({ publicAppUrl: deps.config.PUBLIC_APP_URL });
+  const mailer = new AccountMailer({
+    publicAppUrl: deps.config.PUBLIC_APP_URL,
+    publicApiUrl: deps.config.PUBLIC_API_URL,
+    resetPasswordUrl: deps.config.RESET_PASSWORD_URL,
+  });
   const registration = new RegistrationService({
     db,
     clock: deps.clock,
@@ -217,6 +222,7 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     wake,
   });
   registerPasswordRoutes(app, { passwords, authenticate: authenticate({ accessTokens, sessions }) });
+  registerAccountPageRoutes(app, { passwords, publicAppUrl: deps.config.PUBLIC_APP_URL });
 
   // two-factor: one code check (limits, replay, lockout count) shared by the management endpoints and login
   const credentials = new TwoFactorRepository({ db });

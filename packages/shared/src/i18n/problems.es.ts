@@ -38,7 +38,8 @@ export const commonProblemsEs: Record<CommonProblemCode, ProblemText> = {
     title: "Servicio no disponible",
     detail: "El servicio no está disponible en este momento. Inténtalo de nuevo en unos segundos.",
     variants: {
-      keys_unavailable: "No se pueden comprobar los tokens en este momento. Inténtalo de nuevo en unos segundos.",
+      keys_unavailable:
+        "No se pueden comprobar los tokens en este momento. Inténtalo de nuevo en unos segundos.",
       not_ready: "El servicio no está listo: {dependencies} no disponible.",
     },
   },

@@ -7,14 +7,18 @@ const messages = {
     // One text per endpoint whatever the email: the body must not tell known and unknown addresses apart.
     registered: "Si esta dirección se puede registrar, te enviamos un correo con el siguiente paso.",
     verified: "Dirección de correo verificada. Ya puedes iniciar sesión.",
-    resent: "Si esta dirección pertenece a una cuenta sin verificar, te enviamos un nuevo correo de verificación.",
-    forgot: "Si esta dirección pertenece a una cuenta, te enviamos un correo con un enlace para restablecer la contraseña.",
+    resent:
+      "Si esta dirección pertenece a una cuenta sin verificar, te enviamos un nuevo correo de verificación.",
+    forgot:
+      "Si esta dirección pertenece a una cuenta, te enviamos un correo con un enlace para restablecer la contraseña.",
     reset: "Contraseña restablecida. Se cerraron todas las sesiones; inicia sesión con la contraseña nueva.",
     changed: "Contraseña cambiada. Se cerraron tus otras sesiones.",
-    twoFactorRequired: "Se requiere el código de verificación en dos pasos para completar el inicio de sesión.",
+    twoFactorRequired:
+      "Se requiere el código de verificación en dos pasos para completar el inicio de sesión.",
     twoFactorSetup:
       "Escanea el código QR con tu app de autenticación y confirma con un código. Guarda los códigos de respaldo: solo valdrán cuando confirmes.",
-    twoFactorEnabled: "Verificación en dos pasos activada. Guarda tus códigos de respaldo en un lugar seguro.",
+    twoFactorEnabled:
+      "Verificación en dos pasos activada. Guarda tus códigos de respaldo en un lugar seguro.",
     twoFactorDisabled: "Verificación en dos pasos desactivada.",
     backupCodesRegenerated: "Nuevos códigos de respaldo generados; los anteriores ya no sirven.",
   },

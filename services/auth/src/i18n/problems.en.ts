@@ -79,5 +79,8 @@ export const authProblemsEn: Record<AuthProblemCode, ProblemText> = {
     title: "Secret does not match",
     detail: "The secret does not match the pending setup's; start again.",
   },
-  UNDERAGE: { title: "Under the minimum age", detail: "You must be at least {minAge} years old to register." },
+  UNDERAGE: {
+    title: "Under the minimum age",
+    detail: "You must be at least {minAge} years old to register.",
+  },
 };

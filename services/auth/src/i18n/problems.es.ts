@@ -14,9 +14,9 @@ export const authProblemsEs: Record<AuthProblemCode, ProblemText> = {
       too_long: "La contraseña debe tener como máximo {max} caracteres.",
       contains_email: "La contraseña no puede contener tu dirección de correo ni su nombre de usuario.",
       contains_product: "La contraseña no puede contener el nombre del producto.",
-      common:
-        "Esta contraseña es demasiado común: aparece en listas de contraseñas filtradas y muy usadas.",
-      guessable: "Esta contraseña es demasiado fácil de adivinar. Prueba una frase más larga de palabras sin relación.",
+      common: "Esta contraseña es demasiado común: aparece en listas de contraseñas filtradas y muy usadas.",
+      guessable:
+        "Esta contraseña es demasiado fácil de adivinar. Prueba una frase más larga de palabras sin relación.",
     },
   },
   INVALID_TOKEN: {

@@ -1,6 +1,6 @@
 import type { Executor } from "@mimascota/shared/db/database";
 import { enqueueMail } from "@mimascota/shared/mail/mail-queue";
-import { MailLinks } from "./mail-links.ts";
+import { MailLinks, type MailLinkSettings } from "./mail-links.ts";
 import { renderMail, type Locale, type MailTemplate, type MailVars } from "./render-mail.ts";
 
 /**
@@ -10,8 +10,8 @@ import { renderMail, type Locale, type MailTemplate, type MailVars } from "./ren
 export class AccountMailer {
   readonly links: MailLinks;
 
-  constructor(options: { publicAppUrl: string }) {
-    this.links = new MailLinks(options.publicAppUrl);
+  constructor(links: MailLinkSettings) {
+    this.links = new MailLinks(links);
   }
 
   async queue<T extends MailTemplate>(

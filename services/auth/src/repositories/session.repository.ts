@@ -147,10 +147,7 @@ export class SessionRepository {
 
   /** When the session's sign-in proved the password (and the second factor): its start. */
   async signedInAt(id: string): Promise<Date | undefined> {
-    const [row] = await this.#db
-      .select({ at: sessions.createdAt })
-      .from(sessions)
-      .where(eq(sessions.id, id));
+    const [row] = await this.#db.select({ at: sessions.createdAt }).from(sessions).where(eq(sessions.id, id));
     return row?.at;
   }
 

@@ -165,7 +165,10 @@ export class UserRepository {
 
   /** What an access token says of its user besides the id: the `email` and `roles` claims. */
   async getClaims(id: string, tx: Executor = this.#db): Promise<{ email: string; role: Role } | undefined> {
-    const [row] = await tx.select({ email: users.email, role: users.role }).from(users).where(eq(users.id, id));
+    const [row] = await tx
+      .select({ email: users.email, role: users.role })
+      .from(users)
+      .where(eq(users.id, id));
     return row;
   }
 

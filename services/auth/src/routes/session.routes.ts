@@ -28,7 +28,10 @@ export const tokenAliases = {
   access_token: z.string().describe("= accessToken (original API)"),
   token_type: z.literal("Bearer").describe("= tokenType (original API)"),
 };
-export const aliasesOf = (accessToken: string) => ({ access_token: accessToken, token_type: "Bearer" as const });
+export const aliasesOf = (accessToken: string) => ({
+  access_token: accessToken,
+  token_type: "Bearer" as const,
+});
 
 const tokenResponse = z.object({
   accessToken: z.string(),

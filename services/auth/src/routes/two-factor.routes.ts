@@ -56,6 +56,10 @@ function managementBody<const S extends z.ZodRawShape>(extra: S, codeRule: z.Zod
 
 const twoFactorTokenSchema = z.string().min(1).max(256);
 
+/** The gateway also serves the management endpoints under the original Mi Mascota gateway's paths. */
+const alsoAt = (name: string) =>
+  ` Through the gateway also at \`/api/v1/2fa/${name}\`, the original API's path, which its front end calls.`;
+
 const tags = ["two-factor"];
 
 /** Secrets, QR codes, backup codes and tokens must not be kept by any cache on the way, nor the status. */
@@ -81,8 +85,9 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: TwoFactorRou
         description:
           "`password` may be left out (or the body, as the original front end does) when the session signed " +
           "in within RECENT_AUTH_WINDOW; otherwise 401 REAUTHENTICATION_REQUIRED. `qr_code`, `backup_codes` " +
-          "and `message` are the original API's names, kept for its front end.",
-        body: z.object({ password: passwordInputSchema.optional() }).optional(),
+          "and `message` are the original API's names, kept for its front end." +
+          alsoAt("enable"),
+        body: z.object({ password: passwordInputSchema.optional() }).nullish(),
         response: {
           200: z.object({
             secret: z.string().describe("Base32, for manual entry"),
@@ -126,7 +131,8 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: TwoFactorRou
         summary: "Confirm the pending setup with a code: 2FA on, other sessions end, 10 backup codes",
         description:
           "The code as `code` or `token`; `secret`, if sent (the original front end does), must be the " +
-          "pending one. The backup codes are those enable showed.",
+          "pending one. The backup codes are those enable showed." +
+          alsoAt("verify-setup"),
         body: managementBody({ secret: z.string().max(128).optional() }, totpCode),
         response: {
           200: z.object({
@@ -167,10 +173,15 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: TwoFactorRou
         summary: "Turn 2FA off (a code or backup code, and the password); other sessions end",
         description:
           "The code as `code` or `token`. `password` may be left out when the session signed in within " +
-          "RECENT_AUTH_WINDOW; otherwise 401 REAUTHENTICATION_REQUIRED.",
+          "RECENT_AUTH_WINDOW; otherwise 401 REAUTHENTICATION_REQUIRED." +
+          alsoAt("disable"),
         body: managementBody({ password: passwordInputSchema.optional() }),
         response: {
-          200: z.object({ enabled: z.literal(false), two_factor_enabled: z.literal(false), message: z.string() }),
+          200: z.object({
+            enabled: z.literal(false),
+            two_factor_enabled: z.literal(false),
+            message: z.string(),
+          }),
           ...problemResponses({
             400: ["INVALID_2FA_CODE"],
             401: ["UNAUTHORIZED", "INVALID_CURRENT_PASSWORD", "REAUTHENTICATION_REQUIRED"],
@@ -183,7 +194,11 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: TwoFactorRou
     async (request) => {
       const { password, code } = request.body;
       const result = await deps.twoFactor.disable(requireAuth(request), password, code);
-      return { ...result, two_factor_enabled: result.enabled, message: messageFor(request, "twoFactorDisabled") };
+      return {
+        ...result,
+        two_factor_enabled: result.enabled,
+        message: messageFor(request, "twoFactorDisabled"),
+      };
     },
   );
 
@@ -195,9 +210,14 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: TwoFactorRou
         tags,
         security,
         summary: "Replace the backup codes (needs a code); every earlier backup code stops working",
+        description: `The code as \`code\` or \`token\`.${alsoAt("regenerate-backup-codes")}`,
         body: managementBody({}),
         response: {
-          200: z.object({ backupCodes: backupCodesResponse, backup_codes: backupCodesResponse, message: z.string() }),
+          200: z.object({
+            backupCodes: backupCodesResponse,
+            backup_codes: backupCodesResponse,
+            message: z.string(),
+          }),
           ...problemResponses({
             400: ["INVALID_2FA_CODE"],
             401: ["UNAUTHORIZED"],
@@ -225,6 +245,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: TwoFactorRou
         tags,
         security,
         summary: "Whether 2FA is on or pending, since when, and how many backup codes are left",
+        description: `The snake_case fields are the original API's names.${alsoAt("status")}`,
         response: {
           200: z.object({
             enabled: z.boolean(),

@@ -11,16 +11,10 @@ const PRODUCT_WORDS = ["mimascota", "mi mascota"];
 
 /** Why a password is refused: a variant of WEAK_PASSWORD, worded per language in the problem catalogue. */
 export type WeakPasswordReason =
-  | "too_short"
-  | "too_long"
-  | "contains_email"
-  | "contains_product"
-  | "common"
-  | "guessable";
+  "too_short" | "too_long" | "contains_email" | "contains_product" | "common" | "guessable";
 
 export type PasswordVerdict =
-  | { ok: true }
-  | { ok: false; reason: WeakPasswordReason; params?: Record<string, number> };
+  { ok: true } | { ok: false; reason: WeakPasswordReason; params?: Record<string, number> };
 
 /**
  * The contract's policy (NIST SP 800-63B style): length in code points after NFKC, no composition rules, and

@@ -29,7 +29,6 @@ export interface PasswordDeps {
   wake?: Wake | undefined;
 }
 
-
 /** Forgot/reset (proof by mailbox) and change (proof by current password). */
 export class PasswordService {
   readonly #d: PasswordDeps;
@@ -74,6 +73,12 @@ export class PasswordService {
       return true;
     });
     if (sent) this.#d.wake?.mail();
+  }
+
+  /** Whether a reset link would still set a password (for the reset page, which opens on it); spends nothing. */
+  async resetLinkUsable(token: string): Promise<boolean> {
+    const userId = await this.#d.tokens.findUsable("reset_password", hashToken(token), this.#d.clock.now());
+    return userId !== undefined && userId !== null;
   }
 
   /**

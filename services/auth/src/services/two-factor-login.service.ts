@@ -31,10 +31,8 @@ export interface TwoFactorLoginDeps {
 /** Both factors proved: what the access token and the session record as the authentication methods. */
 const AMR = ["pwd", "otp"];
 
-const invalidToken = () =>
-  problems.error("INVALID_2FA_TOKEN");
-const invalidCode = () =>
-  problems.error("INVALID_2FA_CODE");
+const invalidToken = () => problems.error("INVALID_2FA_TOKEN");
+const invalidCode = () => problems.error("INVALID_2FA_CODE");
 
 /** `POST /login/2fa`: the second step of a password login on an account with 2FA on. */
 export class TwoFactorLoginService {

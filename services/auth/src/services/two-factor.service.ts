@@ -41,10 +41,8 @@ export interface TwoFactorStatus {
 }
 
 /** The management endpoints answer a wrong code with 400 (the caller is signed in; 401 is the login step's). */
-const invalidCode = () =>
-  problems.error("INVALID_2FA_CODE", { status: 400, variant: "setup" });
-const notEnabled = () =>
-  problems.error("TWO_FACTOR_NOT_ENABLED");
+const invalidCode = () => problems.error("INVALID_2FA_CODE", { status: 400, variant: "setup" });
+const notEnabled = () => problems.error("TWO_FACTOR_NOT_ENABLED");
 
 /** Turning 2FA on and off, backup codes and status, for the signed-in user. */
 export class TwoFactorService {

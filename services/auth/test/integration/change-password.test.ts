@@ -88,9 +88,9 @@ describe("POST /change-password", { skip: await skipUnless("postgres") }, () => 
     await verifiedUser(ctx, "weak-change@example.com");
     const token = await login("weak-change@example.com");
     for (const [newPassword, reason] of [
-      ["short", /at least 12/],
-      ["weak-change-is-me", /email address/],
-      ["mimascota rocks 2024", /product name/],
+      ["short", /al menos 12/],
+      ["weak-change-is-me", /dirección de correo/],
+      ["mimascota rocks 2024", /nombre del producto/],
     ] as const) {
       const response = await change(token, { currentPassword: STRONG_PASSWORD, newPassword });
       assert.equal(response.statusCode, 400);

@@ -52,10 +52,11 @@ describe("email verification and resend", { skip: await skipUnless("postgres") }
       const { requestId: _r, ...body } = response.json<Record<string, unknown>>();
       assert.deepEqual(body, {
         type: "https://mimascota.app/problems/invalid-token",
-        title: "Invalid or expired token",
+        title: "Enlace inválido o expirado",
         status: 400,
         code: "INVALID_TOKEN",
-        detail: "The link is invalid, already used or expired.",
+        // The original front end looks for "expirado" or "inválido" in it.
+        detail: "El enlace es inválido, ya se usó o ha expirado. Solicita uno nuevo.",
       });
     }
     assert.equal((await userRow(ctx, "expiry@example.com")).emailVerifiedAt, null);

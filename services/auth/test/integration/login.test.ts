@@ -24,7 +24,15 @@ describe("POST /login", { skip: await skipUnless("postgres") }, () => {
     assert.equal(response.statusCode, 200, response.body);
     assert.equal(response.headers["cache-control"], "no-store");
     const body = response.json<Record<string, unknown>>();
-    assert.deepEqual(Object.keys(body).sort(), ["accessToken", "expiresIn", "tokenType", "user"]);
+    assert.deepEqual(Object.keys(body).sort(), [
+      "accessToken",
+      "access_token",
+      "expiresIn",
+      "tokenType",
+      "token_type",
+      "user",
+    ]);
+    assert.equal(body.access_token, body.accessToken);
     assert.equal(body.tokenType, "Bearer");
     assert.equal(body.expiresIn, 900);
     assert.deepEqual(body.user, {
@@ -114,7 +122,14 @@ describe("POST /login", { skip: await skipUnless("postgres") }, () => {
     const response = await login(ctx, "twofactor@example.com");
     assert.equal(response.statusCode, 200, response.body);
     const body = response.json<{ twoFactorRequired: boolean; twoFactorToken: string; expiresIn: number }>();
-    assert.deepEqual(Object.keys(body).sort(), ["expiresIn", "twoFactorRequired", "twoFactorToken"]);
+    assert.deepEqual(Object.keys(body).sort(), [
+      "expiresIn",
+      "message",
+      "requires_2fa",
+      "temp_session_id",
+      "twoFactorRequired",
+      "twoFactorToken",
+    ]);
     assert.equal(body.twoFactorRequired, true);
     assert.equal(body.expiresIn, 300);
     assert.equal(response.headers["set-cookie"], undefined, "no refresh cookie before the second factor");

@@ -41,7 +41,7 @@ describe("forgot and reset password", { skip: await skipUnless("postgres") }, ()
     assert.deepEqual(comparableHeaders(known), comparableHeaders(unknown));
     const mails = await resetMails("forgetful@example.com");
     assert.equal(mails.length, 1);
-    assert.ok(mails[0]!.textBody.includes(`${ctx.config.PUBLIC_APP_URL}/reset-password?token=`));
+    assert.ok(mails[0]!.textBody.includes(`${ctx.config.PUBLIC_API_URL}/account/reset-password?token=`));
     assert.equal((await ctx.mails()).filter((m) => m.toAddress === "stranger@example.com").length, 0);
   });
 
@@ -140,9 +140,9 @@ describe("forgot and reset password", { skip: await skipUnless("postgres") }, ()
     await forgot("weak-reset@example.com");
     const token = await tokenFromMail(ctx, "weak-reset@example.com", "reset-password");
     for (const [newPassword, reason] of [
-      ["short", /at least 12/],
-      ["weak-reset-forever", /email address/],
-      ["qwertyuiop123", /commonly used|too common/],
+      ["short", /al menos 12/],
+      ["weak-reset-forever", /dirección de correo/],
+      ["qwertyuiop123", /demasiado común/],
     ] as const) {
       const response = await post(ctx, "reset-password", { token, newPassword });
       assert.equal(response.statusCode, 400);

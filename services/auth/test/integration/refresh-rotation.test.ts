@@ -44,7 +44,13 @@ await describeOnEachDatabase("POST /refresh", { ACCOUNT_RESPONSE_FLOOR_MS: "0" }
     assert.equal(response.statusCode, 200, response.body);
     assert.equal(response.headers["cache-control"], "no-store");
     const body = response.json<{ accessToken: string; tokenType: string; expiresIn: number }>();
-    assert.deepEqual(Object.keys(body).sort(), ["accessToken", "expiresIn", "tokenType"]);
+    assert.deepEqual(Object.keys(body).sort(), [
+      "accessToken",
+      "access_token",
+      "expiresIn",
+      "tokenType",
+      "token_type",
+    ]);
     assert.equal(body.tokenType, "Bearer");
     assert.equal(decodeJwt(body.accessToken).payload.sid, decodeJwt(accessToken).payload.sid);
     const cookie = refreshCookie(ctx, response);

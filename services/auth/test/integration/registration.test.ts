@@ -98,10 +98,10 @@ describe("POST /register", { skip: await skipUnless("postgres") }, () => {
 
   it("refuses a weak password with WEAK_PASSWORD and its reason, creating nothing", async () => {
     for (const [password, reason] of [
-      ["short", /at least 12/],
-      ["password123456", /commonly used/],
-      ["weakling-account-2024", /email address/],
-      ["amo a mimascota mucho", /product name/],
+      ["short", /al menos 12/],
+      ["password123456", /demasiado (común|fácil de adivinar)/],
+      ["weakling-account-2024", /dirección de correo/],
+      ["amo a mimascota mucho", /nombre del producto/],
     ] as const) {
       const response = await post(ctx, "register", { email: "weakling@example.com", password });
       assert.equal(response.statusCode, 400);

@@ -21,7 +21,14 @@ describe("POST /login/2fa", { skip: await skipUnless("postgres") }, () => {
     const user = await twoFactorUser(ctx, "second@example.com");
     const first = await login(ctx, "second@example.com");
     assert.equal(first.statusCode, 200);
-    assert.deepEqual(Object.keys(first.json()).sort(), ["expiresIn", "twoFactorRequired", "twoFactorToken"]);
+    assert.deepEqual(Object.keys(first.json()).sort(), [
+      "expiresIn",
+      "message",
+      "requires_2fa",
+      "temp_session_id",
+      "twoFactorRequired",
+      "twoFactorToken",
+    ]);
     assert.equal(first.json<{ expiresIn: number }>().expiresIn, 300);
     assert.equal(first.headers["set-cookie"], undefined, "no refresh cookie before the second step");
     const token = first.json<{ twoFactorToken: string }>().twoFactorToken;
@@ -29,7 +36,14 @@ describe("POST /login/2fa", { skip: await skipUnless("postgres") }, () => {
     assert.equal(response.statusCode, 200, response.body);
     assert.equal(response.headers["cache-control"], "no-store");
     const body = response.json<{ accessToken: string; tokenType: string; expiresIn: number; user: object }>();
-    assert.deepEqual(Object.keys(body).sort(), ["accessToken", "expiresIn", "tokenType", "user"]);
+    assert.deepEqual(Object.keys(body).sort(), [
+      "accessToken",
+      "access_token",
+      "expiresIn",
+      "tokenType",
+      "token_type",
+      "user",
+    ]);
     assert.equal(body.tokenType, "Bearer");
     assert.equal(body.expiresIn, 900);
     assert.equal((body.user as { twoFactorEnabled: boolean }).twoFactorEnabled, true);

@@ -23,7 +23,14 @@ describe("2FA management endpoints", { skip: await skipUnless("postgres") }, () 
     assert.equal(response.statusCode, 200, response.body);
     assert.equal(response.headers["cache-control"], "no-store");
     const body = response.json<{ secret: string; otpauthUrl: string; qrCode: string }>();
-    assert.deepEqual(Object.keys(body).sort(), ["otpauthUrl", "qrCode", "secret"]);
+    assert.deepEqual(Object.keys(body).sort(), [
+      "backup_codes",
+      "message",
+      "otpauthUrl",
+      "qrCode",
+      "qr_code",
+      "secret",
+    ]);
     assert.match(body.secret, /^[A-Z2-7]{32}$/, "160 bits of base32");
     assert.equal(
       body.otpauthUrl,
@@ -43,6 +50,10 @@ describe("2FA management endpoints", { skip: await skipUnless("postgres") }, () 
       pending: true,
       enabledAt: null,
       backupCodesRemaining: 0,
+      is_enabled: false,
+      two_factor_enabled: false,
+      backup_codes_count: 0,
+      backup_codes_remaining: 0,
     });
     // Pending is not enabled: the next login still needs only the password.
     assert.ok((await login(ctx, "setup@example.com")).json<{ accessToken?: string }>().accessToken);
@@ -94,6 +105,10 @@ describe("2FA management endpoints", { skip: await skipUnless("postgres") }, () 
       pending: false,
       enabledAt: ctx.clock.now().toISOString(),
       backupCodesRemaining: 10,
+      is_enabled: true,
+      two_factor_enabled: true,
+      backup_codes_count: 10,
+      backup_codes_remaining: 10,
     });
     const mail = (await ctx.mails()).find((m) => m.toAddress === "on@example.com");
     assert.equal(mail?.template, "two-factor-enabled");
@@ -172,7 +187,11 @@ describe("2FA management endpoints", { skip: await skipUnless("postgres") }, () 
       code: await nextCode(ctx, user.secret),
     });
     assert.equal(off.statusCode, 200, off.body);
-    assert.deepEqual(off.json(), { enabled: false });
+    assert.deepEqual(off.json(), {
+      enabled: false,
+      two_factor_enabled: false,
+      message: "Verificación en dos pasos desactivada.",
+    });
     assert.equal((await me(ctx, secondAccess)).statusCode, 401);
     assert.equal((await me(ctx, user.accessToken)).statusCode, 200);
     const rows = await ctx.database.db
@@ -187,6 +206,10 @@ describe("2FA management endpoints", { skip: await skipUnless("postgres") }, () 
       pending: false,
       enabledAt: null,
       backupCodesRemaining: 0,
+      is_enabled: false,
+      two_factor_enabled: false,
+      backup_codes_count: 0,
+      backup_codes_remaining: 0,
     });
     assert.equal((await ctx.mails())[0]?.template, "two-factor-disabled");
     assert.ok((await ctx.events()).some((e) => e.topic === "user.2fa_disabled.v1" && e.key === user.userId));

@@ -9,7 +9,7 @@ import { migrateInfra } from "@mimascota/shared/db/infra-migrations";
 import { mailQueue, outboxEvents } from "@mimascota/shared/db/infra-schema";
 import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
 import { MemoryKeyValueStore } from "@mimascota/shared/kv/memory-key-value-store";
-import { createLogger } from "@mimascota/shared/logger";
+import { createLogger, type Logger } from "@mimascota/shared/logger";
 import { after, before, describe } from "node:test";
 import { createTestDatabase, skipUnless } from "@mimascota/shared/testing/services";
 import { buildApp } from "../../src/app.ts";
@@ -41,6 +41,8 @@ export async function createAuthTestContext(
     hasher?: (config: AuthConfig) => PasswordHasher;
     /** The key-value store (closed with the context); in memory, on the test clock, by default. */
     kv?: KeyValueStore;
+    /** The service's logger; silent by default. */
+    logger?: Logger;
   } = {},
 ): Promise<AuthTestContext> {
   const dataDir = mkdtempSync(join(tmpdir(), "mm-auth-test-"));
@@ -59,7 +61,7 @@ export async function createAuthTestContext(
   const kv = options.kv ?? new MemoryKeyValueStore({ clock });
   const app = await buildApp({
     config,
-    logger: createLogger("auth-test", "silent"),
+    logger: options.logger ?? createLogger("auth-test", "silent"),
     clock,
     database,
     kv,

@@ -67,15 +67,32 @@ describe("mail templates", () => {
 });
 
 describe("mail links", () => {
-  it("are built from the configured public URL, keeping its path, with the token as a query parameter", () => {
-    const links = new MailLinks("https://mimascota.app/app");
+  const settings = { publicAppUrl: "https://mimascota.app/app", publicApiUrl: "https://api.mimascota.app/" };
+
+  it("are built from the configured public URLs, keeping their path, with the token as a query parameter", () => {
+    const links = new MailLinks(settings);
     assert.equal(links.verifyEmail("t_-1"), "https://mimascota.app/app/verify-email?token=t_-1");
-    assert.equal(links.resetPassword("x"), "https://mimascota.app/app/reset-password?token=x");
-    assert.equal(new MailLinks("http://localhost:3000/").login(), "http://localhost:3000/login");
+    assert.equal(links.login(), "https://mimascota.app/app/login");
+    const local = new MailLinks({
+      publicAppUrl: "http://localhost:3000/",
+      publicApiUrl: "http://localhost:8080",
+    });
+    assert.equal(local.login(), "http://localhost:3000/login");
+  });
+
+  it("send password resets to this backend's own pages, or to RESET_PASSWORD_URL when an app has one", () => {
+    const ours = new MailLinks(settings);
+    assert.equal(ours.resetPassword("x"), "https://api.mimascota.app/account/reset-password?token=x");
+    assert.equal(ours.forgotPassword(), "https://api.mimascota.app/account/forgot-password");
+    const app = new MailLinks({ ...settings, resetPasswordUrl: "https://mimascota.app/app/reset?from=mail" });
+    assert.equal(app.resetPassword("x"), "https://mimascota.app/app/reset?from=mail&token=x");
+    assert.equal(app.forgotPassword(), "https://mimascota.app/app/forgot-password");
   });
 
   it("encode the token so it cannot add parameters or change the path", () => {
-    const link = new MailLinks("https://mimascota.app").verifyEmail("a&next=//evil.example/../x");
+    const link = new MailLinks({ ...settings, publicAppUrl: "https://mimascota.app" }).verifyEmail(
+      "a&next=//evil.example/../x",
+    );
     const url = new URL(link);
     assert.equal(url.origin, "https://mimascota.app");
     assert.equal(url.pathname, "/verify-email");

@@ -13,6 +13,8 @@ import type { Clock } from "@mimascota/shared/clock";
 export interface VerifiedToken {
   userId: string;
   sessionId: string;
+  /** The `roles` claim (strings only); routes may require one of them. */
+  roles: readonly string[];
   /** When the token stops being accepted (exp plus leeway), or earlier when the cached verification lapses. */
   validUntilMs: number;
 }
@@ -143,6 +145,7 @@ export class TokenVerifier {
       const verified: VerifiedToken = {
         userId: payload.sub,
         sessionId: payload.sid,
+        roles: rolesOf(payload.roles),
         validUntilMs: Math.min(
           (payload.exp! + this.#options.clockToleranceSeconds) * 1000,
           now + this.#options.cacheTtlSeconds * 1000,
@@ -165,6 +168,11 @@ export class TokenVerifier {
     }
     this.#cache.set(token, verified);
   }
+}
+
+function rolesOf(claim: unknown): readonly string[] {
+  if (!Array.isArray(claim)) return [];
+  return claim.filter((role): role is string => typeof role === "string").slice(0, 16);
 }
 
 /** The JWKS could not be fetched or parsed (as opposed to a token that names no published key). */

@@ -39,6 +39,8 @@ const UNROUTED: GatewayRoute = {
   policies: [],
   cache: false,
   bodyLimit: 0,
+  roles: [],
+  upstreamPath: (path) => path,
 };
 
 /**
@@ -90,11 +92,11 @@ export class GatewayService {
         "www-authenticate",
         authFailure === "missing" ? 'Bearer realm="api"' : 'Bearer realm="api", error="invalid_token"',
       );
-      throw this.#fail(
-        request,
-        "unauthorized",
-        problems.error("UNAUTHORIZED"),
-      );
+      throw this.#fail(request, "unauthorized", problems.error("UNAUTHORIZED"));
+    }
+
+    if (token && route.roles.length > 0 && !route.roles.some((role) => token.roles.includes(role))) {
+      throw this.#fail(request, "forbidden_role", problems.error("FORBIDDEN_ROLE"));
     }
 
     const declared = request.headers["content-length"];
@@ -164,7 +166,7 @@ export class GatewayService {
         request.headers["transfer-encoding"] !== undefined) &&
       !SAFE_METHODS.has(request.method);
     const raw = request.raw;
-    const target = { method: request.method, path: request.url, headers };
+    const target = { method: request.method, path: route.upstreamPath(request.url), headers };
     if (hasBody && route.bodyLimit <= this.#d.bufferBodiesUpTo) {
       // Read in full first: a client sending slowly holds this socket only, not an upstream connection.
       return upstream.call({ ...target, body: await bufferedBody(raw, route.bodyLimit) });
@@ -202,27 +204,15 @@ export class GatewayService {
     }
     if (error instanceof UpstreamError) {
       return error.type === "timeout"
-        ? this.#fail(
-            request,
-            "timeout",
-            problems.error("GATEWAY_TIMEOUT"),
-          )
-        : this.#fail(
-            request,
-            "connection",
-            problems.error("BAD_GATEWAY"),
-          );
+        ? this.#fail(request, "timeout", problems.error("GATEWAY_TIMEOUT"))
+        : this.#fail(request, "connection", problems.error("BAD_GATEWAY"));
     }
     if (isBodyTooLarge(error)) {
       return this.#fail(request, "payload_too_large", problems.error("PAYLOAD_TOO_LARGE"));
     }
     if (error instanceof ClientGoneError) {
       // Nobody is left to read this answer (a request timeout has already answered 408); counted only.
-      return this.#fail(
-        request,
-        "client_gone",
-        problems.error("REQUEST_TIMEOUT"),
-      );
+      return this.#fail(request, "client_gone", problems.error("REQUEST_TIMEOUT"));
     }
     if (error instanceof UnforwardableRequestError) {
       return this.#fail(

@@ -12,6 +12,8 @@ interface DefaultRouteSettings {
 }
 
 const AUTH = "/api/v1/auth";
+/** The original Mi Mascota gateway served 2FA management here; its front end still calls these paths. */
+const ORIGINAL_TWO_FACTOR = "/api/v1/2fa/";
 
 /**
  * The built-in table: the auth service's public endpoints listed exactly, everything else under its prefix
@@ -36,6 +38,14 @@ export function defaultRouteTable(s: DefaultRouteSettings): RouteTableSpec {
     cache,
     bodyLimit,
   });
+  const originalTwoFactor = {
+    upstream: "auth",
+    public: false,
+    rateLimits: [],
+    cache: false,
+    bodyLimit,
+    rewrite: { from: ORIGINAL_TWO_FACTOR, to: `${AUTH}/2fa/` },
+  };
   return {
     upstreams: { auth: { url: s.AUTH_SERVICE_URL, healthPath: "/health" } },
     policies: {
@@ -60,6 +70,22 @@ export function defaultRouteTable(s: DefaultRouteSettings): RouteTableSpec {
       guarded("/2fa/verify-setup", ["two-factor"]),
       guarded("/2fa/disable", ["two-factor"]),
       guarded("/2fa/regenerate-backup-codes", ["two-factor"]),
+      // The same endpoints under the original gateway's paths, with the same limits.
+      ...["enable", "verify-setup", "disable", "regenerate-backup-codes"].map((name) => ({
+        ...originalTwoFactor,
+        path: `${ORIGINAL_TWO_FACTOR}${name}`,
+        rateLimits: ["two-factor"],
+      })),
+      { ...originalTwoFactor, prefix: ORIGINAL_TWO_FACTOR },
+      // The auth service's own password pages, which the mails link to by default (GET the form, POST it).
+      ...["/account/reset-password", "/account/forgot-password"].map((path) => ({
+        path,
+        upstream: "auth",
+        public: true,
+        rateLimits: ["password-reset"],
+        cache: false,
+        bodyLimit,
+      })),
       { prefix: `${AUTH}/`, upstream: "auth", public: false, rateLimits: [], cache: false, bodyLimit },
       {
         path: "/.well-known/jwks.json",

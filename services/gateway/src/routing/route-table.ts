@@ -32,8 +32,20 @@ const routeSpec = z
     cache: z.boolean().default(false),
     /** Largest request body in bytes; unset means BODY_LIMIT_BYTES. */
     bodyLimit: z.number().int().min(0).optional(),
+    /**
+     * An alias route: the upstream reads the path with its leading `from` replaced by `to` (e.g. the original
+     * API's `/api/v1/2fa/…` served by the auth service's `/api/v1/auth/2fa/…`).
+     */
+    rewrite: z.object({ from: z.string().startsWith("/"), to: z.string().startsWith("/") }).optional(),
+    /** Roles of which the access token must carry at least one (`roles` claim); else 403 FORBIDDEN_ROLE. */
+    roles: z.array(z.string().min(1).max(64)).optional(),
   })
-  .refine((r) => (r.path === undefined) !== (r.prefix === undefined), "set exactly one of path and prefix");
+  .refine((r) => (r.path === undefined) !== (r.prefix === undefined), "set exactly one of path and prefix")
+  .refine(
+    (r) => r.rewrite === undefined || (r.path ?? r.prefix ?? "").startsWith(r.rewrite.from),
+    "rewrite.from must begin the route's path or prefix",
+  )
+  .refine((r) => !r.roles?.length || !r.public, "a public route cannot require roles");
 
 export const routeTableSchema = z.object({
   upstreams: z.record(name, upstreamSpec),

@@ -16,6 +16,10 @@ export interface GatewayRoute {
   policies: RateLimitPolicy[];
   cache: boolean;
   bodyLimit: number;
+  /** Roles of which the token must carry one; empty: any signed-in user. */
+  roles: readonly string[];
+  /** The path the upstream reads for a request path of this route (the identity unless an alias route). */
+  upstreamPath: (path: string) => string;
 }
 
 /**
@@ -38,6 +42,8 @@ export class Router {
         }),
         cache: entry.cache,
         bodyLimit: entry.bodyLimit ?? defaults.bodyLimit,
+        roles: entry.roles ?? [],
+        upstreamPath: aliasPath(entry.rewrite),
       };
       if (entry.path !== undefined) this.#exact.set(entry.path, route);
       else this.#prefixes.push({ prefix: entry.prefix!, route });
@@ -56,4 +62,13 @@ export class Router {
   templates(): string[] {
     return [...this.#exact.keys(), ...this.#prefixes.map((p) => p.route.template)];
   }
+}
+
+const same = (path: string) => path;
+
+/** For an alias route, a function that swaps the leading `from` for `to` (the query string untouched). */
+function aliasPath(rewrite: { from: string; to: string } | undefined): (path: string) => string {
+  if (rewrite === undefined) return same;
+  const { from, to } = rewrite;
+  return (path) => (path.startsWith(from) ? to + path.slice(from.length) : path);
 }

@@ -69,6 +69,18 @@ export function checkResponse(request: RawRequest, response: RawResponse, option
   if (response.status >= 400) checkProblem(request, response, id, where);
 }
 
+/**
+ * The catalogue's status, except where the contract gives a code another one on some routes: a wrong code on
+ * the 2FA management endpoints is 400 (the caller is signed in), on the login step 401.
+ */
+function catalogueStatus(code: string, request: RawRequest): number | undefined {
+  const path = request.target.split("?")[0] ?? "";
+  if (code === "INVALID_2FA_CODE" && /\/2fa\/(?:verify-setup|disable|regenerate-backup-codes)$/.test(path)) {
+    return 400;
+  }
+  return KNOWN_CODES.get(code);
+}
+
 function checkProblem(request: RawRequest, response: RawResponse, id: string, where: string): void {
   assert.match(
     response.headers["content-type"] ?? "",
@@ -85,7 +97,7 @@ function checkProblem(request: RawRequest, response: RawResponse, id: string, wh
   const code = String(body.code);
   assert.ok(KNOWN_CODES.has(code), `unknown code ${code}: ${where}`);
   assert.equal(body.status, response.status, `body status matches: ${where}`);
-  assert.equal(KNOWN_CODES.get(code), response.status, `${code} has its catalogue status: ${where}`);
+  assert.equal(catalogueStatus(code, request), response.status, `${code} has its catalogue status: ${where}`);
   assert.equal(body.requestId, id, `requestId matches the header: ${where}`);
   for (const field of ["type", "title", "detail"]) {
     assert.equal(typeof body[field], "string", `${field} is a string: ${where}`);
