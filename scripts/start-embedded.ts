@@ -4,6 +4,7 @@
  * the gateway, events to the log, mail to the dev mailbox). Each variable that is set switches its part to the
  * real server. Production runs each service on its own (`npm run start:auth`, `npm run start:gateway`).
  */
+import { loadConfigOrExit } from "@mimascota/shared/config";
 import { MemoryKeyValueStore } from "@mimascota/shared/kv/memory-key-value-store";
 import { createLogger } from "@mimascota/shared/logger";
 import { runUntilSignal } from "@mimascota/shared/process";
@@ -13,12 +14,16 @@ import { startGateway } from "../services/gateway/src/compose.ts";
 import { loadGatewayConfig } from "../services/gateway/src/config.ts";
 
 // One process, two listeners: PORT would be ambiguous here, so each service takes its own variable.
-const authConfig = loadAuthConfig({ ...process.env, PORT: process.env.AUTH_PORT ?? "8006" });
-const gatewayConfig = loadGatewayConfig({
-  ...process.env,
-  PORT: process.env.GATEWAY_PORT ?? "8080",
-  AUTH_SERVICE_URL: process.env.AUTH_SERVICE_URL ?? `http://127.0.0.1:${authConfig.PORT}`,
-});
+const authPort = process.env.AUTH_PORT ?? "8006";
+const [authConfig, gatewayConfig] = loadConfigOrExit(
+  () => loadAuthConfig({ ...process.env, PORT: authPort }),
+  () =>
+    loadGatewayConfig({
+      ...process.env,
+      PORT: process.env.GATEWAY_PORT ?? "8080",
+      AUTH_SERVICE_URL: process.env.AUTH_SERVICE_URL ?? `http://127.0.0.1:${authPort}`,
+    }),
+);
 const logger = createLogger("mimascota", authConfig.LOG_LEVEL);
 const authLogger = createLogger("auth", authConfig.LOG_LEVEL);
 const gatewayLogger = createLogger("gateway", gatewayConfig.LOG_LEVEL);

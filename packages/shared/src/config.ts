@@ -1,3 +1,4 @@
+import ipaddr from "ipaddr.js";
 import { z } from "zod";
 
 /**
@@ -16,6 +17,45 @@ export function parseConfig<S extends z.ZodType>(
 
 export class ConfigError extends Error {
   override name = "ConfigError";
+}
+
+/**
+ * For a process's entry point: each configuration, or every ConfigError's lines on stderr at once (one line
+ * per bad variable, no stack: a setting is wrong, the code is not) and exit code 1.
+ */
+export function loadConfigOrExit<const L extends readonly (() => unknown)[]>(
+  ...loads: L
+): { [K in keyof L]: ReturnType<L[K]> } {
+  const problems: string[] = [];
+  const configs = loads.map((load) => {
+    try {
+      return load();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.message.split("\n").filter((line) => line.startsWith("  ")));
+      return undefined;
+    }
+  });
+  if (problems.length > 0) {
+    process.stderr.write(`Invalid configuration:\n${[...new Set(problems)].join("\n")}\n`);
+    process.exit(1);
+  }
+  return configs as { [K in keyof L]: ReturnType<L[K]> };
+}
+
+/** The names proxy-addr (fastify's trustProxy) knows besides addresses and CIDRs. */
+const NAMED_RANGES = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+/** An IPv4/IPv6 address, a CIDR (`10.0.0.0/8`, `fd00::/8`), or one of proxy-addr's named ranges. */
+function isProxyEntry(entry: string): boolean {
+  if (NAMED_RANGES.has(entry)) return true;
+  if (!entry.includes("/")) return ipaddr.isValid(entry);
+  try {
+    ipaddr.parseCIDR(entry);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Environment strings to typed values. Empty strings count as unset, as most .env tooling writes them. */
@@ -46,6 +86,17 @@ export const env = {
               .map((s) => s.trim())
               .filter(Boolean),
       z.array(z.string()),
+    ),
+  /** Trusted proxies: each entry checked at parse time (an invalid one used to crash the server later). */
+  proxies: () =>
+    env.list([]).pipe(
+      z.array(z.string()).superRefine((entries, ctx) => {
+        for (const entry of entries) {
+          if (!isProxyEntry(entry)) {
+            ctx.addIssue({ code: "custom", message: `not an IP address, CIDR or named range: "${entry}"` });
+          }
+        }
+      }),
     ),
   logLevel: () =>
     z.preprocess(

@@ -28,8 +28,8 @@ export const authConfigSchema = z.object({
   /** Registrations with a birth date younger than this are refused (UNDERAGE), as in the original system. */
   MINIMUM_AGE: env.int(16, 0),
   /** Origins allowed to call cookie endpoints (refresh, logout); anything else is refused before use. */
-  ALLOWED_ORIGINS: env.list(["http://localhost:3000", "http://localhost:8080"]),
-  TRUST_PROXY: env.list([]),
+  ALLOWED_ORIGINS: env.list(["http://localhost:3000", "http://localhost:5173", "http://localhost:8080"]),
+  TRUST_PROXY: env.proxies(),
   JWT_ISSUER: z.preprocess((v) => (v === "" || v === undefined ? "mimascota-auth" : v), z.string()),
   JWT_AUDIENCE: z.preprocess((v) => (v === "" || v === undefined ? "mimascota-api" : v), z.string()),
   ACCESS_TOKEN_TTL: seconds(900),

@@ -1,3 +1,4 @@
+import { loadConfigOrExit } from "@mimascota/shared/config";
 import { openDatabase } from "@mimascota/shared/db/database";
 import { migrateInfra } from "@mimascota/shared/db/infra-migrations";
 import { createLogger } from "@mimascota/shared/logger";
@@ -5,7 +6,7 @@ import { loadAuthConfig } from "./config.ts";
 import { migrateAuth } from "./db/migrations.ts";
 
 /** `npm run migrate`: applies every pending migration to the configured database, then exits. */
-const config = loadAuthConfig();
+const [config] = loadConfigOrExit(() => loadAuthConfig());
 const logger = createLogger("auth-migrate", config.LOG_LEVEL);
 const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR });
 try {

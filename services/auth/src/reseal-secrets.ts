@@ -1,3 +1,4 @@
+import { loadConfigOrExit } from "@mimascota/shared/config";
 import { openDatabase } from "@mimascota/shared/db/database";
 import { createLogger } from "@mimascota/shared/logger";
 import { loadAuthConfig } from "./config.ts";
@@ -13,7 +14,7 @@ import { SecretResealService } from "./services/secret-reseal.service.ts";
  * new key, while the service keeps running. Exits 1 if a value opens with no configured key. Embedded mode
  * (PGlite) allows one process per data folder: stop the service first.
  */
-const config = loadAuthConfig();
+const [config] = loadConfigOrExit(() => loadAuthConfig());
 const logger = createLogger("auth-keys", config.LOG_LEVEL);
 const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR });
 try {

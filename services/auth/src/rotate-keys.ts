@@ -1,3 +1,4 @@
+import { loadConfigOrExit } from "@mimascota/shared/config";
 import { systemClock } from "@mimascota/shared/clock";
 import { openDatabase } from "@mimascota/shared/db/database";
 import { createLogger } from "@mimascota/shared/logger";
@@ -14,7 +15,7 @@ import { SigningKeyService } from "./services/signing-key.service.ts";
  * services switch within 30 s of the activation. Embedded mode (PGlite) allows one process per data folder:
  * stop the service first.
  */
-const config = loadAuthConfig();
+const [config] = loadConfigOrExit(() => loadAuthConfig());
 const logger = createLogger("auth-keys", config.LOG_LEVEL);
 const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR });
 try {

@@ -117,6 +117,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     audience: config.JWT_AUDIENCE,
     algorithms: config.JWT_ALGORITHMS,
     clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE,
+    maxLifetimeSeconds: config.MAX_TOKEN_LIFETIME,
     jwksCacheMaxAgeSeconds: config.JWKS_CACHE_MAX_AGE,
     jwksRefetchCooldownSeconds: config.JWKS_REFETCH_COOLDOWN,
     cacheSize: config.TOKEN_CACHE_SIZE,

@@ -25,6 +25,11 @@ export const gatewayConfigSchema = z.object({
     (v) => (v === "" || v === undefined ? 30 : v),
     z.coerce.number().int().min(0).max(60),
   ),
+  /**
+   * Longest lifetime (`exp − iat`, seconds) a token may claim: the auth service's 15 minutes plus the leeway.
+   * A correctly signed token claiming more (a key misused elsewhere, a forged issuer setting) is refused.
+   */
+  MAX_TOKEN_LIFETIME: env.int(15 * 60 + 60, 60),
   /** Unset means `<AUTH_SERVICE_URL>/.well-known/jwks.json`. */
   JWKS_URL: env.optionalUrl(),
   JWKS_CACHE_MAX_AGE: env.int(600, 1),
@@ -48,8 +53,8 @@ export const gatewayConfigSchema = z.object({
   RATE_LIMIT_RESEND: env.int(5, 1),
   RATE_LIMIT_TWO_FACTOR: env.int(10, 1),
   /** Addresses or CIDRs whose X-Forwarded-For is believed; empty means the socket peer is the client. */
-  TRUSTED_PROXIES: env.list([]),
-  CORS_ORIGINS: env.list(["http://localhost:3000"]),
+  TRUSTED_PROXIES: env.proxies(),
+  CORS_ORIGINS: env.list(["http://localhost:3000", "http://localhost:5173"]),
 
   BREAKER_CONSECUTIVE_FAILURES: env.int(5, 1),
   BREAKER_FAILURE_RATE: z.preprocess(

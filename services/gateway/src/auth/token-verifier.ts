@@ -31,6 +31,8 @@ export interface TokenVerifierOptions {
   audience: string;
   algorithms: string[];
   clockToleranceSeconds: number;
+  /** Longest `exp − iat` accepted; a token issued "in the future" beyond the leeway is refused too. */
+  maxLifetimeSeconds: number;
   jwksCacheMaxAgeSeconds: number;
   jwksRefetchCooldownSeconds: number;
   cacheSize: number;
@@ -138,7 +140,8 @@ export class TokenVerifier {
         typeof payload.sub !== "string" ||
         typeof payload.sid !== "string" ||
         !payload.sub ||
-        !payload.sid
+        !payload.sid ||
+        !this.#plausibleLifetime(payload.iat!, payload.exp!, now)
       ) {
         return { ok: false, reason: "invalid" };
       }
@@ -157,6 +160,15 @@ export class TokenVerifier {
       if (error instanceof KeysUnavailableError) return { ok: false, reason: "keys_unavailable" };
       return { ok: false, reason: "invalid" };
     }
+  }
+
+  /**
+   * jose checks `exp` and `nbf` but not that `iat` is in the past, nor how long a token lives: a correctly
+   * signed token issued an hour ahead, or valid for ten years, would otherwise pass.
+   */
+  #plausibleLifetime(iat: number, exp: number, nowMs: number): boolean {
+    const { clockToleranceSeconds, maxLifetimeSeconds } = this.#options;
+    return iat <= nowMs / 1000 + clockToleranceSeconds && exp - iat <= maxLifetimeSeconds;
   }
 
   #remember(token: string, verified: VerifiedToken): void {

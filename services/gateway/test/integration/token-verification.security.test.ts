@@ -120,6 +120,16 @@ describe("access tokens at the gateway", { skip: await skipUnless("redis") }, ()
     assert.equal(response.status, 200, "expired five seconds ago is within the 30 s leeway");
   });
 
+  it("refuses a token issued in the future beyond the leeway, or living longer than MAX_TOKEN_LIFETIME", async () => {
+    const now = Date.now();
+    // Correctly signed by a trusted key, all other claims right.
+    await expectRefused(await issuer.token({}, now + 3600_000), "iat an hour ahead");
+    await expectRefused(await issuer.token({ expiresIn: 10 * 365 * 86400 }), "exp ten years out");
+    await expectRefused(await issuer.token({ expiresIn: 961 }), "one second over 15 min + 60 s");
+    assert.equal((await call(await issuer.token({ expiresIn: 960 }))).status, 200, "the longest allowed");
+    assert.equal((await call(await issuer.token({}, now + 20_000))).status, 200, "iat within the leeway");
+  });
+
   it("refuses the wrong issuer, audience or typ, and missing claims", async () => {
     await expectRefused(await issuer.token({ iss: "someone-else" }), "wrong iss");
     await expectRefused(await issuer.token({ aud: "another-api" }), "wrong aud");
