@@ -8,7 +8,11 @@ export const commonProblemsEn: Record<CommonProblemCode, ProblemText> = {
     variants: { unforwardable: "The request cannot be forwarded." },
   },
   MALFORMED_JSON: { title: "Malformed JSON body", detail: "The body is not valid JSON." },
-  MALFORMED_REQUEST: { title: "Malformed HTTP request", detail: "The HTTP request is not valid." },
+  MALFORMED_REQUEST: {
+    title: "Malformed HTTP request",
+    detail: "The HTTP request is not valid.",
+    variants: { path: "The request path is not valid (an encoded slash or NUL, or a malformed escape)." },
+  },
   REQUEST_TIMEOUT: { title: "Request timeout", detail: "The request did not arrive in time." },
   UNAUTHORIZED: {
     title: "Authentication required",

@@ -8,7 +8,13 @@ export const commonProblemsEs: Record<CommonProblemCode, ProblemText> = {
     variants: { unforwardable: "La solicitud no se puede reenviar al servicio." },
   },
   MALFORMED_JSON: { title: "JSON mal formado", detail: "El cuerpo de la solicitud no es JSON válido." },
-  MALFORMED_REQUEST: { title: "Solicitud HTTP mal formada", detail: "La solicitud HTTP no es válida." },
+  MALFORMED_REQUEST: {
+    title: "Solicitud HTTP mal formada",
+    detail: "La solicitud HTTP no es válida.",
+    variants: {
+      path: "La ruta de la solicitud no es válida (una barra o un NUL codificados, o un escape mal escrito).",
+    },
+  },
   REQUEST_TIMEOUT: {
     title: "Tiempo de espera agotado",
     detail: "La solicitud no llegó completa a tiempo.",

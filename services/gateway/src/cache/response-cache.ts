@@ -79,7 +79,7 @@ export class ResponseCache {
       this.#o.metrics.degraded.labels("cache").inc();
       return stream(reply, await fetch(), "BYPASS");
     }
-    const base = `${this.#entryPrefix(userId)}${request.url}`;
+    const base = `${this.#entryPrefix(userId)}${request.gatewayTarget ?? request.url}`;
     let found: { entry?: Entry; variantKey?: string };
     try {
       found = await this.#lookup(base, request.headers);

@@ -57,9 +57,13 @@ export class GatewayService {
 
   async handle(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const route = request.gatewayRoute;
-    if (!route) {
-      // Still admitted per IP: a path scan spends its quota, and the 404 carries the limit headers.
+    const target = request.gatewayTarget;
+    if (!route || target === null) {
+      // Still admitted per IP: a path scan spends its quota, and the answer carries the limit headers.
       this.#admitted(request, reply, await this.#d.limiter.admit(UNROUTED, request.ip, undefined));
+      if (target === null) {
+        throw this.#fail(request, "bad_request", problems.error("MALFORMED_REQUEST", { variant: "path" }));
+      }
       throw this.#fail(request, "not_found", problems.error("NOT_FOUND"));
     }
 
@@ -104,7 +108,8 @@ export class GatewayService {
       throw this.#fail(request, "payload_too_large", problems.error("PAYLOAD_TOO_LARGE"));
     }
     const upstream = this.#d.upstreams.get(route.upstream)!;
-    const fetch = (): Promise<UpstreamResponse> => this.#call(request, reply, upstream, route, token);
+    const fetch = (): Promise<UpstreamResponse> =>
+      this.#call(request, reply, upstream, route, route.upstreamPath(target), token);
     try {
       if (route.cache && (request.method === "GET" || request.method === "HEAD")) {
         return await this.#d.cache.serve(request, reply, route, token?.userId, fetch);
@@ -151,6 +156,7 @@ export class GatewayService {
     reply: FastifyReply,
     upstream: Upstream,
     route: GatewayRoute,
+    path: string,
     token: VerifiedToken | undefined,
   ): Promise<UpstreamResponse> {
     const headers = upstreamRequestHeaders(request.headers, {
@@ -166,7 +172,7 @@ export class GatewayService {
         request.headers["transfer-encoding"] !== undefined) &&
       !SAFE_METHODS.has(request.method);
     const raw = request.raw;
-    const target = { method: request.method, path: route.upstreamPath(request.url), headers };
+    const target = { method: request.method, path, headers };
     if (hasBody && route.bodyLimit <= this.#d.bufferBodiesUpTo) {
       // Read in full first: a client sending slowly holds this socket only, not an upstream connection.
       return upstream.call({ ...target, body: await bufferedBody(raw, route.bodyLimit) });

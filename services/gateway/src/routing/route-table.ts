@@ -19,9 +19,9 @@ const policySpec = z.object({
 
 const routeSpec = z
   .object({
-    /** Matched exactly against the raw request path (no normalisation, no prefix). */
+    /** Matched exactly (no prefix) against the request path as normalised by `normalizeTarget`. */
     path: z.string().startsWith("/").optional(),
-    /** Matched as a prefix of the raw request path; the longest prefix wins, an exact `path` wins over any. */
+    /** Matched as a prefix of the normalised path; the longest prefix wins, an exact `path` wins over any. */
     prefix: z.string().startsWith("/").optional(),
     upstream: name,
     /** Public routes skip token verification; everything else needs a valid access token. */

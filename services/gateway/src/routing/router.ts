@@ -23,8 +23,9 @@ export interface GatewayRoute {
 }
 
 /**
- * Matches a raw request path against the table: exact paths first, then the longest prefix. Nothing is
- * normalised, so `/api/v1/auth/login/../me` or `/api/v1/auth/loginX` never match the public `/login` entry.
+ * Matches a normalised request path (`normalizeTarget`: escapes of unreserved characters decoded, dot
+ * segments removed) against the table: exact paths first, then the longest prefix. No other leniency:
+ * `/api/v1/auth/loginX` or `/api/v1/auth/login/` never match the public `/login` entry.
  */
 export class Router {
   readonly #exact = new Map<string, GatewayRoute>();
