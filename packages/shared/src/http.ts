@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { STATUS_CODES } from "node:http";
+import { STATUS_CODES, type IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import Fastify, {
   LogController,
@@ -85,6 +85,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
     reply.header("x-content-type-options", "nosniff");
+    enforceBodyDeadline(request.raw, requestTimeout, options.logger);
   });
 
   app.setNotFoundHandler(async (request, reply) => {
@@ -180,6 +181,26 @@ function fieldError(v: unknown, context: string | undefined): FieldError {
   const item = v as { instancePath?: string; message?: string };
   const path = (item.instancePath ?? "").replace(/^\//, "").replaceAll("/", ".");
   return { path: path || context || "", message: item.message ?? "Invalid value" };
+}
+
+/**
+ * Node's requestTimeout stops a request whose head is slow, but once the head is in, a body sent a byte a
+ * second keeps the connection (and whatever it holds: an admission token, an upstream socket) for as long as
+ * the client likes. So the body gets the rest of the same limit: if it has not fully arrived `timeoutMs`
+ * after the head, the client is answered 408 and the connection is closed.
+ */
+function enforceBodyDeadline(raw: IncomingMessage, timeoutMs: number, logger: Logger): void {
+  const declared = raw.headers["content-length"];
+  const hasBody = (declared !== undefined && declared !== "0") || raw.headers["transfer-encoding"] !== undefined;
+  if (!hasBody || raw.complete) return;
+  const timer = setTimeout(() => {
+    if (raw.complete || raw.socket.destroyed) return;
+    answerClientError(Object.assign(new Error("request body timeout"), { code: "ERR_HTTP_REQUEST_TIMEOUT" }), raw.socket, logger);
+  }, timeoutMs);
+  timer.unref();
+  const clear = () => clearTimeout(timer);
+  raw.once("end", clear);
+  raw.once("close", clear);
 }
 
 const CLIENT_ERRORS: Record<string, keyof typeof commonProblems> = {

@@ -84,6 +84,7 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
   const app = createHttpServer({
     logger: deps.logger,
     bodyLimit: deps.config.BODY_LIMIT_BYTES,
+    requestTimeoutMs: deps.config.REQUEST_TIMEOUT_MS,
     trustProxy: deps.config.TRUST_PROXY.length > 0 ? deps.config.TRUST_PROXY : false,
     // An unreachable database is an outage, not a bug: 503 (retryable) instead of the edge's logged 500.
     mapError: (error, request) => {

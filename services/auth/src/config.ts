@@ -77,6 +77,8 @@ export const authConfigSchema = z.object({
     z.string(),
   ),
   BODY_LIMIT_BYTES: env.int(16 * 1024, 1024),
+  /** Time a client has to send its whole request, head and body, before 408 and a closed connection. */
+  REQUEST_TIMEOUT_MS: env.int(30_000, 100),
   /**
    * Register, resend-verification and forgot-password answer no sooner than this (ms), whatever the email, so
    * the different work done for known and unknown addresses is not visible in the response time.
