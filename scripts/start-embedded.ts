@@ -13,14 +13,15 @@ import { loadAuthConfig } from "../services/auth/src/config.ts";
 import { startGateway } from "../services/gateway/src/compose.ts";
 import { loadGatewayConfig } from "../services/gateway/src/config.ts";
 
-// One process, two listeners: PORT would be ambiguous here, so each service takes its own variable.
+// One process, two services: PORT and OPS_PORT would be ambiguous here, so each service takes its own.
 const authPort = process.env.AUTH_PORT ?? "8006";
 const [authConfig, gatewayConfig] = loadConfigOrExit(
-  () => loadAuthConfig({ ...process.env, PORT: authPort }),
+  () => loadAuthConfig({ ...process.env, PORT: authPort, OPS_PORT: process.env.AUTH_OPS_PORT ?? "" }),
   () =>
     loadGatewayConfig({
       ...process.env,
       PORT: process.env.GATEWAY_PORT ?? "8080",
+      OPS_PORT: process.env.GATEWAY_OPS_PORT ?? "",
       AUTH_SERVICE_URL: process.env.AUTH_SERVICE_URL ?? `http://127.0.0.1:${authPort}`,
     }),
 );

@@ -175,16 +175,29 @@ describe("Kubernetes manifests", () => {
     }
   });
 
-  it("ports, scrape annotations and the gateway's auth URL agree with the services' PORT settings", () => {
+  it("ports, scrape annotations, probes and the gateway's auth URL agree with PORT and OPS_PORT", () => {
     for (const deployment of deployments) {
       const template = deployment.spec!.template!;
       const container = template.spec.containers[0]!;
-      const port = Number(containerEnvironment(container).PORT);
+      const environment = containerEnvironment(container);
+      const port = Number(environment.PORT);
+      const opsPort = Number(environment.OPS_PORT);
+      assert.ok(opsPort > 0 && opsPort !== port, "a separate operations port");
       assert.deepEqual(
-        container.ports?.map((p) => p.containerPort),
-        [port],
+        container.ports?.map((p) => [p.name, p.containerPort]),
+        [
+          ["http", port],
+          ["ops", opsPort],
+        ],
       );
-      assert.equal(Number(template.metadata.annotations?.["prometheus.io/port"]), port);
+      // Production serves metrics on the operations port only.
+      assert.equal(Number(template.metadata.annotations?.["prometheus.io/port"]), opsPort);
+      assert.equal(
+        container.readinessProbe?.httpGet?.port,
+        "ops",
+        "readiness details come from the ops port",
+      );
+      assert.equal(container.livenessProbe?.httpGet?.port, "http");
     }
     const gateway = containerEnvironment(find("Deployment", "gateway").spec!.template!.spec.containers[0]!);
     const authService = find("Service", "auth").spec!.ports![0]!;

@@ -64,13 +64,18 @@ describe("dashboard and alert queries against the services' real /metrics", () =
     }
   });
 
-  it("Prometheus scrapes /metrics of both services, at the ports they expose it on", () => {
+  it("Prometheus scrapes /metrics of both services on their operations ports, as compose sets them", () => {
     const config = readYaml<{
       scrape_configs: { job_name: string; metrics_path?: string; static_configs: { targets: string[] }[] }[];
     }>("deploy/prometheus/prometheus.yml");
     const jobs = new Map(config.scrape_configs.map((job) => [job.job_name, job]));
-    assert.deepEqual(jobs.get("gateway")?.static_configs[0]?.targets, ["gateway:8080"]);
-    assert.deepEqual(jobs.get("auth")?.static_configs[0]?.targets, ["auth:8006"]);
+    assert.deepEqual(jobs.get("gateway")?.static_configs[0]?.targets, ["gateway:9080"]);
+    assert.deepEqual(jobs.get("auth")?.static_configs[0]?.targets, ["auth:9006"]);
+    const compose = readYaml<{ services: Record<string, { environment?: Record<string, unknown> }> }>(
+      "deploy/docker-compose.yml",
+    );
+    assert.equal(String(compose.services.gateway?.environment?.OPS_PORT), "9080");
+    assert.equal(String(compose.services.auth?.environment?.OPS_PORT), "9006");
     for (const job of ["gateway", "auth"])
       assert.equal(jobs.get(job)?.metrics_path ?? "/metrics", "/metrics");
   });

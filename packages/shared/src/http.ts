@@ -191,11 +191,16 @@ function fieldError(v: unknown, context: string | undefined): FieldError {
  */
 function enforceBodyDeadline(raw: IncomingMessage, timeoutMs: number, logger: Logger): void {
   const declared = raw.headers["content-length"];
-  const hasBody = (declared !== undefined && declared !== "0") || raw.headers["transfer-encoding"] !== undefined;
+  const hasBody =
+    (declared !== undefined && declared !== "0") || raw.headers["transfer-encoding"] !== undefined;
   if (!hasBody || raw.complete) return;
   const timer = setTimeout(() => {
     if (raw.complete || raw.socket.destroyed) return;
-    answerClientError(Object.assign(new Error("request body timeout"), { code: "ERR_HTTP_REQUEST_TIMEOUT" }), raw.socket, logger);
+    answerClientError(
+      Object.assign(new Error("request body timeout"), { code: "ERR_HTTP_REQUEST_TIMEOUT" }),
+      raw.socket,
+      logger,
+    );
   }, timeoutMs);
   timer.unref();
   const clear = () => clearTimeout(timer);

@@ -9,6 +9,7 @@ import { OutboxRelay } from "@mimascota/shared/events/outbox-relay";
 import { createKeyValueStore } from "@mimascota/shared/kv/create-key-value-store";
 import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
 import { createLogger } from "@mimascota/shared/logger";
+import { opsPortOf, separateOps } from "@mimascota/shared/ops-port";
 import { createMailTransport } from "@mimascota/shared/mail/create-mail-transport";
 import { MailWorker } from "@mimascota/shared/mail/mail-worker";
 import { buildApp } from "./app.ts";
@@ -16,8 +17,16 @@ import type { AuthConfig } from "./config.ts";
 import { migrateAuth } from "./db/migrations.ts";
 import { Housekeeper } from "./housekeeping.ts";
 
+/** The operations port in production when OPS_PORT is unset (Prometheus and probes reach it there). */
+export const AUTH_OPS_PORT = 9006;
+
+const isDocsPath = (path: string) =>
+  path === "/openapi.json" || path === "/docs" || path.startsWith("/docs/");
+
 export interface RunningAuthService {
   app: FastifyInstance;
+  /** The operations listener, when OPS_PORT (or production) puts ops endpoints on their own port. */
+  ops?: FastifyInstance | undefined;
   database: DatabaseHandle;
   /** Stops accepting requests, drains in-flight ones, stops the workers and closes every connection. */
   close(): Promise<void>;
@@ -77,15 +86,28 @@ export async function startAuthService(
         ? { lastPass: () => housekeeper.lastPassAt(), intervalSeconds: config.HOUSEKEEPING_INTERVAL }
         : undefined,
   });
+  const opsPort = opsPortOf(config, AUTH_OPS_PORT);
+  const ops =
+    opsPort === undefined
+      ? undefined
+      : separateOps(app, {
+          logger,
+          host: config.HOST,
+          port: opsPort,
+          isOpsPath: (path) => path === "/metrics" || (!config.PUBLIC_DOCS && isDocsPath(path)),
+        });
   relay.start();
   mailWorker.start();
   housekeeper.start();
   await app.listen({ port: config.PORT, host: config.HOST });
+  await ops?.listen();
 
   return {
     app,
+    ops: ops?.server,
     database,
     close: async () => {
+      await ops?.close();
       await app.close();
       await Promise.allSettled([relay.stop(), mailWorker.stop(), housekeeper.stop()]);
       await Promise.allSettled([

@@ -3,12 +3,21 @@ import type { Logger } from "pino";
 import { systemClock, type Clock } from "@mimascota/shared/clock";
 import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
 import { createLogger } from "@mimascota/shared/logger";
+import { opsPortOf, separateOps } from "@mimascota/shared/ops-port";
 import { buildApp } from "./app.ts";
 import type { GatewayConfig } from "./config.ts";
 import { RedisCommander } from "./redis-commander.ts";
 
+/** The operations port in production when OPS_PORT is unset (Prometheus and probes reach it there). */
+export const GATEWAY_OPS_PORT = 9080;
+
+/** Served only on the operations port in production: metrics and breaker state. */
+const isGatewayOpsPath = (path: string) => path === "/metrics" || path === "/circuit-breakers";
+
 export interface RunningGateway {
   app: FastifyInstance;
+  /** The operations listener, when OPS_PORT (or production) puts ops endpoints on their own port. */
+  ops?: FastifyInstance | undefined;
   /** Stops accepting, drains in-flight requests, closes upstream pools and the Redis connection. */
   close(): Promise<void>;
 }
@@ -43,16 +52,25 @@ export async function startGateway(
     kv: overrides.kv,
     processMetrics: overrides.processMetrics,
   });
+  const opsPort = opsPortOf(config, GATEWAY_OPS_PORT);
+  const ops =
+    opsPort === undefined
+      ? undefined
+      : separateOps(app, { logger, host: config.HOST, port: opsPort, isOpsPath: isGatewayOpsPath });
   try {
     await app.listen({ port: config.PORT, host: config.HOST });
+    await ops?.listen();
   } catch (error) {
+    await ops?.close();
     await app.close();
     await redis?.close();
     throw error;
   }
   return {
     app,
+    ops: ops?.server,
     close: async () => {
+      await ops?.close();
       await app.close();
       await redis?.close();
     },

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { commonConfigShape, ConfigError, env, parseConfig } from "@mimascota/shared/config";
+import { opsConfigShape } from "@mimascota/shared/ops-port";
 import { defaultRouteTable } from "./routing/default-routes.ts";
 import { parseRouteTable, type RouteTableSpec } from "./routing/route-table.ts";
 
@@ -9,6 +10,7 @@ const text = (fallback: string) =>
 
 export const gatewayConfigSchema = z.object({
   ...commonConfigShape,
+  ...opsConfigShape,
   PORT: env.port(8080),
   HOST: text("127.0.0.1"),
   AUTH_SERVICE_URL: z.preprocess((v) => (v === "" || v === undefined ? "http://127.0.0.1:8006" : v), z.url()),
