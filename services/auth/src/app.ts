@@ -39,6 +39,7 @@ import { registerPasswordRoutes } from "./routes/password.routes.ts";
 import { registerRegistrationRoutes } from "./routes/registration.routes.ts";
 import { EmailVerificationService } from "./services/email-verification.service.ts";
 import { PasswordPolicy } from "./services/password-policy.ts";
+import { DeviceTrustService } from "./services/device-trust.service.ts";
 import { CurrentPasswordCheck } from "./services/current-password.ts";
 import { PasswordService } from "./services/password.service.ts";
 import { RegistrationService } from "./services/registration.service.ts";
@@ -177,6 +178,7 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     wake,
   });
   const challenges = new TwoFactorChallengeRepository();
+  const devices = new DeviceTrustService({ clock: deps.clock, config: deps.config, sealer, kv: deps.kv });
   const login = new LoginService({
     db,
     clock: deps.clock,
@@ -189,6 +191,7 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     accessTokens,
     mailer,
     metrics,
+    devices,
     wake,
   });
   registerSessionRoutes(app, {
@@ -264,6 +267,7 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
       sessions,
       accessTokens,
       metrics,
+      devices,
     }),
     authenticate: authenticate({ accessTokens, sessions }),
   });

@@ -58,6 +58,12 @@ export const authConfigSchema = z.object({
   LOCKOUT_DURATION: seconds(1800),
   LOCKOUT_MAX_DURATION: seconds(86400),
   TWO_FACTOR_TOKEN_TTL: seconds(300),
+  /** Lifetime of a device cookie (a browser that signed in; see DeviceTrustService), and its name. */
+  DEVICE_COOKIE_TTL: seconds(180 * 86400),
+  DEVICE_COOKIE_NAME: z.preprocess(
+    (v) => (v === "" || v === undefined ? "device" : v),
+    z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  ),
   ARGON2_MEMORY_KIB: env.int(19456, 19456),
   ARGON2_TIME_COST: env.int(2, 2),
   ARGON2_PARALLELISM: env.int(1, 1),

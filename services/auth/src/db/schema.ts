@@ -177,6 +177,8 @@ export const twoFactorChallenges = pgTable(
     consumedAt: ts("consumed_at"),
     userAgent: text("user_agent"),
     ip: text("ip"),
+    /** The trusted device the password step came from (a device cookie): the account lock does not apply. */
+    deviceId: text("device_id"),
   },
   (t) => [uniqueIndex("two_factor_challenges_hash_idx").on(t.tokenHash)],
 );

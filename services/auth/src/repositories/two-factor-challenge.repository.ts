@@ -10,6 +10,8 @@ export interface NewTwoFactorChallenge {
   expiresAt: Date;
   userAgent: string | null;
   ip: string | null;
+  /** The trusted device of the password step, if any. */
+  deviceId: string | null;
 }
 
 /** The pending second step of a password login with 2FA on; the token is stored only as a digest. */
@@ -28,7 +30,7 @@ export class TwoFactorChallengeRepository {
     tokenHash: string,
     now: Date,
     maxAttempts: number,
-  ): Promise<{ id: string; userId: string; createdAt: Date } | undefined> {
+  ): Promise<{ id: string; userId: string; createdAt: Date; deviceId: string | null } | undefined> {
     const [row] = await tx
       .update(twoFactorChallenges)
       .set({ failedAttempts: sql`${twoFactorChallenges.failedAttempts} + 1` })
@@ -44,6 +46,7 @@ export class TwoFactorChallengeRepository {
         id: twoFactorChallenges.id,
         userId: twoFactorChallenges.userId,
         createdAt: twoFactorChallenges.createdAt,
+        deviceId: twoFactorChallenges.deviceId,
       });
     return row;
   }

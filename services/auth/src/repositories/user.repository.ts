@@ -39,6 +39,8 @@ const loginColumns = {
   ...recipientColumns,
   passwordHash: users.passwordHash,
   twoFactorEnabledAt: users.twoFactorEnabledAt,
+  /** A device cookie issued before the last password change is void. */
+  passwordChangedAt: users.passwordChangedAt,
   createdAt: users.createdAt,
 };
 

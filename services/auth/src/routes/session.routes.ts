@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { Clock } from "@mimascota/shared/clock";
 import type { AuthConfig } from "../config.ts";
 import { problems } from "../errors.ts";
-import type { LoginService } from "../services/login.service.ts";
+import type { DeviceCookie, LoginService } from "../services/login.service.ts";
 import type { Client, RefreshGrant, SessionService } from "../services/session.service.ts";
 import type { RequestSite } from "../services/same-site.ts";
 import type { UserRepository } from "../repositories/user.repository.ts";
@@ -14,7 +14,7 @@ import { problemResponses } from "./problem-responses.ts";
 import { emailSchema, passwordInputSchema, userResponse } from "./schemas.ts";
 
 export interface SessionRouteDeps extends AuthenticateDeps {
-  config: Pick<AuthConfig, "REFRESH_COOKIE_NAME" | "COOKIE_SECURE">;
+  config: Pick<AuthConfig, "REFRESH_COOKIE_NAME" | "COOKIE_SECURE" | "DEVICE_COOKIE_NAME">;
   clock: Clock;
   login: LoginService;
   sessions: SessionService;
@@ -82,7 +82,12 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRouteDe
       },
     },
     async (request, reply) => {
-      const outcome = await deps.login.login(request.body.email, request.body.password, clientOf(request));
+      const outcome = await deps.login.login(
+        request.body.email,
+        request.body.password,
+        clientOf(request),
+        request.cookies[deps.config.DEVICE_COOKIE_NAME],
+      );
       reply.header("cache-control", "no-store");
       if (outcome.kind === "two-factor") {
         const { twoFactorToken, expiresIn } = outcome;
@@ -96,6 +101,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRouteDe
         };
       }
       setRefreshCookie(reply, outcome);
+      setDeviceCookie(reply, deps.config, outcome.device);
       const { accessToken, expiresIn, user } = outcome;
       return { accessToken, tokenType: "Bearer" as const, expiresIn, user, ...aliasesOf(accessToken) };
     },
@@ -167,7 +173,22 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRouteDe
   );
 }
 
-export function cookieAttributes(config: SessionRouteDeps["config"]) {
+/**
+ * The device cookie (`DeviceTrustService`): a browser that signed in as the user, so the account lock does not
+ * keep it out. Scoped like the refresh cookie; issued anew at every sign-in.
+ */
+export function setDeviceCookie(
+  reply: FastifyReply,
+  config: Pick<AuthConfig, "DEVICE_COOKIE_NAME" | "COOKIE_SECURE">,
+  device: DeviceCookie,
+): void {
+  reply.setCookie(config.DEVICE_COOKIE_NAME, device.value, {
+    ...cookieAttributes(config),
+    maxAge: device.maxAgeSeconds,
+  });
+}
+
+export function cookieAttributes(config: Pick<AuthConfig, "COOKIE_SECURE">) {
   return { httpOnly: true, sameSite: "strict", path: COOKIE_PATH, secure: config.COOKIE_SECURE } as const;
 }
 

@@ -11,10 +11,10 @@ import { problemResponses } from "./problem-responses.ts";
 import { messageFor } from "../i18n/messages.ts";
 import { agreeing } from "./aliases.ts";
 import { passwordInputSchema, userResponse } from "./schemas.ts";
-import { aliasesOf, clientOf, cookieAttributes, tokenAliases } from "./session.routes.ts";
+import { aliasesOf, clientOf, cookieAttributes, setDeviceCookie, tokenAliases } from "./session.routes.ts";
 
 export interface TwoFactorRouteDeps {
-  config: Pick<AuthConfig, "REFRESH_COOKIE_NAME" | "COOKIE_SECURE">;
+  config: Pick<AuthConfig, "REFRESH_COOKIE_NAME" | "COOKIE_SECURE" | "DEVICE_COOKIE_NAME">;
   clock: Clock;
   twoFactor: TwoFactorService;
   twoFactorLogin: TwoFactorLoginService;
@@ -317,6 +317,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: TwoFactorRou
         ...cookieAttributes(deps.config),
         maxAge: Math.max(0, remaining),
       });
+      setDeviceCookie(reply, deps.config, outcome.device);
       const { accessToken, expiresIn, user } = outcome;
       return { accessToken, tokenType: "Bearer" as const, expiresIn, user, ...aliasesOf(accessToken) };
     },

@@ -12,14 +12,27 @@ import type { LoginThrottleRepository } from "../repositories/login-throttle.rep
 import type { TwoFactorChallengeRepository } from "../repositories/two-factor-challenge.repository.ts";
 import { NO_ACCOUNT, toProfile, type Profile, type UserRepository } from "../repositories/user.repository.ts";
 import type { AccessTokenService } from "./access-token.service.ts";
+import type { DeviceTrustService } from "./device-trust.service.ts";
 import { EVENT_SOURCE, type Wake } from "./account-ports.ts";
 import { afterFailure, isLocked, type LockoutSettings } from "./lockout-policy.ts";
 import type { Client, RefreshGrant, SessionService } from "./session.service.ts";
 
 type LoginUser = NonNullable<Awaited<ReturnType<UserRepository["getForLogin"]>>>;
 
+/** A device cookie for the browser that just signed in (`DeviceTrustService`). */
+export interface DeviceCookie {
+  value: string;
+  maxAgeSeconds: number;
+}
+
 export type LoginOutcome =
-  | ({ kind: "session"; accessToken: string; expiresIn: number; user: Profile } & RefreshGrant)
+  | ({
+      kind: "session";
+      accessToken: string;
+      expiresIn: number;
+      user: Profile;
+      device: DeviceCookie;
+    } & RefreshGrant)
   | { kind: "two-factor"; twoFactorToken: string; expiresIn: number };
 
 export interface LoginDeps {
@@ -41,6 +54,7 @@ export interface LoginDeps {
   accessTokens: AccessTokenService;
   mailer: AccountMailer;
   metrics: AuthMetrics;
+  devices: DeviceTrustService;
   wake?: Wake | undefined;
 }
 
@@ -70,12 +84,18 @@ export class LoginService {
     };
   }
 
-  async login(email: string, password: string, client: Client): Promise<LoginOutcome> {
+  /**
+   * `deviceCookie`: the browser's device cookie, if it has one. A valid one for this account puts the login on
+   * the trusted-device path, judged by the device's own failures instead of the account lock.
+   */
+  async login(email: string, password: string, client: Client, deviceCookie?: string): Promise<LoginOutcome> {
     const { users, hasher } = this.#d;
     const user = await users.getForLogin(email);
+    const deviceId = await this.#d.devices.trusted(deviceCookie, user);
     const passwordOk = user
       ? await hasher.verify(user.passwordHash, password)
       : await hasher.verifyDummy(password);
+    if (user && deviceId) return this.#loginFromTrustedDevice(user, passwordOk, password, deviceId, client);
     // The common case needs one statement, not a transaction: only the throttle row (a lock) or the user's
     // row (changed since it was read: a reset, a change, 2FA turned on) can still say no. Every other attempt
     // runs the same statement too, opening nothing, so that the queries of a refusal are always the same:
@@ -93,6 +113,39 @@ export class LoginService {
     const decision = await this.#d.db.transaction((tx) =>
       this.#decide(tx, email, passwordOk ? user : undefined, user, client),
     );
+    return this.#reply(decision, password);
+  }
+
+  /**
+   * A browser that has signed in as this user before: the account lock (which anyone can set off with wrong
+   * passwords) does not keep it out, and its wrong passwords count on the device, never on the account.
+   */
+  async #loginFromTrustedDevice(
+    user: LoginUser,
+    passwordOk: boolean,
+    password: string,
+    deviceId: string,
+    client: Client,
+  ): Promise<LoginOutcome> {
+    if (!passwordOk) {
+      await this.#d.devices.recordFailure(deviceId);
+      return this.#reply({ kind: "refused", result: "invalid_credentials", lockedNow: false }, password);
+    }
+    const decision = await this.#d.db.transaction(async (tx): Promise<Decision> => {
+      const now = this.#d.clock.now();
+      // As now, under the row lock (a reset or change committed since the read ends this path).
+      const current = await this.#d.users.getForLoginLocked(tx, user.id);
+      if (current?.passwordHash !== user.passwordHash) {
+        return { kind: "refused", result: "invalid_credentials", lockedNow: false };
+      }
+      if (!current.emailVerifiedAt) return { kind: "unverified", user: current };
+      if (current.twoFactorEnabledAt) {
+        const twoFactorToken = await this.#challenge(tx, current.id, now, client, deviceId);
+        return { kind: "two-factor", user: current, twoFactorToken };
+      }
+      const grant = await this.#d.sessions.start(tx, { userId: current.id, amr: ["pwd"], client });
+      return { kind: "session", user: current, grant };
+    });
     return this.#reply(decision, password);
   }
 
@@ -167,7 +220,13 @@ export class LoginService {
         });
         metrics.logins.inc({ result: "success" });
         // Read with the password hash before the transaction; a session login has a verified address and no 2FA.
-        return { kind: "session", ...access, ...grant, user: toProfile(user) };
+        return {
+          kind: "session",
+          ...access,
+          ...grant,
+          user: toProfile(user),
+          device: this.#d.devices.issue(user),
+        };
       }
     }
   }
@@ -226,7 +285,13 @@ export class LoginService {
     });
   }
 
-  async #challenge(tx: Transaction, userId: string, now: Date, client: Client): Promise<string> {
+  async #challenge(
+    tx: Transaction,
+    userId: string,
+    now: Date,
+    client: Client,
+    deviceId: string | null = null,
+  ): Promise<string> {
     const token = newOpaqueToken();
     await this.#d.challenges.create(tx, {
       id: randomUUID(),
@@ -236,6 +301,7 @@ export class LoginService {
       expiresAt: new Date(now.getTime() + this.#d.config.TWO_FACTOR_TOKEN_TTL * 1000),
       userAgent: client.userAgent,
       ip: client.ip,
+      deviceId,
     });
     return token;
   }

@@ -10,6 +10,7 @@ import type { TwoFactorRepository } from "../repositories/two-factor.repository.
 import type { UserRepository } from "../repositories/user.repository.ts";
 import { TWO_FACTOR_LIMITS } from "../two-factor/two-factor-attempts.ts";
 import type { AccessTokenService } from "./access-token.service.ts";
+import type { DeviceTrustService } from "./device-trust.service.ts";
 import { isLocked } from "./lockout-policy.ts";
 import type { LoginOutcome } from "./login.service.ts";
 import type { Client, SessionService } from "./session.service.ts";
@@ -26,6 +27,7 @@ export interface TwoFactorLoginDeps {
   sessions: SessionService;
   accessTokens: AccessTokenService;
   metrics: AuthMetrics;
+  devices: DeviceTrustService;
 }
 
 /** Both factors proved: what the access token and the session record as the authentication methods. */
@@ -63,7 +65,10 @@ export class TwoFactorLoginService {
     if (!user || !credential?.confirmedAt) throw invalidToken();
     const passwordChangedAt = await credentials.passwordChangedAt(user.id);
     if (passwordChangedAt && passwordChangedAt > challenge.createdAt) throw invalidToken();
-    if (isLocked(await this.#d.throttles.find(user.email), clock.now())) throw invalidToken();
+    // A password step from a trusted device (a device cookie) is not held back by the account lock.
+    if (!challenge.deviceId && isLocked(await this.#d.throttles.find(user.email), clock.now())) {
+      throw invalidToken();
+    }
     const pending = await this.#d.checker.begin(user, credential, code, {
       acceptBackupCode: true,
       invalid: invalidCode,
@@ -102,6 +107,7 @@ export class TwoFactorLoginService {
     const profile = await users.getProfile(user.id);
     if (!profile) throw invalidToken();
     this.#d.metrics.logins.inc({ result: "success" });
-    return { kind: "session", ...access, ...grant, user: profile };
+    const device = this.#d.devices.issue({ id: user.id, passwordChangedAt });
+    return { kind: "session", ...access, ...grant, user: profile, device };
   }
 }
