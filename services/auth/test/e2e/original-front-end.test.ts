@@ -258,6 +258,18 @@ describe("the original front end's calls through the gateway", { skip }, () => {
     assert.equal(status.body.backup_codes_count, 9);
     assert.equal(status.body.backup_codes_remaining, status.body.backupCodesRemaining);
 
+    // New backup codes, the code sent as `token` as the front end does.
+    ctx.clock.advance(30_000);
+    const regenerated = await call("/api/v1/2fa/regenerate-backup-codes", {
+      bearer: signedIn,
+      body: { token: await oathtoolCode(secret, ctx.clock.now()) },
+    });
+    assert.equal(regenerated.status, 200, JSON.stringify(regenerated.body));
+    assert.deepEqual(regenerated.body.backup_codes, regenerated.body.backupCodes);
+    assert.equal((regenerated.body.backup_codes as string[]).length, 10);
+    assert.equal(typeof regenerated.body.message, "string");
+    assert.equal((await get("/api/v1/2fa/status", signedIn)).body.backup_codes_count, 10);
+
     // Off with a code alone (signed in moments ago), then out.
     ctx.clock.advance(30_000);
     const off = await call("/api/v1/2fa/disable", {
