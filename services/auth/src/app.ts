@@ -25,7 +25,7 @@ import { SessionRepository } from "./repositories/session.repository.ts";
 import { SigningKeyRepository } from "./repositories/signing-key.repository.ts";
 import { TwoFactorChallengeRepository } from "./repositories/two-factor-challenge.repository.ts";
 import { registerOpsRoutes } from "./routes/ops.routes.ts";
-import { registerSessionRoutes } from "./routes/session.routes.ts";
+import { registerAccountDeletionRoute, registerSessionRoutes } from "./routes/session.routes.ts";
 import { AccessTokenService } from "./services/access-token.service.ts";
 import { LoginService } from "./services/login.service.ts";
 import { SessionService } from "./services/session.service.ts";
@@ -39,6 +39,7 @@ import { registerPasswordRoutes } from "./routes/password.routes.ts";
 import { registerRegistrationRoutes } from "./routes/registration.routes.ts";
 import { EmailVerificationService } from "./services/email-verification.service.ts";
 import { PasswordPolicy } from "./services/password-policy.ts";
+import { AccountDeletionService } from "./services/account-deletion.service.ts";
 import { DeviceTrustService } from "./services/device-trust.service.ts";
 import { CurrentPasswordCheck } from "./services/current-password.ts";
 import { PasswordService } from "./services/password.service.ts";
@@ -226,6 +227,21 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     wake,
   });
   registerPasswordRoutes(app, { passwords, authenticate: authenticate({ accessTokens, sessions }) });
+  registerAccountDeletionRoute(app, {
+    config: deps.config,
+    accessTokens,
+    sessions,
+    accounts: new AccountDeletionService({
+      db,
+      clock: deps.clock,
+      users,
+      throttles,
+      currentPassword,
+      sessions,
+      mailer,
+      wake,
+    }),
+  });
   registerAccountPageRoutes(app, { passwords, publicAppUrl: deps.config.PUBLIC_APP_URL });
 
   // two-factor: one code check (limits, replay, lockout count) shared by the management endpoints and login

@@ -70,6 +70,16 @@ export const copyEn: MailCopy = {
     action: { label: "Reset my password", url: v.resetLink },
     closing,
   }),
+  "account-deleted": (v, when) => ({
+    subject: "Your Mi Mascota account was deleted",
+    heading: hello(v.name),
+    paragraphs: [
+      `Your Mi Mascota account and its data were deleted on ${when(v.at)}, as you asked. Every session was signed out.`,
+      "You can register again with this address whenever you like.",
+      "If this was not you, someone had access to your account: check your email account's security.",
+    ],
+    closing,
+  }),
   "two-factor-disabled": (v, when) => ({
     subject: "Two-step verification turned off",
     heading: hello(v.name),

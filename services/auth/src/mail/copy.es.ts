@@ -70,6 +70,16 @@ export const copyEs: MailCopy = {
     action: { label: "Restablecer mi contraseña", url: v.resetLink },
     closing,
   }),
+  "account-deleted": (v, when) => ({
+    subject: "Tu cuenta de Mi Mascota se eliminó",
+    heading: hello(v.name),
+    paragraphs: [
+      `Tu cuenta de Mi Mascota y sus datos se eliminaron el ${when(v.at)}, como pediste. Se cerraron todas las sesiones.`,
+      "Puedes volver a registrarte con esta dirección cuando quieras.",
+      "Si no fuiste tú, alguien tenía acceso a tu cuenta: revisa la seguridad de tu correo.",
+    ],
+    closing,
+  }),
   "two-factor-disabled": (v, when) => ({
     subject: "Verificación en dos pasos desactivada",
     heading: hello(v.name),

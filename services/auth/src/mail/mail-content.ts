@@ -23,6 +23,7 @@ export interface MailVars {
   "account-locked": Named & { until: Date; resetLink: string };
   "two-factor-enabled": Named & { at: Date; resetLink: string };
   "two-factor-disabled": Named & { at: Date; resetLink: string };
+  "account-deleted": Named & { at: Date };
 }
 
 export type MailTemplate = keyof MailVars;

@@ -207,6 +207,15 @@ export class UserRepository {
     return row;
   }
 
+  /**
+   * Deletes the account; its sessions, refresh tokens, one-time tokens, 2FA credential, backup codes and login
+   * challenges go with it (foreign keys cascade). False when it was already gone (a racing deletion).
+   */
+  async delete(tx: Executor, id: string): Promise<boolean> {
+    const rows = await tx.delete(users).where(eq(users.id, id)).returning({ id: users.id });
+    return rows.length === 1;
+  }
+
   /** Sets the verification time once; true only for the call that verified the address. */
   async markEmailVerified(tx: Executor, id: string, at: Date): Promise<boolean> {
     const rows = await tx

@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { Clock } from "@mimascota/shared/clock";
 import type { AuthConfig } from "../config.ts";
 import { problems } from "../errors.ts";
+import type { AccountDeletionService } from "../services/account-deletion.service.ts";
 import type { DeviceCookie, LoginService } from "../services/login.service.ts";
 import type { Client, RefreshGrant, SessionService } from "../services/session.service.ts";
 import type { RequestSite } from "../services/same-site.ts";
@@ -177,6 +178,45 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRouteDe
  * The device cookie (`DeviceTrustService`): a browser that signed in as the user, so the account lock does not
  * keep it out. Scoped like the refresh cookie; issued anew at every sign-in.
  */
+/** Account deletion (`DELETE /me`): the password, optional within the recent-sign-in window. */
+export function registerAccountDeletionRoute(
+  app: FastifyInstance,
+  deps: AuthenticateDeps & {
+    config: Pick<AuthConfig, "REFRESH_COOKIE_NAME" | "DEVICE_COOKIE_NAME" | "COOKIE_SECURE">;
+    accounts: AccountDeletionService;
+  },
+): void {
+  app.withTypeProvider<ZodTypeProvider>().delete(
+    "/api/v1/auth/me",
+    {
+      preHandler: authenticate(deps),
+      schema: {
+        tags,
+        summary: "Delete the signed-in user's account and everything of it; every session ends",
+        description:
+          "`password` may be left out when the session signed in within RECENT_AUTH_WINDOW; otherwise 401 " +
+          "REAUTHENTICATION_REQUIRED. A confirmation mail is sent and `user.deleted.v1` published; the same " +
+          "email can register again.",
+        security: [{ bearer: [] }],
+        body: z.object({ password: passwordInputSchema.optional() }).nullish(),
+        response: {
+          204: z.null().describe("Deleted"),
+          ...problemResponses({
+            401: ["UNAUTHORIZED", "INVALID_CURRENT_PASSWORD", "REAUTHENTICATION_REQUIRED"],
+            429: ["TOO_MANY_ATTEMPTS"],
+          }),
+        },
+      },
+    },
+    async (request, reply) => {
+      await deps.accounts.delete(requireAuth(request), request.body?.password);
+      reply.clearCookie(deps.config.REFRESH_COOKIE_NAME, cookieAttributes(deps.config));
+      reply.clearCookie(deps.config.DEVICE_COOKIE_NAME, cookieAttributes(deps.config));
+      return reply.status(204).send(null);
+    },
+  );
+}
+
 export function setDeviceCookie(
   reply: FastifyReply,
   config: Pick<AuthConfig, "DEVICE_COOKIE_NAME" | "COOKIE_SECURE">,

@@ -287,6 +287,18 @@ describe("the original front end's calls through the gateway", { skip }, () => {
     assert.equal((await get("/api/v1/2fa/status", signedIn)).status, 401, "signed out at the gateway");
   });
 
+  it("deleting the account: its tokens are refused at the gateway at once, and the email registers again", async () => {
+    const email = "goodbye@example.com";
+    await registeredAndVerified(email);
+    const { body } = await signIn(email);
+    const access = String(body.access_token);
+    assert.equal((await get("/api/v1/2fa/status", access)).status, 200);
+    const deleted = await call("/api/v1/auth/me", { method: "DELETE", bearer: access });
+    assert.equal(deleted.status, 204, JSON.stringify(deleted.body));
+    assert.equal((await get("/api/v1/2fa/status", access)).status, 401, "refused at the gateway");
+    assert.equal((await call("/api/v1/auth/register", { body: frontEndRegistration(email) })).status, 202);
+  });
+
   it("aliases that disagree are a 400, and a secret other than the pending one is refused", async () => {
     const email = "aliases@example.com";
     await registeredAndVerified(email);

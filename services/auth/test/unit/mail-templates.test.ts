@@ -17,6 +17,7 @@ const sample: { [T in MailTemplate]: MailVars[T] } = {
   "account-locked": { name: hostile, until: at, resetLink: "https://app.example/forgot-password" },
   "two-factor-enabled": { name: hostile, at, resetLink: "https://app.example/forgot-password" },
   "two-factor-disabled": { name: hostile, at, resetLink: "https://app.example/forgot-password" },
+  "account-deleted": { name: hostile, at },
 };
 const templates = Object.keys(sample) as MailTemplate[];
 

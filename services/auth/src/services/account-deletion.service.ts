@@ -1,0 +1,57 @@
+import type { Clock } from "@mimascota/shared/clock";
+import type { Database } from "@mimascota/shared/db/database";
+import { enqueueEvent } from "@mimascota/shared/events/outbox";
+import { problems } from "../errors.ts";
+import type { AccountMailer } from "../mail/account-mailer.ts";
+import type { LoginThrottleRepository } from "../repositories/login-throttle.repository.ts";
+import type { UserRepository } from "../repositories/user.repository.ts";
+import { EVENT_SOURCE, type SessionRevoker, type Wake } from "./account-ports.ts";
+import type { CurrentPasswordCheck } from "./current-password.ts";
+
+export interface AccountDeletionDeps {
+  db: Database;
+  clock: Clock;
+  users: UserRepository;
+  throttles: LoginThrottleRepository;
+  currentPassword: CurrentPasswordCheck;
+  sessions: SessionRevoker;
+  mailer: AccountMailer;
+  wake?: Wake | undefined;
+}
+
+/**
+ * `DELETE /me`: the account and everything of it here, in one transaction with the confirmation mail and the
+ * `user.deleted.v1` event (other services delete their data on it, the profile service first). The password
+ * is needed unless the session signed in within RECENT_AUTH_WINDOW. The sessions are revoked before the rows
+ * go, so the gateway refuses their access tokens at once; the same email can register again afterwards.
+ */
+export class AccountDeletionService {
+  readonly #d: AccountDeletionDeps;
+
+  constructor(deps: AccountDeletionDeps) {
+    this.#d = deps;
+  }
+
+  async delete(auth: { userId: string; sessionId: string }, password: string | undefined): Promise<void> {
+    const user = await this.#d.currentPassword.verifyOrRecent(auth, password);
+    const { db, users, throttles, mailer } = this.#d;
+    const revoked = await db.transaction(async (tx) => {
+      const now = this.#d.clock.now();
+      const sessionIds = await this.#d.sessions.revokeAllForUser(tx, user.id, { reason: "account_deleted" });
+      // Mailed to the address that is leaving (the queue row outlives the account, like the event).
+      await mailer.queue(tx, user, "account-deleted", { name: user.fullName, at: now });
+      await enqueueEvent(tx, EVENT_SOURCE, {
+        topic: "user.deleted.v1",
+        key: user.id,
+        data: { userId: user.id, deletedAt: now.toISOString() },
+        occurredAt: now,
+      });
+      await throttles.unlock(tx, user.email);
+      if (!(await users.delete(tx, user.id))) throw problems.error("UNAUTHORIZED");
+      return sessionIds;
+    });
+    this.#d.wake?.mail();
+    this.#d.wake?.events();
+    await this.#d.sessions.publishRevoked(revoked);
+  }
+}
