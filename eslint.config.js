@@ -2,7 +2,15 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", ".data/**", "**/drizzle/**", "bench/results/**"] },
+  {
+    ignores: [
+      "**/node_modules/**",
+      ".data/**",
+      "**/drizzle/**",
+      "bench/results/**",
+      ".dependency-cruiser.cjs",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

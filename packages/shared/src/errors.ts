@@ -1,6 +1,7 @@
 import { DEFAULT_LOCALE, fillTemplate, type Locale } from "./i18n/locale.ts";
 import { commonProblemsEn } from "./i18n/problems.en.ts";
 import { commonProblemsEs } from "./i18n/problems.es.ts";
+import type { ProblemText, ProblemTexts } from "./i18n/problem-text.ts";
 
 /**
  * One problem+json envelope (RFC 9457) for every service. Each service declares its own codes in a catalogue
@@ -39,15 +40,7 @@ export class StacklessError extends Error {
   }
 }
 
-/** What a user reads for one code, in one language; `variants` name more specific details of the same code. */
-export interface ProblemText {
-  title: string;
-  detail: string;
-  variants?: Record<string, string>;
-}
-
-/** Every code's texts in every language; a catalogue missing a code or a language does not type-check. */
-export type ProblemTexts<C extends string = string> = Record<Locale, Record<C, ProblemText>>;
+export type { ProblemText, ProblemTexts };
 
 export interface ProblemExtra {
   errors?: FieldError[];

@@ -18,14 +18,14 @@ import { argon2Params, PasswordHasher } from "./crypto/password-hasher.ts";
 import { secretBoxFromConfig } from "./crypto/secret-box-from-config.ts";
 import { isDatabaseUnavailable } from "./db/database-errors.ts";
 import { problems } from "./errors.ts";
-import { AuthMetrics } from "./metrics.ts";
+import { AuthMetrics, type MetricSources } from "./metrics.ts";
 import { LoginThrottleRepository } from "./repositories/login-throttle.repository.ts";
 import { RefreshTokenRepository } from "./repositories/refresh-token.repository.ts";
 import { SessionRepository } from "./repositories/session.repository.ts";
 import { SigningKeyRepository } from "./repositories/signing-key.repository.ts";
 import { TwoFactorChallengeRepository } from "./repositories/two-factor-challenge.repository.ts";
 import { registerOpsRoutes } from "./routes/ops.routes.ts";
-import { registerAccountDeletionRoute, registerSessionRoutes } from "./routes/session.routes.ts";
+import { registerSessionRoutes } from "./routes/session.routes.ts";
 import { AccessTokenService } from "./services/access-token.service.ts";
 import { LoginService } from "./services/login.service.ts";
 import { SessionService } from "./services/session.service.ts";
@@ -39,7 +39,7 @@ import { registerPasswordRoutes } from "./routes/password.routes.ts";
 import { registerRegistrationRoutes } from "./routes/registration.routes.ts";
 import { EmailVerificationService } from "./services/email-verification.service.ts";
 import { PasswordPolicy } from "./services/password-policy.ts";
-import { AccountDeletionService } from "./services/account-deletion.service.ts";
+import { AccountService } from "./services/account.service.ts";
 import { DeviceTrustService } from "./services/device-trust.service.ts";
 import { CurrentPasswordCheck } from "./services/current-password.ts";
 import { PasswordService } from "./services/password.service.ts";
@@ -63,18 +63,10 @@ export interface AuthDeps {
   wake?: { mail(): void; events(): void };
   /** Extra readiness checks of dependencies the service outlives (e.g. the event publisher), by name. */
   readiness?: Record<string, () => Promise<void>>;
-  /** Gauges read at scrape time: outbox lag and mail queue depth. */
-  queueStats?: {
-    outbox(): Promise<{ pending: number; oldestPendingAgeSeconds: number }>;
-    mail(): Promise<{ pending: number; dead: number; oldestPendingAgeSeconds: number }>;
-  };
-  /** Rows the housekeeper has deleted since start, by table (exported as a counter at scrape time). */
-  housekeepingTotals?: () => Record<string, number>;
-  /**
-   * When the last housekeeping pass finished and how often passes run (HOUSEKEEPING_INTERVAL), published
-   * together so the stall alert scales with the interval; absent when housekeeping is off.
-   */
-  housekeepingSchedule?: { lastPass: () => Date; intervalSeconds: number } | undefined;
+  /** Gauges read at scrape time: outbox lag, mail queue depth, housekeeping. */
+  queueStats?: MetricSources["queueStats"];
+  housekeepingTotals?: MetricSources["housekeepingTotals"];
+  housekeepingSchedule?: MetricSources["housekeepingSchedule"];
   /** The password hasher; by default one built from the ARGON2_* settings (tests pass one they can watch). */
   hasher?: PasswordHasher;
 }
@@ -195,15 +187,7 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     devices,
     wake,
   });
-  registerSessionRoutes(app, {
-    config: deps.config,
-    clock: deps.clock,
-    login,
-    sessions,
-    accessTokens,
-    users,
-  });
-  // change-password and turning 2FA on or off share one limit on current-password guesses
+  // change-password, deleting the account and turning 2FA on or off share one limit on current-password guesses
   const currentPassword = new CurrentPasswordCheck({
     config: deps.config,
     clock: deps.clock,
@@ -211,6 +195,24 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     kv: deps.kv,
     users,
     hasher,
+  });
+  const accounts = new AccountService({
+    db,
+    clock: deps.clock,
+    users,
+    throttles,
+    currentPassword,
+    sessions,
+    mailer,
+    wake,
+  });
+  registerSessionRoutes(app, {
+    config: deps.config,
+    clock: deps.clock,
+    login,
+    sessions,
+    accessTokens,
+    accounts,
   });
   const passwords = new PasswordService({
     db,
@@ -227,21 +229,6 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     wake,
   });
   registerPasswordRoutes(app, { passwords, authenticate: authenticate({ accessTokens, sessions }) });
-  registerAccountDeletionRoute(app, {
-    config: deps.config,
-    accessTokens,
-    sessions,
-    accounts: new AccountDeletionService({
-      db,
-      clock: deps.clock,
-      users,
-      throttles,
-      currentPassword,
-      sessions,
-      mailer,
-      wake,
-    }),
-  });
   registerAccountPageRoutes(app, { passwords, publicAppUrl: deps.config.PUBLIC_APP_URL });
 
   // two-factor: one code check (limits, replay, lockout count) shared by the management endpoints and login

@@ -1,5 +1,20 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
-import type { AuthDeps } from "./app.ts";
+
+/** What the metrics read at scrape time, each optional (the composition root passes what it runs). */
+export interface MetricSources {
+  /** Outbox lag and mail queue depth. */
+  queueStats?: {
+    outbox(): Promise<{ pending: number; oldestPendingAgeSeconds: number }>;
+    mail(): Promise<{ pending: number; dead: number; oldestPendingAgeSeconds: number }>;
+  };
+  /** Rows the housekeeper has deleted since start, by table (exported as a counter at scrape time). */
+  housekeepingTotals?: () => Record<string, number>;
+  /**
+   * When the last housekeeping pass finished and how often passes run (HOUSEKEEPING_INTERVAL), published
+   * together so the stall alert scales with the interval; absent when housekeeping is off.
+   */
+  housekeepingSchedule?: { lastPass: () => Date; intervalSeconds: number } | undefined;
+}
 
 export type LoginResult =
   "success" | "two_factor_required" | "invalid_credentials" | "locked" | "email_not_verified";
@@ -21,9 +36,9 @@ export class AuthMetrics {
 
   constructor(
     options: {
-      queueStats?: AuthDeps["queueStats"];
-      housekeepingTotals?: AuthDeps["housekeepingTotals"];
-      housekeepingSchedule?: AuthDeps["housekeepingSchedule"];
+      queueStats?: MetricSources["queueStats"];
+      housekeepingTotals?: MetricSources["housekeepingTotals"];
+      housekeepingSchedule?: MetricSources["housekeepingSchedule"];
       /** argon2 hashes running and waiting for their turn (PasswordHasher.load). */
       passwordHashLoad?: () => { active: number; pending: number };
       defaultMetrics?: boolean;
@@ -113,7 +128,7 @@ export class AuthMetrics {
     }
   }
 
-  #queueGauges(stats: NonNullable<AuthDeps["queueStats"]>, registers: Registry[]): void {
+  #queueGauges(stats: NonNullable<MetricSources["queueStats"]>, registers: Registry[]): void {
     const outbox = onePerScrape(() => stats.outbox());
     const mail = onePerScrape(() => stats.mail());
     const gauge = <T>(

@@ -1,7 +1,7 @@
-import type { CommonProblemCode, ProblemText } from "../errors.ts";
+import type { ProblemText } from "./problem-text.ts";
 
 /** The shared edge's problem texts in English. */
-export const commonProblemsEn: Record<CommonProblemCode, ProblemText> = {
+export const commonProblemsEn = {
   VALIDATION_ERROR: {
     title: "Request validation failed",
     detail: "The request is not valid: check {fields}.",
@@ -40,4 +40,4 @@ export const commonProblemsEn: Record<CommonProblemCode, ProblemText> = {
       not_ready: "Not ready: {dependencies} unavailable.",
     },
   },
-};
+} satisfies Record<string, ProblemText>;

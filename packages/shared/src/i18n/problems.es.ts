@@ -1,7 +1,7 @@
-import type { CommonProblemCode, ProblemText } from "../errors.ts";
+import type { ProblemText } from "./problem-text.ts";
 
 /** The shared edge's problem texts in Spanish (the default language). */
-export const commonProblemsEs: Record<CommonProblemCode, ProblemText> = {
+export const commonProblemsEs = {
   VALIDATION_ERROR: {
     title: "Solicitud no válida",
     detail: "La solicitud no es válida: revisa {fields}.",
@@ -49,4 +49,4 @@ export const commonProblemsEs: Record<CommonProblemCode, ProblemText> = {
       not_ready: "El servicio no está listo: {dependencies} no disponible.",
     },
   },
-};
+} satisfies Record<string, ProblemText>;

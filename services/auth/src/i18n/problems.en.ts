@@ -1,8 +1,7 @@
-import type { ProblemText } from "@mimascota/shared/errors";
-import type { AuthProblemCode } from "../errors.ts";
+import type { ProblemText } from "@mimascota/shared/i18n/problem-text";
 
 /** The auth service's problem texts in English. */
-export const authProblemsEn: Record<AuthProblemCode, ProblemText> = {
+export const authProblemsEn = {
   WEAK_PASSWORD: {
     title: "Password does not meet the policy",
     detail: "Choose a stronger password.",
@@ -83,4 +82,4 @@ export const authProblemsEn: Record<AuthProblemCode, ProblemText> = {
     title: "Under the minimum age",
     detail: "You must be at least {minAge} years old to register.",
   },
-};
+} satisfies Record<string, ProblemText>;

@@ -1,11 +1,10 @@
-import type { ProblemText } from "@mimascota/shared/errors";
-import type { AuthProblemCode } from "../errors.ts";
+import type { ProblemText } from "@mimascota/shared/i18n/problem-text";
 
 /**
  * The auth service's problem texts in Spanish (the default). The front end shows `detail` to its users as it
  * is, and its verify-email page looks for "expirado" or "inválido" in INVALID_TOKEN's detail.
  */
-export const authProblemsEs: Record<AuthProblemCode, ProblemText> = {
+export const authProblemsEs = {
   WEAK_PASSWORD: {
     title: "La contraseña no cumple la política",
     detail: "Elige una contraseña más segura.",
@@ -92,4 +91,4 @@ export const authProblemsEs: Record<AuthProblemCode, ProblemText> = {
     title: "Edad mínima no alcanzada",
     detail: "Debes tener al menos {minAge} años para registrarte.",
   },
-};
+} satisfies Record<string, ProblemText>;

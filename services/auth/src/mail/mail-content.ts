@@ -1,4 +1,4 @@
-import type { Locale } from "./render-mail.ts";
+import type { Locale } from "@mimascota/shared/i18n/locale";
 
 /** Plain-text content of one mail; the layout escapes every string when it builds the HTML. */
 export interface MailContent {

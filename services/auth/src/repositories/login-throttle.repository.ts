@@ -1,7 +1,7 @@
 import { eq, sql, type SQL } from "drizzle-orm";
 import type { Database, Executor, Transaction } from "@mimascota/shared/db/database";
 import { loginThrottles } from "../db/schema.ts";
-import type { ThrottleState } from "../services/lockout-policy.ts";
+import type { ThrottleState } from "../domain/lockout-policy.ts";
 
 const stateColumns = {
   failureCount: loginThrottles.failureCount,

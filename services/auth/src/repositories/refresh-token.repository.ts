@@ -1,7 +1,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import { queryRows, type Database, type Executor } from "@mimascota/shared/db/database";
 import { preparedStatement } from "@mimascota/shared/db/prepared-statement";
-import type { Role } from "./user.repository.ts";
+import type { Role } from "../domain/role.ts";
 
 /** A presented token with the state of its session: everything a refresh or logout decides on. */
 export interface PresentedToken {

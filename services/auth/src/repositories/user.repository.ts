@@ -1,9 +1,9 @@
 import { and, eq, isNull, sql, type SQL } from "drizzle-orm";
 import type { Database, Executor, Transaction } from "@mimascota/shared/db/database";
 import { users } from "../db/schema.ts";
+import type { Role } from "../domain/role.ts";
 
 type Locale = "es" | "en";
-export type Role = "client" | "provider";
 
 export interface NewUser {
   id: string;

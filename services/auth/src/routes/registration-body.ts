@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Role } from "../repositories/user.repository.ts";
+import type { Role } from "../domain/role.ts";
 import type { RegistrationInput } from "../services/registration.service.ts";
 import { emailSchema, localeSchema, passwordInputSchema } from "./schemas.ts";
 

@@ -4,11 +4,10 @@ import { z } from "zod";
 import type { Clock } from "@mimascota/shared/clock";
 import type { AuthConfig } from "../config.ts";
 import { problems } from "../errors.ts";
-import type { AccountDeletionService } from "../services/account-deletion.service.ts";
+import type { AccountService } from "../services/account.service.ts";
 import type { DeviceCookie, LoginService } from "../services/login.service.ts";
 import type { Client, RefreshGrant, SessionService } from "../services/session.service.ts";
 import type { RequestSite } from "../services/same-site.ts";
-import type { UserRepository } from "../repositories/user.repository.ts";
 import { authenticate, requireAuth, type AuthenticateDeps } from "./authenticate.ts";
 import { messageFor } from "../i18n/messages.ts";
 import { problemResponses } from "./problem-responses.ts";
@@ -19,7 +18,8 @@ export interface SessionRouteDeps extends AuthenticateDeps {
   clock: Clock;
   login: LoginService;
   sessions: SessionService;
-  users: UserRepository;
+  /** `/me` and its deletion. */
+  accounts: AccountService;
 }
 
 /** Unknown fields are stripped by zod and never reach the service. */
@@ -165,28 +165,15 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRouteDe
       },
     },
     async (request, reply) => {
-      const user = await deps.users.getProfile(requireAuth(request).userId);
+      const user = await deps.accounts.profile(requireAuth(request).userId);
       if (!user) throw problems.error("UNAUTHORIZED");
       // The gateway caches this per user and purges it on that user's writes.
       reply.header("cache-control", "private, max-age=300");
       return user;
     },
   );
-}
 
-/**
- * The device cookie (`DeviceTrustService`): a browser that signed in as the user, so the account lock does not
- * keep it out. Scoped like the refresh cookie; issued anew at every sign-in.
- */
-/** Account deletion (`DELETE /me`): the password, optional within the recent-sign-in window. */
-export function registerAccountDeletionRoute(
-  app: FastifyInstance,
-  deps: AuthenticateDeps & {
-    config: Pick<AuthConfig, "REFRESH_COOKIE_NAME" | "DEVICE_COOKIE_NAME" | "COOKIE_SECURE">;
-    accounts: AccountDeletionService;
-  },
-): void {
-  app.withTypeProvider<ZodTypeProvider>().delete(
+  typed.delete(
     "/api/v1/auth/me",
     {
       preHandler: authenticate(deps),
@@ -217,6 +204,10 @@ export function registerAccountDeletionRoute(
   );
 }
 
+/**
+ * The device cookie (`DeviceTrustService`): a browser that signed in as the user, so the account lock does not
+ * keep it out. Scoped like the refresh cookie; issued anew at every sign-in.
+ */
 export function setDeviceCookie(
   reply: FastifyReply,
   config: Pick<AuthConfig, "DEVICE_COOKIE_NAME" | "COOKIE_SECURE">,

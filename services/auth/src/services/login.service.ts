@@ -14,7 +14,7 @@ import { NO_ACCOUNT, toProfile, type Profile, type UserRepository } from "../rep
 import type { AccessTokenService } from "./access-token.service.ts";
 import type { DeviceTrustService } from "./device-trust.service.ts";
 import { EVENT_SOURCE, type Wake } from "./account-ports.ts";
-import { afterFailure, isLocked, type LockoutSettings } from "./lockout-policy.ts";
+import { afterFailure, isLocked, type LockoutSettings } from "../domain/lockout-policy.ts";
 import type { Client, RefreshGrant, SessionService } from "./session.service.ts";
 
 type LoginUser = NonNullable<Awaited<ReturnType<UserRepository["getForLogin"]>>>;

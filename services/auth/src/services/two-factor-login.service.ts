@@ -11,7 +11,7 @@ import type { UserRepository } from "../repositories/user.repository.ts";
 import { TWO_FACTOR_LIMITS } from "../two-factor/two-factor-attempts.ts";
 import type { AccessTokenService } from "./access-token.service.ts";
 import type { DeviceTrustService } from "./device-trust.service.ts";
-import { isLocked } from "./lockout-policy.ts";
+import { isLocked } from "../domain/lockout-policy.ts";
 import type { LoginOutcome } from "./login.service.ts";
 import type { Client, SessionService } from "./session.service.ts";
 import type { TwoFactorCheckService } from "./two-factor-check.service.ts";

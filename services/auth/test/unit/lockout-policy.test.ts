@@ -7,7 +7,7 @@ import {
   lockDurationSeconds,
   type LockoutSettings,
   type ThrottleState,
-} from "../../src/services/lockout-policy.ts";
+} from "../../src/domain/lockout-policy.ts";
 
 const settings: LockoutSettings = {
   threshold: 10,

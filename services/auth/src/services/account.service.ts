@@ -4,11 +4,11 @@ import { enqueueEvent } from "@mimascota/shared/events/outbox";
 import { problems } from "../errors.ts";
 import type { AccountMailer } from "../mail/account-mailer.ts";
 import type { LoginThrottleRepository } from "../repositories/login-throttle.repository.ts";
-import type { UserRepository } from "../repositories/user.repository.ts";
+import type { Profile, UserRepository } from "../repositories/user.repository.ts";
 import { EVENT_SOURCE, type SessionRevoker, type Wake } from "./account-ports.ts";
 import type { CurrentPasswordCheck } from "./current-password.ts";
 
-export interface AccountDeletionDeps {
+export interface AccountDeps {
   db: Database;
   clock: Clock;
   users: UserRepository;
@@ -19,19 +19,25 @@ export interface AccountDeletionDeps {
   wake?: Wake | undefined;
 }
 
-/**
- * `DELETE /me`: the account and everything of it here, in one transaction with the confirmation mail and the
- * `user.deleted.v1` event (other services delete their data on it, the profile service first). The password
- * is needed unless the session signed in within RECENT_AUTH_WINDOW. The sessions are revoked before the rows
- * go, so the gateway refuses their access tokens at once; the same email can register again afterwards.
- */
-export class AccountDeletionService {
-  readonly #d: AccountDeletionDeps;
+/** The signed-in user's own account: what `/me` shows, and its deletion. */
+export class AccountService {
+  readonly #d: AccountDeps;
 
-  constructor(deps: AccountDeletionDeps) {
+  constructor(deps: AccountDeps) {
     this.#d = deps;
   }
 
+  /** The contract's `user` object, or undefined when the account is gone. */
+  profile(userId: string): Promise<Profile | undefined> {
+    return this.#d.users.getProfile(userId);
+  }
+
+  /**
+   * `DELETE /me`: the account and everything of it here, in one transaction with the confirmation mail and
+   * the `user.deleted.v1` event (other services delete their data on it, the profile service first). The
+   * password is needed unless the session signed in within RECENT_AUTH_WINDOW. The sessions are revoked before
+   * the rows go, so the gateway refuses their access tokens at once; the same email can register again.
+   */
   async delete(auth: { userId: string; sessionId: string }, password: string | undefined): Promise<void> {
     const user = await this.#d.currentPassword.verifyOrRecent(auth, password);
     const { db, users, throttles, mailer } = this.#d;

@@ -1,0 +1,41 @@
+/**
+ * The import graph `npm run check` enforces: no cycles, and arrows that point down the layers only
+ * (routes → services → repositories). Type-only imports count too: a cycle of types is still a cycle a reader
+ * has to untangle.
+ */
+module.exports = {
+  forbidden: [
+    {
+      name: "no-cycles",
+      severity: "error",
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: "repositories-do-not-import-services",
+      comment: "Repositories hold side effects; rules live above them and call down.",
+      severity: "error",
+      from: { path: "^services/[^/]+/src/repositories/" },
+      to: { path: "^services/[^/]+/src/(services|routes)/" },
+    },
+    {
+      name: "routes-do-not-import-repositories",
+      comment: "A handler calls a service; SQL stays behind it.",
+      severity: "error",
+      from: { path: "^services/[^/]+/src/routes/" },
+      to: { path: "^services/[^/]+/src/repositories/" },
+    },
+    {
+      name: "services-do-not-import-routes",
+      severity: "error",
+      from: { path: "^services/[^/]+/src/services/" },
+      to: { path: "^services/[^/]+/src/routes/" },
+    },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    exclude: { path: "(^|/)(test|bench)/|node_modules" },
+  },
+};
