@@ -14,7 +14,7 @@ export const gatewayConfigSchema = z.object({
   PORT: env.port(8080),
   HOST: text("127.0.0.1"),
   AUTH_SERVICE_URL: z.preprocess((v) => (v === "" || v === undefined ? "http://127.0.0.1:8006" : v), z.url()),
-  /** A JSON route table (see docs/routes.md); unset means the built-in table for the auth service. */
+  /** A JSON route table (see the gateway README, "Route table"); unset means the built-in table. */
   GATEWAY_ROUTES_FILE: env.optionalString(),
   /** The same table inline, as JSON; wins over the file. */
   GATEWAY_ROUTES: env.optionalString(),
