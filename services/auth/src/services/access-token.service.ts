@@ -30,10 +30,10 @@ export interface AccessTokenDeps {
 
 /** Short-lived JWT access tokens (RFC 9068 profile: `typ: at+jwt`), signed with the active Ed25519 key. */
 export class AccessTokenService {
-  readonly #d: AccessTokenDeps;
+  readonly #deps: AccessTokenDeps;
 
   constructor(deps: AccessTokenDeps) {
-    this.#d = deps;
+    this.#deps = deps;
   }
 
   /**
@@ -43,9 +43,9 @@ export class AccessTokenService {
    * write; verification stays with jose.
    */
   async issue(subject: AccessTokenGrant): Promise<{ accessToken: string; expiresIn: number }> {
-    const { config } = this.#d;
-    const { kid, key } = await this.#d.keys.signer();
-    const iat = Math.floor(this.#d.clock.now().getTime() / 1000);
+    const { config } = this.#deps;
+    const { kid, key } = await this.#deps.keys.signer();
+    const iat = Math.floor(this.#deps.clock.now().getTime() / 1000);
     const header = { alg: SIGNING_ALG, typ: ACCESS_TOKEN_TYPE, kid };
     const claims = {
       sid: subject.sessionId,
@@ -69,12 +69,12 @@ export class AccessTokenService {
    * issuer or audience, expired, or missing claims. Revocation is the caller's check (it needs the database).
    */
   async verify(token: string): Promise<AccessTokenSubject | undefined> {
-    const { config } = this.#d;
+    const { config } = this.#deps;
     try {
       const { payload } = await jwtVerify(
         token,
         async (header) => {
-          const key = await this.#d.keys.verificationKey(header.kid);
+          const key = await this.#deps.keys.verificationKey(header.kid);
           if (!key) throw new errors.JWKSNoMatchingKey();
           return key;
         },
@@ -83,7 +83,7 @@ export class AccessTokenService {
           typ: ACCESS_TOKEN_TYPE,
           issuer: config.JWT_ISSUER,
           audience: config.JWT_AUDIENCE,
-          currentDate: this.#d.clock.now(),
+          currentDate: this.#deps.clock.now(),
           requiredClaims: ["sub", "sid", "jti", "iat", "exp"],
         },
       );

@@ -21,15 +21,15 @@ export interface AccountDeps {
 
 /** The signed-in user's own account: what `/me` shows, and its deletion. */
 export class AccountService {
-  readonly #d: AccountDeps;
+  readonly #deps: AccountDeps;
 
   constructor(deps: AccountDeps) {
-    this.#d = deps;
+    this.#deps = deps;
   }
 
   /** The contract's `user` object, or undefined when the account is gone. */
   profile(userId: string): Promise<Profile | undefined> {
-    return this.#d.users.getProfile(userId);
+    return this.#deps.users.getProfile(userId);
   }
 
   /**
@@ -39,11 +39,13 @@ export class AccountService {
    * the rows go, so the gateway refuses their access tokens at once; the same email can register again.
    */
   async delete(auth: { userId: string; sessionId: string }, password: string | undefined): Promise<void> {
-    const user = await this.#d.currentPassword.verifyOrRecent(auth, password);
-    const { db, users, throttles, mailer } = this.#d;
+    const user = await this.#deps.currentPassword.verifyOrRecent(auth, password);
+    const { db, users, throttles, mailer } = this.#deps;
     const revoked = await db.transaction(async (tx) => {
-      const now = this.#d.clock.now();
-      const sessionIds = await this.#d.sessions.revokeAllForUser(tx, user.id, { reason: "account_deleted" });
+      const now = this.#deps.clock.now();
+      const sessionIds = await this.#deps.sessions.revokeAllForUser(tx, user.id, {
+        reason: "account_deleted",
+      });
       // Mailed to the address that is leaving (the queue row outlives the account, like the event).
       await mailer.queue(tx, user, "account-deleted", { name: user.fullName, at: now });
       await enqueueEvent(tx, EVENT_SOURCE, {
@@ -56,8 +58,8 @@ export class AccountService {
       if (!(await users.delete(tx, user.id))) throw problems.error("UNAUTHORIZED");
       return sessionIds;
     });
-    this.#d.wake?.mail();
-    this.#d.wake?.events();
-    await this.#d.sessions.publishRevoked(revoked);
+    this.#deps.wake?.mail();
+    this.#deps.wake?.events();
+    await this.#deps.sessions.publishRevoked(revoked);
   }
 }

@@ -23,15 +23,15 @@ export interface CurrentPasswordDeps {
  * is down the attempt is allowed: the check itself still needs the right password.
  */
 export class CurrentPasswordCheck {
-  readonly #d: CurrentPasswordDeps;
+  readonly #deps: CurrentPasswordDeps;
 
   constructor(deps: CurrentPasswordDeps) {
-    this.#d = deps;
+    this.#deps = deps;
   }
 
   /** The user (without the hash) when `password` is theirs; else INVALID_CURRENT_PASSWORD, or 429. */
   async verify(userId: string, password: string) {
-    const { config, kv, users, hasher } = this.#d;
+    const { config, kv, users, hasher } = this.#deps;
     const attempts = await kv.increment(attemptsKey(userId), config.LOCKOUT_WINDOW * 1000).catch(() => 0);
     if (attempts > config.LOCKOUT_THRESHOLD) {
       throw problems.error("TOO_MANY_ATTEMPTS", {
@@ -56,7 +56,7 @@ export class CurrentPasswordCheck {
    */
   async verifyOrRecent(auth: { userId: string; sessionId: string }, password: string | undefined) {
     if (password !== undefined) return this.verify(auth.userId, password);
-    const { clock, config, sessions, users } = this.#d;
+    const { clock, config, sessions, users } = this.#deps;
     const signedInAt = await sessions.signedInAt(auth.sessionId);
     const recent =
       signedInAt !== undefined &&

@@ -39,21 +39,21 @@ interface DevicePayload {
  * account lock applies, never less.
  */
 export class DeviceTrustService {
-  readonly #d: DeviceTrustDeps;
+  readonly #deps: DeviceTrustDeps;
 
   constructor(deps: DeviceTrustDeps) {
-    this.#d = deps;
+    this.#deps = deps;
   }
 
   /** A new cookie value for the device the owner just signed in on, and its lifetime in seconds. */
   issue(owner: DeviceOwner): { value: string; maxAgeSeconds: number } {
-    const ttl = this.#d.config.DEVICE_COOKIE_TTL;
+    const ttl = this.#deps.config.DEVICE_COOKIE_TTL;
     const payload: DevicePayload = {
       d: randomUUID(),
       p: owner.passwordChangedAt?.getTime() ?? 0,
-      e: this.#d.clock.now().getTime() + ttl * 1000,
+      e: this.#deps.clock.now().getTime() + ttl * 1000,
     };
-    return { value: this.#d.sealer.seal(JSON.stringify(payload), aad(owner.id)), maxAgeSeconds: ttl };
+    return { value: this.#deps.sealer.seal(JSON.stringify(payload), aad(owner.id)), maxAgeSeconds: ttl };
   }
 
   /** The device id of a valid, unexpired, not locked out cookie issued to `owner`; else undefined. */
@@ -61,20 +61,20 @@ export class DeviceTrustService {
     if (!cookie || !owner || cookie.length > 512) return undefined;
     let payload: DevicePayload;
     try {
-      payload = JSON.parse(this.#d.sealer.open(cookie, aad(owner.id))) as DevicePayload;
+      payload = JSON.parse(this.#deps.sealer.open(cookie, aad(owner.id))) as DevicePayload;
     } catch {
       return undefined;
     }
-    const now = this.#d.clock.now().getTime();
+    const now = this.#deps.clock.now().getTime();
     if (typeof payload.d !== "string" || !(payload.e > now)) return undefined;
     if (payload.p !== (owner.passwordChangedAt?.getTime() ?? 0)) return undefined;
-    const locked = await this.#d.kv.get(lockedKey(payload.d)).catch(() => "unknown");
+    const locked = await this.#deps.kv.get(lockedKey(payload.d)).catch(() => "unknown");
     return locked === null ? payload.d : undefined;
   }
 
   /** One wrong password from a trusted device; at the threshold the device joins the lockout list. */
   async recordFailure(deviceId: string): Promise<void> {
-    const { config, kv } = this.#d;
+    const { config, kv } = this.#deps;
     const failures = await kv
       .increment(failuresKey(deviceId), config.LOCKOUT_WINDOW * 1000)
       .catch(() => config.LOCKOUT_THRESHOLD);

@@ -22,15 +22,15 @@ export interface EmailVerificationDeps {
 }
 
 export class EmailVerificationService {
-  readonly #d: EmailVerificationDeps;
+  readonly #deps: EmailVerificationDeps;
 
   constructor(deps: EmailVerificationDeps) {
-    this.#d = deps;
+    this.#deps = deps;
   }
 
   /** Unknown, used, voided and expired tokens all fail alike, so a failure says nothing about the token. */
   async verify(token: string): Promise<void> {
-    const { db, clock, users, tokens } = this.#d;
+    const { db, clock, users, tokens } = this.#deps;
     const now = clock.now();
     const verified = await db.transaction(async (tx) => {
       const userId = await tokens.consume(tx, "verify_email", hashToken(token), now);
@@ -46,7 +46,7 @@ export class EmailVerificationService {
       });
       return true;
     });
-    if (verified) this.#d.wake?.events();
+    if (verified) this.#deps.wake?.events();
   }
 
   /**
@@ -54,11 +54,11 @@ export class EmailVerificationService {
    * new link; the new token voids the previous one.
    */
   resend(email: string): Promise<void> {
-    return withUniformDuration(this.#d.config.ACCOUNT_RESPONSE_FLOOR_MS, () => this.#resend(email));
+    return withUniformDuration(this.#deps.config.ACCOUNT_RESPONSE_FLOOR_MS, () => this.#resend(email));
   }
 
   async #resend(email: string): Promise<void> {
-    const { db, clock, users, tokens, mailer, config } = this.#d;
+    const { db, clock, users, tokens, mailer, config } = this.#deps;
     const user = await users.findRecipientByEmail(email);
     if (!user || user.emailVerifiedAt) return;
     const sent = await db.transaction(async (tx) => {
@@ -84,6 +84,6 @@ export class EmailVerificationService {
       });
       return true;
     });
-    if (sent) this.#d.wake?.mail();
+    if (sent) this.#deps.wake?.mail();
   }
 }

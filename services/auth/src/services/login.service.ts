@@ -71,11 +71,11 @@ type Decision =
  * someone who knows the password learns that the address is unverified.
  */
 export class LoginService {
-  readonly #d: LoginDeps;
+  readonly #deps: LoginDeps;
   readonly #lockout: LockoutSettings;
 
   constructor(deps: LoginDeps) {
-    this.#d = deps;
+    this.#deps = deps;
     this.#lockout = {
       threshold: deps.config.LOCKOUT_THRESHOLD,
       windowSeconds: deps.config.LOCKOUT_WINDOW,
@@ -89,9 +89,9 @@ export class LoginService {
    * the trusted-device path, judged by the device's own failures instead of the account lock.
    */
   async login(email: string, password: string, client: Client, deviceCookie?: string): Promise<LoginOutcome> {
-    const { users, hasher } = this.#d;
+    const { users, hasher } = this.#deps;
     const user = await users.getForLogin(email);
-    const deviceId = await this.#d.devices.trusted(deviceCookie, user);
+    const deviceId = await this.#deps.devices.trusted(deviceCookie, user);
     const passwordOk = user
       ? await hasher.verify(user.passwordHash, password)
       : await hasher.verifyDummy(password);
@@ -103,14 +103,14 @@ export class LoginService {
     // guesser the lock does not hold them back).
     const clean = user && passwordOk && user.emailVerifiedAt && !user.twoFactorEnabledAt;
     const account = clean ? { userId: user.id, passwordHash: user.passwordHash } : NO_ACCOUNT;
-    const grant = await this.#d.sessions.startUnlessLocked(email, account.passwordHash, {
+    const grant = await this.#deps.sessions.startUnlessLocked(email, account.passwordHash, {
       userId: account.userId,
       amr: ["pwd"],
       client,
     });
     if (grant && user) return this.#reply({ kind: "session", user, grant }, password);
     // Refused, locked, or changed meanwhile: decided below under the row locks, where these are told apart.
-    const decision = await this.#d.db.transaction((tx) =>
+    const decision = await this.#deps.db.transaction((tx) =>
       this.#decide(tx, email, passwordOk ? user : undefined, user, client),
     );
     return this.#reply(decision, password);
@@ -128,13 +128,13 @@ export class LoginService {
     client: Client,
   ): Promise<LoginOutcome> {
     if (!passwordOk) {
-      await this.#d.devices.recordFailure(deviceId);
+      await this.#deps.devices.recordFailure(deviceId);
       return this.#reply({ kind: "refused", result: "invalid_credentials", lockedNow: false }, password);
     }
-    const decision = await this.#d.db.transaction(async (tx): Promise<Decision> => {
-      const now = this.#d.clock.now();
+    const decision = await this.#deps.db.transaction(async (tx): Promise<Decision> => {
+      const now = this.#deps.clock.now();
       // As now, under the row lock (a reset or change committed since the read ends this path).
-      const current = await this.#d.users.getForLoginLocked(tx, user.id);
+      const current = await this.#deps.users.getForLoginLocked(tx, user.id);
       if (current?.passwordHash !== user.passwordHash) {
         return { kind: "refused", result: "invalid_credentials", lockedNow: false };
       }
@@ -143,7 +143,7 @@ export class LoginService {
         const twoFactorToken = await this.#challenge(tx, current.id, now, client, deviceId);
         return { kind: "two-factor", user: current, twoFactorToken };
       }
-      const grant = await this.#d.sessions.start(tx, { userId: current.id, amr: ["pwd"], client });
+      const grant = await this.#deps.sessions.start(tx, { userId: current.id, amr: ["pwd"], client });
       return { kind: "session", user: current, grant };
     });
     return this.#reply(decision, password);
@@ -156,8 +156,8 @@ export class LoginService {
     owner: LoginUser | undefined,
     client: Client,
   ): Promise<Decision> {
-    const { throttles, users } = this.#d;
-    const now = this.#d.clock.now();
+    const { throttles, users } = this.#deps;
+    const now = this.#deps.clock.now();
     // The user's row first (the order resets and changes take too), as it is now: the password was checked
     // against the hash read before, which a reset or change committed since has replaced. Read whatever the
     // password was (with no owner: a row that cannot exist), for the same queries either way.
@@ -183,20 +183,20 @@ export class LoginService {
       const twoFactorToken = await this.#challenge(tx, authenticated.id, now, client);
       return { kind: "two-factor", user: authenticated, twoFactorToken };
     }
-    const grant = await this.#d.sessions.start(tx, { userId: authenticated.id, amr: ["pwd"], client });
+    const grant = await this.#deps.sessions.start(tx, { userId: authenticated.id, amr: ["pwd"], client });
     return { kind: "session", user: authenticated, grant };
   }
 
   async #reply(decision: Decision, password: string): Promise<LoginOutcome> {
-    const { metrics } = this.#d;
+    const { metrics } = this.#deps;
     if (decision.kind !== "refused") await this.#upgradeHash(decision.user, password);
     switch (decision.kind) {
       case "refused":
         metrics.logins.inc({ result: decision.result });
         if (decision.lockedNow) {
           metrics.locks.inc();
-          this.#d.wake?.mail();
-          this.#d.wake?.events();
+          this.#deps.wake?.mail();
+          this.#deps.wake?.events();
         }
         throw problems.error("INVALID_CREDENTIALS");
       case "unverified":
@@ -207,11 +207,11 @@ export class LoginService {
         return {
           kind: "two-factor",
           twoFactorToken: decision.twoFactorToken,
-          expiresIn: this.#d.config.TWO_FACTOR_TOKEN_TTL,
+          expiresIn: this.#deps.config.TWO_FACTOR_TOKEN_TTL,
         };
       case "session": {
         const { user, grant } = decision;
-        const access = await this.#d.accessTokens.issue({
+        const access = await this.#deps.accessTokens.issue({
           userId: user.id,
           sessionId: grant.sessionId,
           amr: ["pwd"],
@@ -225,7 +225,7 @@ export class LoginService {
           ...access,
           ...grant,
           user: toProfile(user),
-          device: this.#d.devices.issue(user),
+          device: this.#deps.devices.issue(user),
         };
       }
     }
@@ -237,7 +237,7 @@ export class LoginService {
    * password, and outside the transaction, so no row lock is held across an argon2 run.
    */
   async #upgradeHash(user: LoginUser, password: string): Promise<void> {
-    const { hasher, users } = this.#d;
+    const { hasher, users } = this.#deps;
     if (!hasher.needsRehash(user.passwordHash)) return;
     await users.upgradePasswordHash(user.id, user.passwordHash, await hasher.hash(password));
   }
@@ -247,25 +247,25 @@ export class LoginService {
    * failures count toward the lock), under the same row lock, so code guessing reaches the lock too.
    */
   async recordSecondFactorFailure(email: string): Promise<void> {
-    const lockedNow = await this.#d.db.transaction(async (tx) => {
-      const now = this.#d.clock.now();
-      const outcome = afterFailure(await this.#d.throttles.lockState(tx, email, now), now, this.#lockout);
+    const lockedNow = await this.#deps.db.transaction(async (tx) => {
+      const now = this.#deps.clock.now();
+      const outcome = afterFailure(await this.#deps.throttles.lockState(tx, email, now), now, this.#lockout);
       if (outcome.kind === "locked-already") return false;
-      await this.#d.throttles.save(tx, email, outcome.state);
+      await this.#deps.throttles.save(tx, email, outcome.state);
       if (outcome.kind !== "locked-now") return false;
-      const owner = await this.#d.users.getForLogin(email, tx);
+      const owner = await this.#deps.users.getForLogin(email, tx);
       if (owner) await this.#announceLock(tx, owner, now, outcome.lockedUntil);
       return true;
     });
     if (!lockedNow) return;
-    this.#d.metrics.locks.inc();
-    this.#d.wake?.mail();
-    this.#d.wake?.events();
+    this.#deps.metrics.locks.inc();
+    this.#deps.wake?.mail();
+    this.#deps.wake?.events();
   }
 
   /** The owner learns of the lock by mail (with the way out: a reset) and other services by event. */
   async #announceLock(tx: Transaction, owner: LoginUser, now: Date, lockedUntil: Date): Promise<void> {
-    const { mailer } = this.#d;
+    const { mailer } = this.#deps;
     await mailer.queue(tx, owner, "account-locked", {
       name: owner.fullName,
       until: lockedUntil,
@@ -293,12 +293,12 @@ export class LoginService {
     deviceId: string | null = null,
   ): Promise<string> {
     const token = newOpaqueToken();
-    await this.#d.challenges.create(tx, {
+    await this.#deps.challenges.create(tx, {
       id: randomUUID(),
       userId,
       tokenHash: hashToken(token),
       createdAt: now,
-      expiresAt: new Date(now.getTime() + this.#d.config.TWO_FACTOR_TOKEN_TTL * 1000),
+      expiresAt: new Date(now.getTime() + this.#deps.config.TWO_FACTOR_TOKEN_TTL * 1000),
       userAgent: client.userAgent,
       ip: client.ip,
       deviceId,

@@ -31,10 +31,10 @@ export interface PasswordDeps {
 
 /** Forgot/reset (proof by mailbox) and change (proof by current password). */
 export class PasswordService {
-  readonly #d: PasswordDeps;
+  readonly #deps: PasswordDeps;
 
   constructor(deps: PasswordDeps) {
-    this.#d = deps;
+    this.#deps = deps;
   }
 
   /**
@@ -42,11 +42,11 @@ export class PasswordService {
    * most one per RESEND_COOLDOWN.
    */
   forgot(email: string): Promise<void> {
-    return withUniformDuration(this.#d.config.ACCOUNT_RESPONSE_FLOOR_MS, () => this.#forgot(email));
+    return withUniformDuration(this.#deps.config.ACCOUNT_RESPONSE_FLOOR_MS, () => this.#forgot(email));
   }
 
   async #forgot(email: string): Promise<void> {
-    const { db, clock, users, tokens, mailer, config } = this.#d;
+    const { db, clock, users, tokens, mailer, config } = this.#deps;
     const user = await users.findRecipientByEmail(email);
     if (!user) return;
     const sent = await db.transaction(async (tx) => {
@@ -72,12 +72,16 @@ export class PasswordService {
       });
       return true;
     });
-    if (sent) this.#d.wake?.mail();
+    if (sent) this.#deps.wake?.mail();
   }
 
   /** Whether a reset link would still set a password (for the reset page, which opens on it); spends nothing. */
   async resetLinkUsable(token: string): Promise<boolean> {
-    const userId = await this.#d.tokens.findUsable("reset_password", hashToken(token), this.#d.clock.now());
+    const userId = await this.#deps.tokens.findUsable(
+      "reset_password",
+      hashToken(token),
+      this.#deps.clock.now(),
+    );
     return userId !== undefined && userId !== null;
   }
 
@@ -86,13 +90,13 @@ export class PasswordService {
    * mailbox proves only one factor). The address counts as verified: the link reached it.
    */
   async reset(token: string, newPassword: string): Promise<void> {
-    const { db, clock, users, tokens, mailer, hasher } = this.#d;
+    const { db, clock, users, tokens, mailer, hasher } = this.#deps;
     const tokenHash = hashToken(token);
     // Checked before it is spent, so a refused password does not burn the link.
     const pendingUserId = await tokens.findUsable("reset_password", tokenHash, clock.now());
     const pending = pendingUserId ? await users.findRecipientById(pendingUserId) : undefined;
     if (!pending) throw problems.error("INVALID_TOKEN");
-    this.#d.policy.enforce(newPassword, pending.email);
+    this.#deps.policy.enforce(newPassword, pending.email);
     const passwordHash = await hasher.hash(newPassword);
     const now = clock.now();
     const result = await db.transaction(async (tx) => {
@@ -100,8 +104,8 @@ export class PasswordService {
       const userId = await tokens.consume(tx, "reset_password", tokenHash, now);
       if (userId !== pending.id) throw problems.error("INVALID_TOKEN");
       await users.setPasswordHash(tx, userId, passwordHash, now);
-      const revoked = await this.#d.sessions.revokeAllForUser(tx, userId, { reason: "password_reset" });
-      await this.#d.throttles.unlock(tx, pending.email);
+      const revoked = await this.#deps.sessions.revokeAllForUser(tx, userId, { reason: "password_reset" });
+      await this.#deps.throttles.unlock(tx, pending.email);
       const newlyVerified = await users.markEmailVerified(tx, userId, now);
       if (newlyVerified) {
         await enqueueEvent(tx, EVENT_SOURCE, {
@@ -132,16 +136,16 @@ export class PasswordService {
    * sent before the change must not undo it), and tells the owner by mail.
    */
   async change(auth: { userId: string; sessionId: string }, currentPassword: string, newPassword: string) {
-    const { db, clock, users, tokens, mailer, hasher } = this.#d;
-    const user = await this.#d.currentPassword.verify(auth.userId, currentPassword);
-    this.#d.policy.enforce(newPassword, user.email);
+    const { db, clock, users, tokens, mailer, hasher } = this.#deps;
+    const user = await this.#deps.currentPassword.verify(auth.userId, currentPassword);
+    this.#deps.policy.enforce(newPassword, user.email);
     // Hashed with today's parameters, so a change also upgrades an old hash.
     const passwordHash = await hasher.hash(newPassword);
     const now = clock.now();
     const revoked = await db.transaction(async (tx) => {
       await users.setPasswordHash(tx, user.id, passwordHash, now);
       await tokens.voidUnused(tx, user.id, "reset_password", now);
-      const ids = await this.#d.sessions.revokeAllForUser(tx, user.id, {
+      const ids = await this.#deps.sessions.revokeAllForUser(tx, user.id, {
         exceptSessionId: auth.sessionId,
         reason: "password_changed",
       });
@@ -162,8 +166,8 @@ export class PasswordService {
   }
 
   async #afterCommit(revokedSessionIds: string[]): Promise<void> {
-    this.#d.wake?.mail();
-    this.#d.wake?.events();
-    if (revokedSessionIds.length > 0) await this.#d.sessions.publishRevoked(revokedSessionIds);
+    this.#deps.wake?.mail();
+    this.#deps.wake?.events();
+    if (revokedSessionIds.length > 0) await this.#deps.sessions.publishRevoked(revokedSessionIds);
   }
 }

@@ -70,23 +70,23 @@ export interface RegistrationDeps {
  * an existing account is told by mail instead.
  */
 export class RegistrationService {
-  readonly #d: RegistrationDeps;
+  readonly #deps: RegistrationDeps;
 
   constructor(deps: RegistrationDeps) {
-    this.#d = deps;
+    this.#deps = deps;
   }
 
   register(input: RegistrationInput): Promise<void> {
-    return withUniformDuration(this.#d.config.ACCOUNT_RESPONSE_FLOOR_MS, () => this.#register(input));
+    return withUniformDuration(this.#deps.config.ACCOUNT_RESPONSE_FLOOR_MS, () => this.#register(input));
   }
 
   async #register(input: RegistrationInput): Promise<void> {
-    const { db, clock, users, tokens, mailer } = this.#d;
+    const { db, clock, users, tokens, mailer } = this.#deps;
     // The checks see only the input, so a refusal is the same for new and existing emails.
     this.#assertOldEnough(input.profile?.birthDate ?? null);
-    this.#d.policy.enforce(input.password, input.email);
+    this.#deps.policy.enforce(input.password, input.email);
     // Hashed for existing emails too: skipping it would make "already registered" measurably faster.
-    const passwordHash = await this.#d.hasher.hash(input.password);
+    const passwordHash = await this.#deps.hasher.hash(input.password);
     const now = clock.now();
     const created = await db.transaction(async (tx) => {
       const userId = randomUUID();
@@ -118,12 +118,12 @@ export class RegistrationService {
         purpose: "verify_email",
         tokenHash: hashToken(token),
         createdAt: now,
-        expiresAt: new Date(now.getTime() + this.#d.config.VERIFICATION_TOKEN_TTL * 1000),
+        expiresAt: new Date(now.getTime() + this.#deps.config.VERIFICATION_TOKEN_TTL * 1000),
       });
       await mailer.queue(tx, { email: input.email, locale: input.locale }, "verify-email", {
         name: input.fullName,
         link: mailer.links.verifyEmail(token),
-        validHours: Math.max(1, Math.round(this.#d.config.VERIFICATION_TOKEN_TTL / 3600)),
+        validHours: Math.max(1, Math.round(this.#deps.config.VERIFICATION_TOKEN_TTL / 3600)),
       });
       await enqueueEvent(tx, EVENT_SOURCE, {
         topic: "user.registered.v1",
@@ -142,18 +142,18 @@ export class RegistrationService {
       });
       return true;
     });
-    this.#d.wake?.mail();
+    this.#deps.wake?.mail();
     if (created) {
-      this.#d.wake?.events();
-      this.#d.onRegistered?.();
+      this.#deps.wake?.events();
+      this.#deps.onRegistered?.();
     }
   }
 
   /** The original system's rule: people register from MINIMUM_AGE (16) on, counted in whole years (UTC). */
   #assertOldEnough(birthDate: string | null): void {
     if (birthDate === null) return;
-    const minAge = this.#d.config.MINIMUM_AGE;
-    const today = this.#d.clock.now().toISOString().slice(0, 10);
+    const minAge = this.#deps.config.MINIMUM_AGE;
+    const today = this.#deps.clock.now().toISOString().slice(0, 10);
     const [by, bm, bd] = birthDate.split("-").map(Number) as [number, number, number];
     const [ty, tm, td] = today.split("-").map(Number) as [number, number, number];
     const age = ty - by - (tm < bm || (tm === bm && td < bd) ? 1 : 0);
@@ -168,10 +168,10 @@ export class RegistrationService {
    * extra mail is better than a silently missing one.
    */
   async #noticeAllowed(userId: string): Promise<boolean> {
-    const cooldownMs = this.#d.config.RESEND_COOLDOWN * 1000;
+    const cooldownMs = this.#deps.config.RESEND_COOLDOWN * 1000;
     if (cooldownMs <= 0) return true;
     const deadline = new AbortController();
-    const claimed = this.#d.kv.setIfAbsent(`already-registered-notice:${userId}`, "1", cooldownMs);
+    const claimed = this.#deps.kv.setIfAbsent(`already-registered-notice:${userId}`, "1", cooldownMs);
     try {
       return await Promise.race([
         claimed,

@@ -33,14 +33,14 @@ export interface ResealReport {
  * when a run reports nothing resealed and nothing unreadable, the old key can be dropped.
  */
 export class SecretResealService {
-  readonly #d: ResealDeps;
+  readonly #deps: ResealDeps;
 
   constructor(deps: ResealDeps) {
-    this.#d = deps;
+    this.#deps = deps;
   }
 
   async run(batchSize = 500): Promise<ResealReport> {
-    const { twoFactor, signingKeys } = this.#d;
+    const { twoFactor, signingKeys } = this.#deps;
     const totpSecrets = emptyCounts();
     for (let after: string | undefined; ;) {
       const rows = await twoFactor.sealedAfter(after, batchSize);
@@ -68,7 +68,7 @@ export class SecretResealService {
     aad: string,
     replace: (to: string) => Promise<boolean>,
   ): Promise<void> {
-    const { sealer } = this.#d;
+    const { sealer } = this.#deps;
     if (!sealer.needsReseal(sealed)) {
       counts.current += 1;
       return;

@@ -63,16 +63,16 @@ export interface TokenPair extends RefreshGrant {
 
 /** Sessions and their refresh-token families: start, rotate, detect reuse, revoke. */
 export class SessionService implements SessionRevoker {
-  readonly #d: SessionDeps;
+  readonly #deps: SessionDeps;
 
   constructor(deps: SessionDeps) {
-    this.#d = deps;
+    this.#deps = deps;
   }
 
   /** Opens a session in the caller's transaction (the login that proves it). */
   async start(tx: Transaction, input: NewSessionInput): Promise<SessionGrant> {
     const { session, token, grant } = this.#newSession(input);
-    await this.#d.sessions.insertWithToken(tx, session, token);
+    await this.#deps.sessions.insertWithToken(tx, session, token);
     return grant;
   }
 
@@ -89,17 +89,17 @@ export class SessionService implements SessionRevoker {
     input: NewSessionInput,
   ): Promise<SessionGrant | undefined> {
     const { session, token, grant } = this.#newSession(input);
-    const opened = await this.#d.sessions.openAfterPasswordCheck({ email, passwordHash }, session, token);
+    const opened = await this.#deps.sessions.openAfterPasswordCheck({ email, passwordHash }, session, token);
     return opened ? grant : undefined;
   }
 
   #newSession(input: NewSessionInput) {
-    const now = this.#d.clock.now();
+    const now = this.#deps.clock.now();
     const sessionId = randomUUID();
-    const expiresAt = new Date(now.getTime() + this.#d.config.REFRESH_ABSOLUTE_TTL * 1000);
+    const expiresAt = new Date(now.getTime() + this.#deps.config.REFRESH_ABSOLUTE_TTL * 1000);
     const refreshToken = newOpaqueToken();
     // Idle lifetime from issuance, never past the session's absolute end.
-    const idleEnd = now.getTime() + this.#d.config.REFRESH_IDLE_TTL * 1000;
+    const idleEnd = now.getTime() + this.#deps.config.REFRESH_IDLE_TTL * 1000;
     const refreshExpiresAt = new Date(Math.min(idleEnd, expiresAt.getTime()));
     return {
       session: {
@@ -122,26 +122,26 @@ export class SessionService implements SessionRevoker {
    */
   async refresh(token: string | undefined, site: RequestSite): Promise<TokenPair> {
     try {
-      assertSameSite(site, this.#d.config.ALLOWED_ORIGINS);
+      assertSameSite(site, this.#deps.config.ALLOWED_ORIGINS);
     } catch (error) {
-      this.#d.metrics.refreshes.inc({ result: "cross_site" });
+      this.#deps.metrics.refreshes.inc({ result: "cross_site" });
       throw error;
     }
-    const now = this.#d.clock.now();
+    const now = this.#deps.clock.now();
     if (!token) throw this.#fail("invalid");
     // The successor is made before we know the token is good: a random token and a digest are cheaper than a
     // second round trip, and the statement throws it away unless it rotates.
     const refreshToken = newOpaqueToken();
-    const rotation = await this.#d.refreshTokens.rotate(hashToken(token), now, {
+    const rotation = await this.#deps.refreshTokens.rotate(hashToken(token), now, {
       id: randomUUID(),
       tokenHash: hashToken(refreshToken),
-      idleExpiresAt: new Date(now.getTime() + this.#d.config.REFRESH_IDLE_TTL * 1000),
+      idleExpiresAt: new Date(now.getTime() + this.#deps.config.REFRESH_IDLE_TTL * 1000),
     });
     if (!rotation) throw this.#fail("invalid");
     const { presented: found, successorExpiresAt } = rotation;
     if (found.sessionRevokedAt || found.sessionExpiresAt <= now) throw this.#fail("invalid");
     if (found.rotatedAt) {
-      if (now.getTime() - found.rotatedAt.getTime() <= this.#d.config.REFRESH_REUSE_GRACE * 1000) {
+      if (now.getTime() - found.rotatedAt.getTime() <= this.#deps.config.REFRESH_REUSE_GRACE * 1000) {
         throw this.#fail("stale");
       }
       await this.#revokeForReuse(found.sessionId, found.userId, now);
@@ -150,41 +150,46 @@ export class SessionService implements SessionRevoker {
     if (found.expiresAt <= now) throw this.#fail("invalid");
     // Unrotated when presented, yet not rotated by us: a concurrent refresh with it won the race a moment ago.
     if (!successorExpiresAt) throw this.#fail("stale");
-    const access = await this.#d.accessTokens.issue({
+    const access = await this.#deps.accessTokens.issue({
       userId: found.userId,
       sessionId: found.sessionId,
       amr: found.amr,
       email: found.email,
       role: found.role,
     });
-    this.#d.metrics.refreshes.inc({ result: "success" });
+    this.#deps.metrics.refreshes.inc({ result: "success" });
     return { ...access, refreshToken, refreshExpiresAt: successorExpiresAt };
   }
 
   /** Ends the cookie's session, whatever state its token is in; nothing to do without a known token. */
   async logout(token: string | undefined, site: RequestSite): Promise<void> {
-    assertSameSite(site, this.#d.config.ALLOWED_ORIGINS);
+    assertSameSite(site, this.#deps.config.ALLOWED_ORIGINS);
     if (!token) return;
-    const found = await this.#d.refreshTokens.findWithSession(hashToken(token));
+    const found = await this.#deps.refreshTokens.findWithSession(hashToken(token));
     if (!found || found.sessionRevokedAt) return;
-    const revoked = await this.#d.sessions.revoke(this.#d.db, found.sessionId, "logout", this.#d.clock.now());
+    const revoked = await this.#deps.sessions.revoke(
+      this.#deps.db,
+      found.sessionId,
+      "logout",
+      this.#deps.clock.now(),
+    );
     if (revoked) await this.publishRevoked([found.sessionId]);
   }
 
   /** Whether a session still counts: exists for this user, not revoked, not past its absolute end. */
   async isActive(sessionId: string, userId: string): Promise<boolean> {
-    const status = await this.#d.sessions.getStatus(sessionId);
+    const status = await this.#deps.sessions.getStatus(sessionId);
     return (
       !!status &&
       status.userId === userId &&
       status.revokedAt === null &&
-      status.expiresAt.getTime() > this.#d.clock.now().getTime()
+      status.expiresAt.getTime() > this.#deps.clock.now().getTime()
     );
   }
 
   /** When the session signed in (password, and 2FA where on); a refresh does not move it. */
   signedInAt(sessionId: string): Promise<Date | undefined> {
-    return this.#d.sessions.signedInAt(sessionId);
+    return this.#deps.sessions.signedInAt(sessionId);
   }
 
   revokeAllForUser(
@@ -192,7 +197,7 @@ export class SessionService implements SessionRevoker {
     userId: string,
     options: { exceptSessionId?: string; reason: string },
   ): Promise<string[]> {
-    return this.#d.sessions.revokeAllForUser(tx, userId, { ...options, at: this.#d.clock.now() });
+    return this.#deps.sessions.revokeAllForUser(tx, userId, { ...options, at: this.#deps.clock.now() });
   }
 
   /**
@@ -201,11 +206,11 @@ export class SessionService implements SessionRevoker {
    * they are revoked, and the bearer guard here checks the database.
    */
   async publishRevoked(sessionIds: string[]): Promise<void> {
-    const ttlMs = (this.#d.config.ACCESS_TOKEN_TTL + 60) * 1000;
+    const ttlMs = (this.#deps.config.ACCESS_TOKEN_TTL + 60) * 1000;
     await Promise.all(
       sessionIds.map((id) =>
-        this.#d.kv.set(revokedSessionKey(id), "1", ttlMs).catch((error: unknown) => {
-          this.#d.logger.error({ err: error, sessionId: id }, "could not publish a session revocation");
+        this.#deps.kv.set(revokedSessionKey(id), "1", ttlMs).catch((error: unknown) => {
+          this.#deps.logger.error({ err: error, sessionId: id }, "could not publish a session revocation");
         }),
       ),
     );
@@ -213,8 +218,8 @@ export class SessionService implements SessionRevoker {
 
   /** A rotated token came back after the grace window: assume theft and end the whole family. */
   async #revokeForReuse(sessionId: string, userId: string, now: Date): Promise<void> {
-    const revoked = await this.#d.db.transaction(async (tx) => {
-      if (!(await this.#d.sessions.revoke(tx, sessionId, "refresh_token_reused", now))) return false;
+    const revoked = await this.#deps.db.transaction(async (tx) => {
+      if (!(await this.#deps.sessions.revoke(tx, sessionId, "refresh_token_reused", now))) return false;
       await enqueueEvent(tx, EVENT_SOURCE, {
         topic: "auth.refresh_token_reused.v1",
         key: userId,
@@ -224,13 +229,13 @@ export class SessionService implements SessionRevoker {
       return true;
     });
     if (!revoked) return;
-    this.#d.metrics.reuseDetections.inc();
-    this.#d.wake?.events();
+    this.#deps.metrics.reuseDetections.inc();
+    this.#deps.wake?.events();
     await this.publishRevoked([sessionId]);
   }
 
   #fail(kind: "invalid" | "stale" | "reused") {
-    this.#d.metrics.refreshes.inc({ result: kind });
+    this.#deps.metrics.refreshes.inc({ result: kind });
     if (kind === "stale") {
       return problems.error("REFRESH_TOKEN_STALE");
     }

@@ -54,20 +54,22 @@ interface PublicEntry {
  * cache the JWKS know it in time) and keeps a retired key until every token it signed has expired.
  */
 export class SigningKeyService {
-  readonly #d: SigningKeyDeps;
+  readonly #deps: SigningKeyDeps;
   #signer: { kid: string; key: KeyObject; loadedAt: number } | undefined;
   #public: { byKid: Map<string, PublicEntry>; loadedAt: number } | undefined;
 
   constructor(deps: SigningKeyDeps) {
-    this.#d = deps;
+    this.#deps = deps;
   }
 
   /** The key new tokens are signed with. */
   async signer(): Promise<{ kid: string; key: KeyObject }> {
-    const now = this.#d.clock.now().getTime();
+    const now = this.#deps.clock.now().getTime();
     if (this.#signer && now - this.#signer.loadedAt < SIGNER_CACHE_MS) return this.#signer;
-    const active = (await this.#d.keys.findActive(new Date(now))) ?? (await this.#createFirst());
-    const jwk = JSON.parse(this.#d.sealer.open(active.privateKeySealed, sealAad(active.kid))) as JsonWebKey;
+    const active = (await this.#deps.keys.findActive(new Date(now))) ?? (await this.#createFirst());
+    const jwk = JSON.parse(
+      this.#deps.sealer.open(active.privateKeySealed, sealAad(active.kid)),
+    ) as JsonWebKey;
     this.#signer = { kid: active.kid, key: createPrivateKey({ key: jwk, format: "jwk" }), loadedAt: now };
     return this.#signer;
   }
@@ -75,7 +77,7 @@ export class SigningKeyService {
   /** The public key for a token's `kid`, if it is still published. */
   async verificationKey(kid: string | undefined): Promise<CryptoKey | undefined> {
     if (!kid) return undefined;
-    const now = this.#d.clock.now().getTime();
+    const now = this.#deps.clock.now().getTime();
     let cache = await this.#publicKeys(now);
     if (!cache.has(kid) && now - (this.#public?.loadedAt ?? 0) >= UNKNOWN_KID_RELOAD_MS) {
       cache = await this.#publicKeys(now, true);
@@ -88,11 +90,11 @@ export class SigningKeyService {
 
   /** `GET /.well-known/jwks.json`: read fresh, so a rotation shows at once. */
   async jwks(): Promise<{ keys: JWK[] }> {
-    let rows = await this.#d.keys.listPublishable(this.#d.clock.now());
+    let rows = await this.#deps.keys.listPublishable(this.#deps.clock.now());
     if (rows.length === 0) {
       // Nothing signed yet (a fresh database): publish the first key now rather than an empty set.
       await this.ensureActive();
-      rows = await this.#d.keys.listPublishable(this.#d.clock.now());
+      rows = await this.#deps.keys.listPublishable(this.#deps.clock.now());
     }
     return { keys: rows.map((r) => publicJwk(r.kid, r.publicJwk)) };
   }
@@ -109,21 +111,21 @@ export class SigningKeyService {
    * signed nothing).
    */
   async rotate(
-    activationDelaySeconds = this.#d.config.SIGNING_KEY_ACTIVATION_DELAY,
+    activationDelaySeconds = this.#deps.config.SIGNING_KEY_ACTIVATION_DELAY,
   ): Promise<RotationResult> {
-    const result = await this.#d.db.transaction(async (tx) => {
-      await this.#d.keys.lockForKeyChange(tx);
-      const now = this.#d.clock.now();
+    const result = await this.#deps.db.transaction(async (tx) => {
+      await this.#deps.keys.lockForKeyChange(tx);
+      const now = this.#deps.clock.now();
       // With no key signing yet (a fresh database) there is nothing to keep signing meanwhile: at once.
-      const waits = (await this.#d.keys.findActive(now, tx)) !== undefined;
+      const waits = (await this.#deps.keys.findActive(now, tx)) !== undefined;
       const activatesAt = new Date(now.getTime() + (waits ? activationDelaySeconds : 0) * 1000);
-      const dropped = await this.#d.keys.deletePending(tx, now);
+      const dropped = await this.#deps.keys.deletePending(tx, now);
       const created = { ...(await this.#newKey(now)), activatesAt };
-      await this.#d.keys.insert(tx, created);
+      await this.#deps.keys.insert(tx, created);
       const expiresAt = new Date(
-        activatesAt.getTime() + (this.#d.config.ACCESS_TOKEN_TTL + RETIRED_KEY_LEEWAY_SECONDS) * 1000,
+        activatesAt.getTime() + (this.#deps.config.ACCESS_TOKEN_TTL + RETIRED_KEY_LEEWAY_SECONDS) * 1000,
       );
-      const retired = await this.#d.keys.retireAllExcept(tx, created.kid, now, activatesAt, expiresAt);
+      const retired = await this.#deps.keys.retireAllExcept(tx, created.kid, now, activatesAt, expiresAt);
       return { kid: created.kid, activatesAt, retired, dropped };
     });
     this.#signer = undefined;
@@ -132,13 +134,13 @@ export class SigningKeyService {
   }
 
   async #createFirst() {
-    return this.#d.db.transaction(async (tx) => {
-      await this.#d.keys.lockForKeyChange(tx);
+    return this.#deps.db.transaction(async (tx) => {
+      await this.#deps.keys.lockForKeyChange(tx);
       // Another replica may have created it while this one waited for the lock.
-      const existing = await this.#d.keys.findActive(this.#d.clock.now(), tx);
+      const existing = await this.#deps.keys.findActive(this.#deps.clock.now(), tx);
       if (existing) return existing;
-      const created = await this.#newKey(this.#d.clock.now());
-      await this.#d.keys.insert(tx, created);
+      const created = await this.#newKey(this.#deps.clock.now());
+      await this.#deps.keys.insert(tx, created);
       return created;
     });
   }
@@ -148,13 +150,16 @@ export class SigningKeyService {
     const publicJwk = await exportJWK(publicKey);
     // RFC 7638 thumbprint: a kid derived from the key itself, unique without coordination.
     const kid = await calculateJwkThumbprint(publicJwk);
-    const privateKeySealed = this.#d.sealer.seal(JSON.stringify(await exportJWK(privateKey)), sealAad(kid));
+    const privateKeySealed = this.#deps.sealer.seal(
+      JSON.stringify(await exportJWK(privateKey)),
+      sealAad(kid),
+    );
     return { kid, alg: SIGNING_ALG, publicJwk: { ...publicJwk }, privateKeySealed, createdAt: now };
   }
 
   async #publicKeys(now: number, force = false): Promise<Map<string, PublicEntry>> {
     if (!force && this.#public && now - this.#public.loadedAt < SIGNER_CACHE_MS) return this.#public.byKid;
-    const rows = await this.#d.keys.listPublishable(new Date(now));
+    const rows = await this.#deps.keys.listPublishable(new Date(now));
     const byKid = new Map<string, PublicEntry>();
     for (const row of rows) {
       const key = await importJWK(publicJwk(row.kid, row.publicJwk), SIGNING_ALG);

@@ -55,10 +55,10 @@ export interface PendingCheck {
  * the per-account limit, the replay rule and the lockout count apply the same everywhere.
  */
 export class TwoFactorCheckService {
-  readonly #d: TwoFactorCheckDeps;
+  readonly #deps: TwoFactorCheckDeps;
 
   constructor(deps: TwoFactorCheckDeps) {
-    this.#d = deps;
+    this.#deps = deps;
   }
 
   /** Resolves with how the code matched, or throws 429 TOO_MANY_ATTEMPTS or the endpoint's INVALID_2FA_CODE. */
@@ -84,7 +84,7 @@ export class TwoFactorCheckService {
     code: string,
     options: CheckOptions,
   ): Promise<PendingCheck> {
-    const { limiter, metrics } = this.#d;
+    const { limiter, metrics } = this.#deps;
     // Counted before checking, so parallel guesses cannot get past the limit; while blocked nothing is checked.
     const gate = await limiter.begin(user.id);
     if (!gate.allowed) {
@@ -104,7 +104,7 @@ export class TwoFactorCheckService {
           return method;
         }
         metrics.twoFactorChecks.inc({ result: "invalid" });
-        await this.#d.onFailure(user.email);
+        await this.#deps.onFailure(user.email);
         throw options.invalid();
       },
     };
@@ -117,10 +117,10 @@ export class TwoFactorCheckService {
     code: string,
     acceptBackupCode: boolean,
   ): Promise<{ method: CodeMethod; spend: (tx?: Executor) => Promise<boolean> } | undefined> {
-    const { credentials, backupCodes } = this.#d;
-    const now = this.#d.clock.now();
+    const { credentials, backupCodes } = this.#deps;
+    const now = this.#deps.clock.now();
     if (/^[0-9]{6}$/.test(code)) {
-      const secret = this.#d.sealer.open(credential.secretSealed, totpSecretAad(userId));
+      const secret = this.#deps.sealer.open(credential.secretSealed, totpSecretAad(userId));
       const result = await verifyTotp(secret, code, { now, lastUsedStep: credential.lastUsedStep });
       if (!result.ok) return undefined;
       // The loser of requests racing with one code is a replay.

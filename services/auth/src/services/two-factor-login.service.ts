@@ -38,10 +38,10 @@ const invalidCode = () => problems.error("INVALID_2FA_CODE");
 
 /** `POST /login/2fa`: the second step of a password login on an account with 2FA on. */
 export class TwoFactorLoginService {
-  readonly #d: TwoFactorLoginDeps;
+  readonly #deps: TwoFactorLoginDeps;
 
   constructor(deps: TwoFactorLoginDeps) {
-    this.#d = deps;
+    this.#deps = deps;
   }
 
   async complete(
@@ -49,7 +49,7 @@ export class TwoFactorLoginService {
     code: string,
     client: Client,
   ): Promise<Extract<LoginOutcome, { kind: "session" }>> {
-    const { db, clock, users, credentials, challenges } = this.#d;
+    const { db, clock, users, credentials, challenges } = this.#deps;
     // Unknown, expired, consumed and exhausted tokens answer alike; the attempt is counted before the check.
     const challenge = await challenges.reserveAttempt(
       db,
@@ -66,10 +66,10 @@ export class TwoFactorLoginService {
     const passwordChangedAt = await credentials.passwordChangedAt(user.id);
     if (passwordChangedAt && passwordChangedAt > challenge.createdAt) throw invalidToken();
     // A password step from a trusted device (a device cookie) is not held back by the account lock.
-    if (!challenge.deviceId && isLocked(await this.#d.throttles.find(user.email), clock.now())) {
+    if (!challenge.deviceId && isLocked(await this.#deps.throttles.find(user.email), clock.now())) {
       throw invalidToken();
     }
-    const pending = await this.#d.checker.begin(user, credential, code, {
+    const pending = await this.#deps.checker.begin(user, credential, code, {
       acceptBackupCode: true,
       invalid: invalidCode,
     });
@@ -82,8 +82,8 @@ export class TwoFactorLoginService {
         const method = await pending.spend(tx);
         // Matched nothing, or spent meanwhile: the token stays usable for its remaining attempts.
         if (!method) tx.rollback();
-        await this.#d.throttles.resetFailures(tx, user.email);
-        return { method, grant: await this.#d.sessions.start(tx, { userId: user.id, amr: AMR, client }) };
+        await this.#deps.throttles.resetFailures(tx, user.email);
+        return { method, grant: await this.#deps.sessions.start(tx, { userId: user.id, amr: AMR, client }) };
       })
       .catch((error: unknown) => {
         if (error instanceof TransactionRollbackError) return { method: undefined, grant: undefined };
@@ -97,7 +97,7 @@ export class TwoFactorLoginService {
     await pending.settle(attempt.method);
     const { grant } = attempt;
     if (!grant) throw invalidToken();
-    const access = await this.#d.accessTokens.issue({
+    const access = await this.#deps.accessTokens.issue({
       userId: user.id,
       sessionId: grant.sessionId,
       amr: AMR,
@@ -106,8 +106,8 @@ export class TwoFactorLoginService {
     });
     const profile = await users.getProfile(user.id);
     if (!profile) throw invalidToken();
-    this.#d.metrics.logins.inc({ result: "success" });
-    const device = this.#d.devices.issue({ id: user.id, passwordChangedAt });
+    this.#deps.metrics.logins.inc({ result: "success" });
+    const device = this.#deps.devices.issue({ id: user.id, passwordChangedAt });
     return { kind: "session", ...access, ...grant, user: profile, device };
   }
 }

@@ -46,14 +46,14 @@ const notEnabled = () => problems.error("TWO_FACTOR_NOT_ENABLED");
 
 /** Turning 2FA on and off, backup codes and status, for the signed-in user. */
 export class TwoFactorService {
-  readonly #d: TwoFactorDeps;
+  readonly #deps: TwoFactorDeps;
 
   constructor(deps: TwoFactorDeps) {
-    this.#d = deps;
+    this.#deps = deps;
   }
 
   async status(userId: string): Promise<TwoFactorStatus> {
-    const { credentials, backupCodes } = this.#d;
+    const { credentials, backupCodes } = this.#deps;
     const [credential, enabledAt, remaining] = await Promise.all([
       credentials.find(userId),
       credentials.enabledAt(userId),
@@ -74,15 +74,15 @@ export class TwoFactorService {
    * in within RECENT_AUTH_WINDOW may start it.
    */
   async enable(auth: CallerSession, password: string | undefined) {
-    const user = await this.#d.currentPassword.verifyOrRecent(auth, password);
-    if (await this.#d.credentials.enabledAt(user.id)) throw alreadyEnabled();
+    const user = await this.#deps.currentPassword.verifyOrRecent(auth, password);
+    if (await this.#deps.credentials.enabledAt(user.id)) throw alreadyEnabled();
     const secret = generateSecret();
     const backupCodes = generateBackupCodes();
     const sealed = {
-      secret: this.#d.sealer.seal(secret, totpSecretAad(user.id)),
-      backupCodes: this.#d.sealer.seal(JSON.stringify(backupCodes), pendingBackupCodesAad(user.id)),
+      secret: this.#deps.sealer.seal(secret, totpSecretAad(user.id)),
+      backupCodes: this.#deps.sealer.seal(JSON.stringify(backupCodes), pendingBackupCodesAad(user.id)),
     };
-    if (!(await this.#d.credentials.savePending(this.#d.db, user.id, sealed, this.#d.clock.now()))) {
+    if (!(await this.#deps.credentials.savePending(this.#deps.db, user.id, sealed, this.#deps.clock.now()))) {
       throw alreadyEnabled();
     }
     const url = otpauthUrl(user.email, secret);
@@ -94,9 +94,9 @@ export class TwoFactorService {
    * showed become usable (shown again here). `secret`, when the caller sends it back, must be the pending one.
    */
   async verifySetup(auth: CallerSession, code: string, secret?: string) {
-    const { credentials, checker, sealer } = this.#d;
+    const { credentials, checker, sealer } = this.#deps;
     const credential = await credentials.find(auth.userId);
-    const user = await this.#d.users.findRecipientById(auth.userId);
+    const user = await this.#deps.users.findRecipientById(auth.userId);
     if (!user || !credential || credential.confirmedAt) throw notPending();
     if (secret !== undefined && secret !== sealer.open(credential.secretSealed, totpSecretAad(user.id))) {
       throw problems.error("TWO_FACTOR_SECRET_MISMATCH");
@@ -104,11 +104,11 @@ export class TwoFactorService {
     await checker.check(user, credential, code, { acceptBackupCode: false, invalid: invalidCode });
     const backupCodes = this.#pendingBackupCodes(user.id, credential) ?? generateBackupCodes();
     const hashes = await hashBackupCodes(backupCodes);
-    const revoked = await this.#d.db.transaction(async (tx) => {
-      const now = this.#d.clock.now();
+    const revoked = await this.#deps.db.transaction(async (tx) => {
+      const now = this.#deps.clock.now();
       // A concurrent confirmation won (this one must not hand out a second set of codes), or the secret changed.
       if (!(await credentials.confirm(tx, user.id, credential.secretSealed, now))) throw notPending();
-      await this.#d.backupCodes.replaceAll(tx, user.id, hashes, now);
+      await this.#deps.backupCodes.replaceAll(tx, user.id, hashes, now);
       return this.#announce(tx, auth, user, "enabled", now);
     });
     await this.#afterCommit(revoked);
@@ -120,13 +120,13 @@ export class TwoFactorService {
    * within RECENT_AUTH_WINDOW may leave out; ends the other sessions.
    */
   async disable(auth: CallerSession, password: string | undefined, code: string) {
-    const user = await this.#d.currentPassword.verifyOrRecent(auth, password);
+    const user = await this.#deps.currentPassword.verifyOrRecent(auth, password);
     const credential = await this.#confirmedCredential(user.id);
-    await this.#d.checker.check(user, credential, code, { acceptBackupCode: true, invalid: invalidCode });
-    const revoked = await this.#d.db.transaction(async (tx) => {
-      if (!(await this.#d.credentials.removeConfirmed(tx, user.id))) throw notEnabled();
-      await this.#d.backupCodes.deleteAll(tx, user.id);
-      return this.#announce(tx, auth, user, "disabled", this.#d.clock.now());
+    await this.#deps.checker.check(user, credential, code, { acceptBackupCode: true, invalid: invalidCode });
+    const revoked = await this.#deps.db.transaction(async (tx) => {
+      if (!(await this.#deps.credentials.removeConfirmed(tx, user.id))) throw notEnabled();
+      await this.#deps.backupCodes.deleteAll(tx, user.id);
+      return this.#announce(tx, auth, user, "disabled", this.#deps.clock.now());
     });
     await this.#afterCommit(revoked);
     return { enabled: false as const };
@@ -134,15 +134,15 @@ export class TwoFactorService {
 
   /** A new set of 10 codes; every earlier code stops working in the same transaction. */
   async regenerateBackupCodes(auth: CallerSession, code: string) {
-    const user = await this.#d.users.findRecipientById(auth.userId);
+    const user = await this.#deps.users.findRecipientById(auth.userId);
     if (!user) throw notEnabled();
     const credential = await this.#confirmedCredential(user.id);
-    await this.#d.checker.check(user, credential, code, { acceptBackupCode: true, invalid: invalidCode });
+    await this.#deps.checker.check(user, credential, code, { acceptBackupCode: true, invalid: invalidCode });
     const backupCodes = generateBackupCodes();
     const hashes = await hashBackupCodes(backupCodes);
-    await this.#d.db.transaction(async (tx) => {
-      if (!(await this.#d.credentials.enabledAt(user.id, tx))) throw notEnabled();
-      await this.#d.backupCodes.replaceAll(tx, user.id, hashes, this.#d.clock.now());
+    await this.#deps.db.transaction(async (tx) => {
+      if (!(await this.#deps.credentials.enabledAt(user.id, tx))) throw notEnabled();
+      await this.#deps.backupCodes.replaceAll(tx, user.id, hashes, this.#deps.clock.now());
     });
     return { backupCodes };
   }
@@ -155,7 +155,7 @@ export class TwoFactorService {
     if (credential.pendingBackupCodesSealed === null) return undefined;
     try {
       const codes: unknown = JSON.parse(
-        this.#d.sealer.open(credential.pendingBackupCodesSealed, pendingBackupCodesAad(userId)),
+        this.#deps.sealer.open(credential.pendingBackupCodesSealed, pendingBackupCodesAad(userId)),
       );
       return Array.isArray(codes) && codes.every((c) => typeof c === "string") ? codes : undefined;
     } catch {
@@ -164,7 +164,7 @@ export class TwoFactorService {
   }
 
   async #confirmedCredential(userId: string): Promise<TwoFactorCredential> {
-    const credential = await this.#d.credentials.find(userId);
+    const credential = await this.#deps.credentials.find(userId);
     if (!credential?.confirmedAt) throw notEnabled();
     return credential;
   }
@@ -180,11 +180,11 @@ export class TwoFactorService {
     change: "enabled" | "disabled",
     now: Date,
   ): Promise<string[]> {
-    const revoked = await this.#d.sessions.revokeAllForUser(tx, user.id, {
+    const revoked = await this.#deps.sessions.revokeAllForUser(tx, user.id, {
       exceptSessionId: auth.sessionId,
       reason: `two_factor_${change}`,
     });
-    const { mailer } = this.#d;
+    const { mailer } = this.#deps;
     await mailer.queue(tx, user, `two-factor-${change}`, {
       name: user.fullName,
       at: now,
@@ -200,9 +200,9 @@ export class TwoFactorService {
   }
 
   async #afterCommit(revokedSessionIds: string[]): Promise<void> {
-    this.#d.wake?.mail();
-    this.#d.wake?.events();
-    if (revokedSessionIds.length > 0) await this.#d.sessions.publishRevoked(revokedSessionIds);
+    this.#deps.wake?.mail();
+    this.#deps.wake?.events();
+    if (revokedSessionIds.length > 0) await this.#deps.sessions.publishRevoked(revokedSessionIds);
   }
 }
 

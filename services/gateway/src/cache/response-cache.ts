@@ -27,11 +27,20 @@ interface Captured {
   age: number;
 }
 
+/**
+ * A cached response as stored (JSON, one per entry in Redis: the one-letter names keep every entry small, and
+ * they are the stored format, so renaming them would orphan the entries already there).
+ */
 interface Entry {
+  /** The status code. */
   s: number;
+  /** The response headers that are replayed. */
   h: Headers;
+  /** The body, base64. */
   b: string;
+  /** When it was stored (ms since the epoch), for `Age`. */
   t: number;
+  /** The upstream's own `Age` at that moment (s), added to ours. */
   a: number;
 }
 
@@ -57,12 +66,12 @@ export interface ResponseCacheOptions {
  * the upstream, and a request after a purge in this process never joins a flight that started before it.
  */
 export class ResponseCache {
-  readonly #o: ResponseCacheOptions;
+  readonly #options: ResponseCacheOptions;
   readonly #flights = new Map<string, Promise<Captured>>();
   readonly #owed: OwedPurges;
 
   constructor(options: ResponseCacheOptions) {
-    this.#o = options;
+    this.#options = options;
     this.#owed = new OwedPurges({ ttlMs: options.maxTtlSeconds * 1000 });
   }
 
@@ -75,8 +84,8 @@ export class ResponseCache {
   ): Promise<FastifyReply> {
     const authenticated = userId !== undefined;
     if (mustBypass(request.headers, authenticated)) return stream(reply, await fetch(), "BYPASS");
-    if (!this.#o.store.available || (authenticated && !(await this.#settled(userId)))) {
-      this.#o.metrics.degraded.labels("cache").inc();
+    if (!this.#options.store.available || (authenticated && !(await this.#settled(userId)))) {
+      this.#options.metrics.degraded.labels("cache").inc();
       return stream(reply, await fetch(), "BYPASS");
     }
     const base = `${this.#entryPrefix(userId)}${request.gatewayTarget ?? request.url}`;
@@ -84,12 +93,12 @@ export class ResponseCache {
     try {
       found = await this.#lookup(base, request.headers);
     } catch (error) {
-      this.#o.logger.debug({ err: error }, "cache lookup failed; bypassing");
-      this.#o.metrics.degraded.labels("cache").inc();
+      this.#options.logger.debug({ err: error }, "cache lookup failed; bypassing");
+      this.#options.metrics.degraded.labels("cache").inc();
       return stream(reply, await fetch(), "BYPASS");
     }
     if (found.entry) {
-      this.#o.metrics.cacheHits.labels(route.template).inc();
+      this.#options.metrics.cacheHits.labels(route.template).inc();
       return this.#send(
         reply,
         found.entry.s,
@@ -99,7 +108,7 @@ export class ResponseCache {
         "HIT",
       );
     }
-    this.#o.metrics.cacheMisses.labels(route.template).inc();
+    this.#options.metrics.cacheMisses.labels(route.template).inc();
     if (request.method === "HEAD") return stream(reply, await fetch(), "MISS");
 
     const flightKey = found.variantKey ?? base;
@@ -145,12 +154,12 @@ export class ResponseCache {
     // Requests from now on must not join a fill that started before the write: they start their own.
     const prefix = this.#entryPrefix(userId);
     for (const key of this.#flights.keys()) if (key.startsWith(prefix)) this.#flights.delete(key);
-    if (!(await this.#purge(userId))) this.#owed.add(userId, this.#o.clock.now().getTime());
+    if (!(await this.#purge(userId))) this.#owed.add(userId, this.#options.clock.now().getTime());
   }
 
   /** Whether the user's entries may be used: yes unless a purge of theirs is owed and cannot be made now. */
   async #settled(userId: string): Promise<boolean> {
-    const state = this.#owed.state(userId, this.#o.clock.now().getTime());
+    const state = this.#owed.state(userId, this.#options.clock.now().getTime());
     if (state === "clear") return true;
     if (state === "all" || !(await this.#purge(userId))) return false;
     this.#owed.settle(userId);
@@ -158,23 +167,23 @@ export class ResponseCache {
   }
 
   async #purge(userId: string): Promise<boolean> {
-    if (!this.#o.store.available) return false;
+    if (!this.#options.store.available) return false;
     try {
-      await this.#o.store.purge(this.#scope(userId));
+      await this.#options.store.purge(this.#scope(userId));
       return true;
     } catch (error) {
-      this.#o.logger.warn({ err: error }, "cache purge failed; owed until it can be made");
+      this.#options.logger.warn({ err: error }, "cache purge failed; owed until it can be made");
       return false;
     }
   }
 
   async #lookup(base: string, headers: IncomingHttpHeaders): Promise<{ entry?: Entry; variantKey?: string }> {
-    const raw = await this.#o.store.get(base);
+    const raw = await this.#options.store.get(base);
     if (raw === null) return {};
     const record = JSON.parse(raw) as Entry | { v: string[] };
     if (!("v" in record)) return { entry: record };
     const variantKey = `${base}#${variantOf(record.v, headers)}`;
-    const variant = await this.#o.store.get(variantKey);
+    const variant = await this.#options.store.get(variantKey);
     return variant === null ? { variantKey } : { entry: JSON.parse(variant) as Entry, variantKey };
   }
 
@@ -189,7 +198,7 @@ export class ResponseCache {
     const scope = userId === undefined ? undefined : this.#scope(userId);
     const user =
       scope &&
-      (await this.#o.store.generation(scope).then(
+      (await this.#options.store.generation(scope).then(
         (generation) => ({ scope, generation }),
         () => undefined,
       ));
@@ -200,9 +209,9 @@ export class ResponseCache {
     });
     const vary = varyNames(response.headers.vary);
     const ttlSeconds =
-      vary === null || body.length > this.#o.maxBodyBytes
+      vary === null || body.length > this.#options.maxBodyBytes
         ? 0
-        : storableSeconds(response.statusCode, response.headers, authenticated, this.#o.maxTtlSeconds);
+        : storableSeconds(response.statusCode, response.headers, authenticated, this.#options.maxTtlSeconds);
     const captured: Captured = {
       status: response.statusCode,
       headers: clientResponseHeaders(response.headers),
@@ -210,7 +219,7 @@ export class ResponseCache {
       ttlSeconds,
       vary: vary ?? [],
       variant: variantOf(vary ?? [], requestHeaders),
-      storedAt: this.#o.clock.now().getTime(),
+      storedAt: this.#options.clock.now().getTime(),
       age: Number.parseInt(String(response.headers.age ?? "0"), 10) || 0,
     };
     // Without the user's generation (Redis failed just now) nothing of theirs is stored.
@@ -232,9 +241,9 @@ export class ResponseCache {
             ];
       try {
         // Not stored when the user's writes purged meanwhile; nor then shared with requests waiting on it.
-        if (!(await this.#o.store.put(records, ttlSeconds * 1000, user))) captured.ttlSeconds = 0;
+        if (!(await this.#options.store.put(records, ttlSeconds * 1000, user))) captured.ttlSeconds = 0;
       } catch (error) {
-        this.#o.logger.debug({ err: error }, "cache store failed");
+        this.#options.logger.debug({ err: error }, "cache store failed");
         // Not stored, so not shared with coalesced requests either: they ask the upstream themselves.
         captured.ttlSeconds = 0;
       }
@@ -244,13 +253,13 @@ export class ResponseCache {
 
   /** Where the entries of a user (or the shared, anonymous ones) start; the request's URL follows. */
   #entryPrefix(userId: string | undefined): string {
-    return `${this.#o.keyPrefix}c:${userId === undefined ? "anon" : `u:${userId}`}:`;
+    return `${this.#options.keyPrefix}c:${userId === undefined ? "anon" : `u:${userId}`}:`;
   }
 
   #scope(userId: string): UserScope {
     return {
-      indexKey: `${this.#o.keyPrefix}ci:u:${userId}`,
-      generationKey: `${this.#o.keyPrefix}cg:u:${userId}`,
+      indexKey: `${this.#options.keyPrefix}ci:u:${userId}`,
+      generationKey: `${this.#options.keyPrefix}cg:u:${userId}`,
     };
   }
 
@@ -262,7 +271,7 @@ export class ResponseCache {
     timing: { t: number; a: number },
     outcome: "HIT" | "MISS",
   ): FastifyReply {
-    const age = timing.a + Math.max(0, Math.floor((this.#o.clock.now().getTime() - timing.t) / 1000));
+    const age = timing.a + Math.max(0, Math.floor((this.#options.clock.now().getTime() - timing.t) / 1000));
     return reply.code(status).headers(headers).header("age", age).header("x-cache", outcome).send(body);
   }
 }

@@ -49,10 +49,10 @@ const UNROUTED: GatewayRoute = {
  * guessing is rate limited), and a refused request never reaches an upstream or its breaker.
  */
 export class GatewayService {
-  readonly #d: GatewayServiceDeps;
+  readonly #deps: GatewayServiceDeps;
 
   constructor(deps: GatewayServiceDeps) {
-    this.#d = deps;
+    this.#deps = deps;
   }
 
   async handle(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
@@ -60,7 +60,7 @@ export class GatewayService {
     const target = request.gatewayTarget;
     if (!route || target === null) {
       // Still admitted per IP: a path scan spends its quota, and the answer carries the limit headers.
-      this.#admitted(request, reply, await this.#d.limiter.admit(UNROUTED, request.ip, undefined));
+      this.#admitted(request, reply, await this.#deps.limiter.admit(UNROUTED, request.ip, undefined));
       if (target === null) {
         throw this.#fail(request, "bad_request", problems.error("MALFORMED_REQUEST", { variant: "path" }));
       }
@@ -73,13 +73,13 @@ export class GatewayService {
       const bearer = bearerToken(request.headers.authorization);
       if (bearer === undefined) authFailure = "missing";
       else {
-        const verification = await this.#d.verifier.verify(bearer);
+        const verification = await this.#deps.verifier.verify(bearer);
         if (verification.ok) token = verification.token;
         else authFailure = verification.reason;
       }
     }
 
-    const decision = await this.#d.limiter.admit(route, request.ip, token);
+    const decision = await this.#deps.limiter.admit(route, request.ip, token);
     if (this.#admitted(request, reply, decision) === "revoked") authFailure = "invalid";
     if (authFailure === "keys_unavailable") {
       throw this.#fail(
@@ -107,23 +107,23 @@ export class GatewayService {
     if (declared !== undefined && Number(declared) > route.bodyLimit) {
       throw this.#fail(request, "payload_too_large", problems.error("PAYLOAD_TOO_LARGE"));
     }
-    const upstream = this.#d.upstreams.get(route.upstream)!;
+    const upstream = this.#deps.upstreams.get(route.upstream)!;
     const fetch = (): Promise<UpstreamResponse> =>
       this.#call(request, reply, upstream, route, route.upstreamPath(target), token);
     try {
       if (route.cache && (request.method === "GET" || request.method === "HEAD")) {
-        return await this.#d.cache.serve(request, reply, route, token?.userId, fetch);
+        return await this.#deps.cache.serve(request, reply, route, token?.userId, fetch);
       }
       const response = await fetch();
       if (response.statusCode >= 500)
-        this.#d.metrics.countError(request.method, route.template, "upstream_5xx");
+        this.#deps.metrics.countError(request.method, route.template, "upstream_5xx");
       if (
         token &&
         !SAFE_METHODS.has(request.method) &&
         response.statusCode >= 200 &&
         response.statusCode < 300
       ) {
-        await this.#d.cache.purgeUser(token.userId);
+        await this.#deps.cache.purgeUser(token.userId);
       }
       return sendUpstreamResponse(reply, response);
     } catch (error) {
@@ -163,7 +163,7 @@ export class GatewayService {
       requestId: request.id,
       userId: token?.userId,
       peerIp: request.socket.remoteAddress ?? request.ip,
-      forwardedFor: this.#d.trustsProxies ? trustedChain(request) : undefined,
+      forwardedFor: this.#deps.trustsProxies ? trustedChain(request) : undefined,
       proto: request.protocol,
       host: request.headers.host,
     });
@@ -173,7 +173,7 @@ export class GatewayService {
       !SAFE_METHODS.has(request.method);
     const raw = request.raw;
     const target = { method: request.method, path, headers };
-    if (hasBody && route.bodyLimit <= this.#d.bufferBodiesUpTo) {
+    if (hasBody && route.bodyLimit <= this.#deps.bufferBodiesUpTo) {
       // Read in full first: a client sending slowly holds this socket only, not an upstream connection.
       return upstream.call({ ...target, body: await bufferedBody(raw, route.bodyLimit) });
     }
@@ -231,7 +231,7 @@ export class GatewayService {
   }
 
   #fail(request: FastifyRequest, type: GatewayErrorType, error: AppError): AppError {
-    this.#d.metrics.countError(request.method, request.gatewayRoute?.template ?? "unmatched", type);
+    this.#deps.metrics.countError(request.method, request.gatewayRoute?.template ?? "unmatched", type);
     return error;
   }
 }

@@ -40,36 +40,36 @@ export interface RateLimiterOptions {
  * refusing every authenticated request during a Redis outage would take the whole API down instead.
  */
 export class RateLimiter {
-  readonly #o: RateLimiterOptions;
+  readonly #options: RateLimiterOptions;
   readonly #plans = new Map<GatewayRoute, { ip: Plan; user: Plan }>();
 
   constructor(options: RateLimiterOptions) {
-    this.#o = options;
+    this.#options = options;
   }
 
   get usingRedis(): boolean {
-    return this.#o.redis?.commander.isReady ?? false;
+    return this.#options.redis?.commander.isReady ?? false;
   }
 
   async admit(route: GatewayRoute, ip: string, token: VerifiedToken | undefined): Promise<RateLimitDecision> {
     const plan = this.#plan(route)[token ? "user" : "ip"];
-    const prefix = this.#o.keyPrefix;
+    const prefix = this.#options.keyPrefix;
     const subject = rateLimitSubject(ip);
     const checks: LimitCheck[] = plan.policies.map((policy) => ({
       key: `${prefix}rl:${policy.name}:${policy.per === "user" && token ? `u:${token.userId}` : subject}`,
       limit: policy.limit,
       windowMs: policy.windowMs,
     }));
-    const revocationKey = token ? this.#o.revokedSessionPrefix + token.sessionId : undefined;
-    const now = this.#o.clock.now().getTime();
+    const revocationKey = token ? this.#options.revokedSessionPrefix + token.sessionId : undefined;
+    const now = this.#options.clock.now().getTime();
     let admission: Admission;
     let degraded = false;
-    const redis = this.#o.redis;
+    const redis = this.#options.redis;
     if (redis && redis.commander.isReady) {
       try {
         admission = await redis.store.admit(now, checks, revocationKey);
       } catch (error) {
-        this.#o.logger.debug({ err: error }, "rate limit via redis failed; using the fallback");
+        this.#options.logger.debug({ err: error }, "rate limit via redis failed; using the fallback");
         admission = await this.#fallback(now, checks, revocationKey);
         degraded = true;
       }
@@ -78,12 +78,13 @@ export class RateLimiter {
       degraded = redis !== undefined;
     }
     if (degraded) {
-      this.#o.metrics.degraded.labels("rate_limit").inc();
-      if (revocationKey) this.#o.metrics.degraded.labels("revocation").inc();
+      this.#options.metrics.degraded.labels("rate_limit").inc();
+      if (revocationKey) this.#options.metrics.degraded.labels("revocation").inc();
     }
     if (admission.outcome === "limited") {
       admission.limits.forEach((limit, i) => {
-        if (limit.retryAfterMs > 0) this.#o.metrics.rateLimitRejections.labels(plan.policies[i]!.name).inc();
+        if (limit.retryAfterMs > 0)
+          this.#options.metrics.rateLimitRejections.labels(plan.policies[i]!.name).inc();
       });
     }
     return {
@@ -96,15 +97,15 @@ export class RateLimiter {
   }
 
   #fallback(now: number, checks: LimitCheck[], revocationKey: string | undefined): Promise<Admission> {
-    return this.#o.fallback.admit(now, checks, revocationKey);
+    return this.#options.fallback.admit(now, checks, revocationKey);
   }
 
   #plan(route: GatewayRoute): { ip: Plan; user: Plan } {
     let plans = this.#plans.get(route);
     if (!plans) {
       plans = {
-        ip: plan([this.#o.ipPolicy, ...route.policies]),
-        user: plan([this.#o.userPolicy, ...route.policies]),
+        ip: plan([this.#options.ipPolicy, ...route.policies]),
+        user: plan([this.#options.userPolicy, ...route.policies]),
       };
       this.#plans.set(route, plans);
     }
