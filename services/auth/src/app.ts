@@ -39,6 +39,7 @@ import { registerPasswordRoutes } from "./routes/password.routes.ts";
 import { registerRegistrationRoutes } from "./routes/registration.routes.ts";
 import { EmailVerificationService } from "./services/email-verification.service.ts";
 import { PasswordPolicy } from "./services/password-policy.ts";
+import { UnitOfWork } from "@mimascota/shared/db/unit-of-work";
 import { AccountService } from "./services/account.service.ts";
 import { DeviceTrustService } from "./services/device-trust.service.ts";
 import { CurrentPasswordCheck } from "./services/current-password.ts";
@@ -107,7 +108,8 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
 
   // --- composition: repositories → services → routes ---
   const { db } = deps.database;
-  const wake = deps.wake;
+  // Every transaction that enqueues mail or events wakes its worker after commit, and runs its hooks.
+  const work = new UnitOfWork({ db, wake: deps.wake });
   const hasher = deps.hasher ?? new PasswordHasher(argon2Params(deps.config), deps.config.ARGON2_CONCURRENCY);
   const metrics = new AuthMetrics({
     queueStats: deps.queueStats,
@@ -124,7 +126,7 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     resetPasswordUrl: deps.config.RESET_PASSWORD_URL,
   });
   const registration = new RegistrationService({
-    db,
+    work,
     clock: deps.clock,
     config: deps.config,
     users,
@@ -133,17 +135,15 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     policy: passwordPolicy,
     hasher,
     kv: deps.kv,
-    wake,
     onRegistered: () => metrics.registrations.inc(),
   });
   const verification = new EmailVerificationService({
-    db,
+    work,
     clock: deps.clock,
     config: deps.config,
     users,
     tokens: oneTimeTokens,
     mailer,
-    wake,
   });
   registerRegistrationRoutes(app, { registration, verification });
 
@@ -168,12 +168,12 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     accessTokens,
     kv: deps.kv,
     metrics,
-    wake,
+    work,
   });
   const challenges = new TwoFactorChallengeRepository();
   const devices = new DeviceTrustService({ clock: deps.clock, config: deps.config, sealer, kv: deps.kv });
   const login = new LoginService({
-    db,
+    work,
     clock: deps.clock,
     config: deps.config,
     users,
@@ -185,7 +185,6 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     mailer,
     metrics,
     devices,
-    wake,
   });
   // change-password, deleting the account and turning 2FA on or off share one limit on current-password guesses
   const currentPassword = new CurrentPasswordCheck({
@@ -197,14 +196,13 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     hasher,
   });
   const accounts = new AccountService({
-    db,
+    work,
     clock: deps.clock,
     users,
     throttles,
     currentPassword,
     sessions,
     mailer,
-    wake,
   });
   registerSessionRoutes(app, {
     config: deps.config,
@@ -215,7 +213,7 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     accounts,
   });
   const passwords = new PasswordService({
-    db,
+    work,
     clock: deps.clock,
     config: deps.config,
     users,
@@ -226,7 +224,6 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     currentPassword,
     sessions,
     throttles,
-    wake,
   });
   registerPasswordRoutes(app, { passwords, authenticate: authenticate({ accessTokens, sessions }) });
   registerAccountPageRoutes(app, { passwords, publicAppUrl: deps.config.PUBLIC_APP_URL });
@@ -257,7 +254,7 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
       checker,
       sessions,
       mailer,
-      wake,
+      work,
     }),
     twoFactorLogin: new TwoFactorLoginService({
       db,

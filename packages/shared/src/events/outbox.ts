@@ -1,5 +1,6 @@
 import type { Executor } from "../db/database.ts";
 import { outboxEvents } from "../db/infra-schema.ts";
+import { recordEnqueued } from "../db/unit-of-work.ts";
 import { timeOrderedId } from "./event-id.ts";
 
 export interface DomainEvent {
@@ -24,6 +25,7 @@ export function eventType(topic: string): string {
  */
 export async function enqueueEvent(tx: Executor, source: string, event: DomainEvent): Promise<string> {
   const id = timeOrderedId();
+  recordEnqueued(tx, "events");
   await tx.insert(outboxEvents).values({
     id,
     topic: event.topic,

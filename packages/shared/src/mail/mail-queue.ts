@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Executor } from "../db/database.ts";
 import { mailQueue } from "../db/infra-schema.ts";
+import { recordEnqueued } from "../db/unit-of-work.ts";
 
 export interface OutgoingMail {
   /** What kind of mail (e.g. `verify-email`), for metrics and logs that must not read the body. */
@@ -17,6 +18,7 @@ export interface OutgoingMail {
  */
 export async function enqueueMail(tx: Executor, mail: OutgoingMail): Promise<string> {
   const id = randomUUID();
+  recordEnqueued(tx, "mail");
   await tx.insert(mailQueue).values({
     id,
     template: mail.template,

@@ -1,22 +1,22 @@
 import type { Clock } from "@mimascota/shared/clock";
-import type { Database } from "@mimascota/shared/db/database";
+import type { UnitOfWork } from "@mimascota/shared/db/unit-of-work";
 import { enqueueEvent } from "@mimascota/shared/events/outbox";
 import { problems } from "../errors.ts";
 import type { AccountMailer } from "../mail/account-mailer.ts";
 import type { LoginThrottleRepository } from "../repositories/login-throttle.repository.ts";
 import type { Profile, UserRepository } from "../repositories/user.repository.ts";
-import { EVENT_SOURCE, type SessionRevoker, type Wake } from "./account-ports.ts";
+import { EVENT_SOURCE, type SessionRevoker } from "./account-ports.ts";
 import type { CurrentPasswordCheck } from "./current-password.ts";
 
 export interface AccountDeps {
-  db: Database;
   clock: Clock;
   users: UserRepository;
   throttles: LoginThrottleRepository;
   currentPassword: CurrentPasswordCheck;
   sessions: SessionRevoker;
   mailer: AccountMailer;
-  wake?: Wake | undefined;
+  /** Runs the transactions: after commit it wakes the mail and event workers and runs the hooks (revocations). */
+  work: UnitOfWork;
 }
 
 /** The signed-in user's own account: what `/me` shows, and its deletion. */
@@ -40,10 +40,10 @@ export class AccountService {
    */
   async delete(auth: { userId: string; sessionId: string }, password: string | undefined): Promise<void> {
     const user = await this.#deps.currentPassword.verifyOrRecent(auth, password);
-    const { db, users, throttles, mailer } = this.#deps;
-    const revoked = await db.transaction(async (tx) => {
+    const { work, users, throttles, mailer } = this.#deps;
+    await work.run(async (tx) => {
       const now = this.#deps.clock.now();
-      const sessionIds = await this.#deps.sessions.revokeAllForUser(tx, user.id, {
+      await this.#deps.sessions.revokeAllForUser(tx, user.id, {
         reason: "account_deleted",
       });
       // Mailed to the address that is leaving (the queue row outlives the account, like the event).
@@ -56,10 +56,6 @@ export class AccountService {
       });
       await throttles.unlock(tx, user.email);
       if (!(await users.delete(tx, user.id))) throw problems.error("UNAUTHORIZED");
-      return sessionIds;
     });
-    this.#deps.wake?.mail();
-    this.#deps.wake?.events();
-    await this.#deps.sessions.publishRevoked(revoked);
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "@mimascota/shared/clock";
-import type { Database } from "@mimascota/shared/db/database";
+import type { UnitOfWork } from "@mimascota/shared/db/unit-of-work";
 import { enqueueEvent } from "@mimascota/shared/events/outbox";
 import type { AuthConfig } from "../config.ts";
 import { hashToken, newOpaqueToken } from "../crypto/opaque-token.ts";
@@ -8,17 +8,17 @@ import { problems } from "../errors.ts";
 import type { AccountMailer } from "../mail/account-mailer.ts";
 import type { OneTimeTokenRepository } from "../repositories/one-time-token.repository.ts";
 import type { UserRepository } from "../repositories/user.repository.ts";
-import { EVENT_SOURCE, type Wake } from "./account-ports.ts";
+import { EVENT_SOURCE } from "./account-ports.ts";
 import { withUniformDuration } from "./uniform-duration.ts";
 
 export interface EmailVerificationDeps {
-  db: Database;
   clock: Clock;
   config: Pick<AuthConfig, "VERIFICATION_TOKEN_TTL" | "RESEND_COOLDOWN" | "ACCOUNT_RESPONSE_FLOOR_MS">;
   users: UserRepository;
   tokens: OneTimeTokenRepository;
   mailer: AccountMailer;
-  wake?: Wake | undefined;
+  /** Runs the transactions: after commit it wakes the mail and event workers and runs the hooks (revocations). */
+  work: UnitOfWork;
 }
 
 export class EmailVerificationService {
@@ -30,9 +30,9 @@ export class EmailVerificationService {
 
   /** Unknown, used, voided and expired tokens all fail alike, so a failure says nothing about the token. */
   async verify(token: string): Promise<void> {
-    const { db, clock, users, tokens } = this.#deps;
+    const { work, clock, users, tokens } = this.#deps;
     const now = clock.now();
-    const verified = await db.transaction(async (tx) => {
+    await work.run(async (tx) => {
       const userId = await tokens.consume(tx, "verify_email", hashToken(token), now);
       if (!userId) throw problems.error("INVALID_TOKEN");
       // False when the address was verified meanwhile (e.g. by a password reset): no second event then.
@@ -46,7 +46,6 @@ export class EmailVerificationService {
       });
       return true;
     });
-    if (verified) this.#deps.wake?.events();
   }
 
   /**
@@ -58,10 +57,10 @@ export class EmailVerificationService {
   }
 
   async #resend(email: string): Promise<void> {
-    const { db, clock, users, tokens, mailer, config } = this.#deps;
+    const { work, clock, users, tokens, mailer, config } = this.#deps;
     const user = await users.findRecipientByEmail(email);
     if (!user || user.emailVerifiedAt) return;
-    const sent = await db.transaction(async (tx) => {
+    await work.run(async (tx) => {
       // The row lock serialises concurrent resends for one account, so the cooldown check below sees the
       // token a concurrent request just issued and at most one mail goes out per cooldown.
       if (!(await users.lockForUpdate(tx, user.id))) return false;
@@ -84,6 +83,5 @@ export class EmailVerificationService {
       });
       return true;
     });
-    if (sent) this.#deps.wake?.mail();
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "@mimascota/shared/clock";
-import type { Database, Transaction } from "@mimascota/shared/db/database";
+import type { Transaction } from "@mimascota/shared/db/database";
+import type { UnitOfWork } from "@mimascota/shared/db/unit-of-work";
 import { enqueueEvent } from "@mimascota/shared/events/outbox";
 import type { AuthConfig } from "../config.ts";
 import { hashToken, newOpaqueToken } from "../crypto/opaque-token.ts";
@@ -13,7 +14,7 @@ import type { TwoFactorChallengeRepository } from "../repositories/two-factor-ch
 import { NO_ACCOUNT, toProfile, type Profile, type UserRepository } from "../repositories/user.repository.ts";
 import type { AccessTokenService } from "./access-token.service.ts";
 import type { DeviceTrustService } from "./device-trust.service.ts";
-import { EVENT_SOURCE, type Wake } from "./account-ports.ts";
+import { EVENT_SOURCE } from "./account-ports.ts";
 import { afterFailure, isLocked, type LockoutSettings } from "../domain/lockout-policy.ts";
 import type { Client, RefreshGrant, SessionService } from "./session.service.ts";
 
@@ -36,7 +37,6 @@ export type LoginOutcome =
   | { kind: "two-factor"; twoFactorToken: string; expiresIn: number };
 
 export interface LoginDeps {
-  db: Database;
   clock: Clock;
   config: Pick<
     AuthConfig,
@@ -55,7 +55,8 @@ export interface LoginDeps {
   mailer: AccountMailer;
   metrics: AuthMetrics;
   devices: DeviceTrustService;
-  wake?: Wake | undefined;
+  /** Runs the transactions: after commit it wakes the mail and event workers and runs the hooks (revocations). */
+  work: UnitOfWork;
 }
 
 /** What the transaction decided; turned into a reply (or a problem) once it has committed. */
@@ -110,7 +111,7 @@ export class LoginService {
     });
     if (grant && user) return this.#reply({ kind: "session", user, grant }, password);
     // Refused, locked, or changed meanwhile: decided below under the row locks, where these are told apart.
-    const decision = await this.#deps.db.transaction((tx) =>
+    const decision = await this.#deps.work.run((tx) =>
       this.#decide(tx, email, passwordOk ? user : undefined, user, client),
     );
     return this.#reply(decision, password);
@@ -131,7 +132,7 @@ export class LoginService {
       await this.#deps.devices.recordFailure(deviceId);
       return this.#reply({ kind: "refused", result: "invalid_credentials", lockedNow: false }, password);
     }
-    const decision = await this.#deps.db.transaction(async (tx): Promise<Decision> => {
+    const decision = await this.#deps.work.run(async (tx): Promise<Decision> => {
       const now = this.#deps.clock.now();
       // As now, under the row lock (a reset or change committed since the read ends this path).
       const current = await this.#deps.users.getForLoginLocked(tx, user.id);
@@ -193,11 +194,7 @@ export class LoginService {
     switch (decision.kind) {
       case "refused":
         metrics.logins.inc({ result: decision.result });
-        if (decision.lockedNow) {
-          metrics.locks.inc();
-          this.#deps.wake?.mail();
-          this.#deps.wake?.events();
-        }
+        if (decision.lockedNow) metrics.locks.inc();
         throw problems.error("INVALID_CREDENTIALS");
       case "unverified":
         metrics.logins.inc({ result: "email_not_verified" });
@@ -247,7 +244,7 @@ export class LoginService {
    * failures count toward the lock), under the same row lock, so code guessing reaches the lock too.
    */
   async recordSecondFactorFailure(email: string): Promise<void> {
-    const lockedNow = await this.#deps.db.transaction(async (tx) => {
+    const lockedNow = await this.#deps.work.run(async (tx) => {
       const now = this.#deps.clock.now();
       const outcome = afterFailure(await this.#deps.throttles.lockState(tx, email, now), now, this.#lockout);
       if (outcome.kind === "locked-already") return false;
@@ -257,10 +254,7 @@ export class LoginService {
       if (owner) await this.#announceLock(tx, owner, now, outcome.lockedUntil);
       return true;
     });
-    if (!lockedNow) return;
-    this.#deps.metrics.locks.inc();
-    this.#deps.wake?.mail();
-    this.#deps.wake?.events();
+    if (lockedNow) this.#deps.metrics.locks.inc();
   }
 
   /** The owner learns of the lock by mail (with the way out: a reset) and other services by event. */

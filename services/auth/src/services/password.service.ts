@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "@mimascota/shared/clock";
-import type { Database } from "@mimascota/shared/db/database";
+import type { UnitOfWork } from "@mimascota/shared/db/unit-of-work";
 import { enqueueEvent } from "@mimascota/shared/events/outbox";
 import type { AuthConfig } from "../config.ts";
 import { hashToken, newOpaqueToken } from "../crypto/opaque-token.ts";
@@ -9,13 +9,12 @@ import { problems } from "../errors.ts";
 import type { AccountMailer } from "../mail/account-mailer.ts";
 import type { OneTimeTokenRepository } from "../repositories/one-time-token.repository.ts";
 import type { UserRepository } from "../repositories/user.repository.ts";
-import { EVENT_SOURCE, type AccountUnlocker, type SessionRevoker, type Wake } from "./account-ports.ts";
+import { EVENT_SOURCE, type AccountUnlocker, type SessionRevoker } from "./account-ports.ts";
 import type { CurrentPasswordCheck } from "./current-password.ts";
 import type { PasswordPolicy } from "./password-policy.ts";
 import { withUniformDuration } from "./uniform-duration.ts";
 
 export interface PasswordDeps {
-  db: Database;
   clock: Clock;
   config: Pick<AuthConfig, "RESET_TOKEN_TTL" | "RESEND_COOLDOWN" | "ACCOUNT_RESPONSE_FLOOR_MS">;
   currentPassword: CurrentPasswordCheck;
@@ -26,7 +25,8 @@ export interface PasswordDeps {
   hasher: PasswordHasher;
   sessions: SessionRevoker;
   throttles: AccountUnlocker;
-  wake?: Wake | undefined;
+  /** Runs the transactions: after commit it wakes the mail and event workers and runs the hooks (revocations). */
+  work: UnitOfWork;
 }
 
 /** Forgot/reset (proof by mailbox) and change (proof by current password). */
@@ -46,10 +46,10 @@ export class PasswordService {
   }
 
   async #forgot(email: string): Promise<void> {
-    const { db, clock, users, tokens, mailer, config } = this.#deps;
+    const { work, clock, users, tokens, mailer, config } = this.#deps;
     const user = await users.findRecipientByEmail(email);
     if (!user) return;
-    const sent = await db.transaction(async (tx) => {
+    await work.run(async (tx) => {
       // Same cooldown as verification resends, so repeated requests cannot flood the owner's mailbox; the
       // row lock makes concurrent requests see each other's token. The link already sent stays valid.
       if (!(await users.lockForUpdate(tx, user.id))) return false;
@@ -72,7 +72,6 @@ export class PasswordService {
       });
       return true;
     });
-    if (sent) this.#deps.wake?.mail();
   }
 
   /** Whether a reset link would still set a password (for the reset page, which opens on it); spends nothing. */
@@ -90,7 +89,7 @@ export class PasswordService {
    * mailbox proves only one factor). The address counts as verified: the link reached it.
    */
   async reset(token: string, newPassword: string): Promise<void> {
-    const { db, clock, users, tokens, mailer, hasher } = this.#deps;
+    const { work, clock, users, tokens, mailer, hasher } = this.#deps;
     const tokenHash = hashToken(token);
     // Checked before it is spent, so a refused password does not burn the link.
     const pendingUserId = await tokens.findUsable("reset_password", tokenHash, clock.now());
@@ -99,7 +98,7 @@ export class PasswordService {
     this.#deps.policy.enforce(newPassword, pending.email);
     const passwordHash = await hasher.hash(newPassword);
     const now = clock.now();
-    const result = await db.transaction(async (tx) => {
+    await work.run(async (tx) => {
       // The atomic use decides between concurrent resets with one link: exactly one gets here.
       const userId = await tokens.consume(tx, "reset_password", tokenHash, now);
       if (userId !== pending.id) throw problems.error("INVALID_TOKEN");
@@ -126,9 +125,7 @@ export class PasswordService {
         at: now,
         resetLink: mailer.links.forgotPassword(),
       });
-      return revoked;
     });
-    await this.#afterCommit(result);
   }
 
   /**
@@ -136,13 +133,13 @@ export class PasswordService {
    * sent before the change must not undo it), and tells the owner by mail.
    */
   async change(auth: { userId: string; sessionId: string }, currentPassword: string, newPassword: string) {
-    const { db, clock, users, tokens, mailer, hasher } = this.#deps;
+    const { work, clock, users, tokens, mailer, hasher } = this.#deps;
     const user = await this.#deps.currentPassword.verify(auth.userId, currentPassword);
     this.#deps.policy.enforce(newPassword, user.email);
     // Hashed with today's parameters, so a change also upgrades an old hash.
     const passwordHash = await hasher.hash(newPassword);
     const now = clock.now();
-    const revoked = await db.transaction(async (tx) => {
+    await work.run(async (tx) => {
       await users.setPasswordHash(tx, user.id, passwordHash, now);
       await tokens.voidUnused(tx, user.id, "reset_password", now);
       const ids = await this.#deps.sessions.revokeAllForUser(tx, user.id, {
@@ -160,14 +157,6 @@ export class PasswordService {
         at: now,
         resetLink: mailer.links.forgotPassword(),
       });
-      return ids;
     });
-    await this.#afterCommit(revoked);
-  }
-
-  async #afterCommit(revokedSessionIds: string[]): Promise<void> {
-    this.#deps.wake?.mail();
-    this.#deps.wake?.events();
-    if (revokedSessionIds.length > 0) await this.#deps.sessions.publishRevoked(revokedSessionIds);
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Clock } from "@mimascota/shared/clock";
-import type { Database } from "@mimascota/shared/db/database";
+import type { UnitOfWork } from "@mimascota/shared/db/unit-of-work";
 import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
 import { enqueueEvent } from "@mimascota/shared/events/outbox";
 import type { AuthConfig } from "../config.ts";
@@ -12,7 +12,7 @@ import type { OneTimeTokenRepository } from "../repositories/one-time-token.repo
 import { problems } from "../errors.ts";
 import type { Role } from "../domain/role.ts";
 import type { UserRepository } from "../repositories/user.repository.ts";
-import { EVENT_SOURCE, type Wake } from "./account-ports.ts";
+import { EVENT_SOURCE } from "./account-ports.ts";
 import type { PasswordPolicy } from "./password-policy.ts";
 import { withUniformDuration } from "./uniform-duration.ts";
 
@@ -47,7 +47,6 @@ export interface RegistrationInput {
 }
 
 export interface RegistrationDeps {
-  db: Database;
   clock: Clock;
   config: Pick<
     AuthConfig,
@@ -60,7 +59,8 @@ export interface RegistrationDeps {
   mailer: AccountMailer;
   policy: PasswordPolicy;
   hasher: PasswordHasher;
-  wake?: Wake | undefined;
+  /** Runs the transactions: after commit it wakes the mail and event workers and runs the hooks (revocations). */
+  work: UnitOfWork;
   onRegistered?: () => void;
 }
 
@@ -81,14 +81,14 @@ export class RegistrationService {
   }
 
   async #register(input: RegistrationInput): Promise<void> {
-    const { db, clock, users, tokens, mailer } = this.#deps;
+    const { work, clock, users, tokens, mailer } = this.#deps;
     // The checks see only the input, so a refusal is the same for new and existing emails.
     this.#assertOldEnough(input.profile?.birthDate ?? null);
     this.#deps.policy.enforce(input.password, input.email);
     // Hashed for existing emails too: skipping it would make "already registered" measurably faster.
     const passwordHash = await this.#deps.hasher.hash(input.password);
     const now = clock.now();
-    const created = await db.transaction(async (tx) => {
+    const created = await work.run(async (tx) => {
       const userId = randomUUID();
       const inserted = await users.insertIfEmailFree(tx, {
         id: userId,
@@ -142,11 +142,7 @@ export class RegistrationService {
       });
       return true;
     });
-    this.#deps.wake?.mail();
-    if (created) {
-      this.#deps.wake?.events();
-      this.#deps.onRegistered?.();
-    }
+    if (created) this.#deps.onRegistered?.();
   }
 
   /** The original system's rule: people register from MINIMUM_AGE (16) on, counted in whole years (UTC). */

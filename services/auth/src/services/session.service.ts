@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Clock } from "@mimascota/shared/clock";
 import type { Database, Transaction } from "@mimascota/shared/db/database";
+import { afterCommit, type UnitOfWork } from "@mimascota/shared/db/unit-of-work";
 import { enqueueEvent } from "@mimascota/shared/events/outbox";
 import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
 import type { AuthConfig } from "../config.ts";
@@ -11,7 +12,7 @@ import type { AuthMetrics } from "../metrics.ts";
 import type { RefreshTokenRepository } from "../repositories/refresh-token.repository.ts";
 import type { SessionRepository } from "../repositories/session.repository.ts";
 import type { AccessTokenService } from "./access-token.service.ts";
-import { EVENT_SOURCE, type SessionRevoker, type Wake } from "./account-ports.ts";
+import { EVENT_SOURCE, type SessionRevoker } from "./account-ports.ts";
 import { assertSameSite, type RequestSite } from "./same-site.ts";
 
 /** The key the gateway checks before accepting a session's access tokens (see the README). */
@@ -34,7 +35,8 @@ export interface SessionDeps {
   accessTokens: AccessTokenService;
   kv: KeyValueStore;
   metrics: AuthMetrics;
-  wake?: Wake | undefined;
+  /** Runs the transactions: after commit it wakes the mail and event workers and runs the hooks (revocations). */
+  work: UnitOfWork;
 }
 
 export interface Client {
@@ -192,12 +194,18 @@ export class SessionService implements SessionRevoker {
     return this.#deps.sessions.signedInAt(sessionId);
   }
 
-  revokeAllForUser(
+  /** Revokes in `tx` (a unit of work's); the revocations are published to the gateway once it commits. */
+  async revokeAllForUser(
     tx: Transaction,
     userId: string,
     options: { exceptSessionId?: string; reason: string },
   ): Promise<string[]> {
-    return this.#deps.sessions.revokeAllForUser(tx, userId, { ...options, at: this.#deps.clock.now() });
+    const ids = await this.#deps.sessions.revokeAllForUser(tx, userId, {
+      ...options,
+      at: this.#deps.clock.now(),
+    });
+    if (ids.length > 0) afterCommit(tx, () => this.publishRevoked(ids));
+    return ids;
   }
 
   /**
@@ -218,8 +226,9 @@ export class SessionService implements SessionRevoker {
 
   /** A rotated token came back after the grace window: assume theft and end the whole family. */
   async #revokeForReuse(sessionId: string, userId: string, now: Date): Promise<void> {
-    const revoked = await this.#deps.db.transaction(async (tx) => {
+    const revoked = await this.#deps.work.run(async (tx) => {
       if (!(await this.#deps.sessions.revoke(tx, sessionId, "refresh_token_reused", now))) return false;
+      afterCommit(tx, () => this.publishRevoked([sessionId]));
       await enqueueEvent(tx, EVENT_SOURCE, {
         topic: "auth.refresh_token_reused.v1",
         key: userId,
@@ -228,10 +237,7 @@ export class SessionService implements SessionRevoker {
       });
       return true;
     });
-    if (!revoked) return;
-    this.#deps.metrics.reuseDetections.inc();
-    this.#deps.wake?.events();
-    await this.publishRevoked([sessionId]);
+    if (revoked) this.#deps.metrics.reuseDetections.inc();
   }
 
   #fail(kind: "invalid" | "stale" | "reused") {

@@ -1,5 +1,6 @@
 import type { Clock } from "@mimascota/shared/clock";
 import type { Database, Transaction } from "@mimascota/shared/db/database";
+import type { UnitOfWork } from "@mimascota/shared/db/unit-of-work";
 import { enqueueEvent } from "@mimascota/shared/events/outbox";
 import { problems } from "../errors.ts";
 import type { AccountMailer } from "../mail/account-mailer.ts";
@@ -10,7 +11,7 @@ import { generateBackupCodes, hashBackupCodes } from "../two-factor/backup-codes
 import { qrCodeDataUrl } from "../two-factor/qr-code.ts";
 import type { SecretBox } from "../two-factor/secret-box.ts";
 import { generateSecret, otpauthUrl } from "../two-factor/totp.ts";
-import { EVENT_SOURCE, type SessionRevoker, type Wake } from "./account-ports.ts";
+import { EVENT_SOURCE, type SessionRevoker } from "./account-ports.ts";
 import type { CurrentPasswordCheck } from "./current-password.ts";
 import { totpSecretAad, type TwoFactorCheckService } from "./two-factor-check.service.ts";
 
@@ -25,7 +26,8 @@ export interface TwoFactorDeps {
   checker: TwoFactorCheckService;
   sessions: SessionRevoker;
   mailer: AccountMailer;
-  wake?: Wake | undefined;
+  /** Runs the transactions: after commit it wakes the mail and event workers and runs the hooks (revocations). */
+  work: UnitOfWork;
 }
 
 export interface CallerSession {
@@ -104,14 +106,13 @@ export class TwoFactorService {
     await checker.check(user, credential, code, { acceptBackupCode: false, invalid: invalidCode });
     const backupCodes = this.#pendingBackupCodes(user.id, credential) ?? generateBackupCodes();
     const hashes = await hashBackupCodes(backupCodes);
-    const revoked = await this.#deps.db.transaction(async (tx) => {
+    await this.#deps.work.run(async (tx) => {
       const now = this.#deps.clock.now();
       // A concurrent confirmation won (this one must not hand out a second set of codes), or the secret changed.
       if (!(await credentials.confirm(tx, user.id, credential.secretSealed, now))) throw notPending();
       await this.#deps.backupCodes.replaceAll(tx, user.id, hashes, now);
-      return this.#announce(tx, auth, user, "enabled", now);
+      await this.#announce(tx, auth, user, "enabled", now);
     });
-    await this.#afterCommit(revoked);
     return { enabled: true as const, backupCodes };
   }
 
@@ -123,12 +124,11 @@ export class TwoFactorService {
     const user = await this.#deps.currentPassword.verifyOrRecent(auth, password);
     const credential = await this.#confirmedCredential(user.id);
     await this.#deps.checker.check(user, credential, code, { acceptBackupCode: true, invalid: invalidCode });
-    const revoked = await this.#deps.db.transaction(async (tx) => {
+    await this.#deps.work.run(async (tx) => {
       if (!(await this.#deps.credentials.removeConfirmed(tx, user.id))) throw notEnabled();
       await this.#deps.backupCodes.deleteAll(tx, user.id);
-      return this.#announce(tx, auth, user, "disabled", this.#deps.clock.now());
+      await this.#announce(tx, auth, user, "disabled", this.#deps.clock.now());
     });
-    await this.#afterCommit(revoked);
     return { enabled: false as const };
   }
 
@@ -140,7 +140,7 @@ export class TwoFactorService {
     await this.#deps.checker.check(user, credential, code, { acceptBackupCode: true, invalid: invalidCode });
     const backupCodes = generateBackupCodes();
     const hashes = await hashBackupCodes(backupCodes);
-    await this.#deps.db.transaction(async (tx) => {
+    await this.#deps.work.run(async (tx) => {
       if (!(await this.#deps.credentials.enabledAt(user.id, tx))) throw notEnabled();
       await this.#deps.backupCodes.replaceAll(tx, user.id, hashes, this.#deps.clock.now());
     });
@@ -197,12 +197,6 @@ export class TwoFactorService {
       occurredAt: now,
     });
     return revoked;
-  }
-
-  async #afterCommit(revokedSessionIds: string[]): Promise<void> {
-    this.#deps.wake?.mail();
-    this.#deps.wake?.events();
-    if (revokedSessionIds.length > 0) await this.#deps.sessions.publishRevoked(revokedSessionIds);
   }
 }
 

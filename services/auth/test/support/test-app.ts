@@ -43,6 +43,8 @@ export async function createAuthTestContext(
     kv?: KeyValueStore;
     /** The service's logger; silent by default. */
     logger?: Logger;
+    /** What wakes the mail worker and outbox relay (none run in tests; a spy may watch). */
+    wake?: { mail(): void; events(): void };
   } = {},
 ): Promise<AuthTestContext> {
   const dataDir = mkdtempSync(join(tmpdir(), "mm-auth-test-"));
@@ -66,6 +68,7 @@ export async function createAuthTestContext(
     database,
     kv,
     hasher: options.hasher?.(config),
+    wake: options.wake,
   });
   await app.ready();
   return {
