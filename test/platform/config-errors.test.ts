@@ -68,6 +68,19 @@ describe("configuration errors at start", () => {
     assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");
   });
 
+  it("each service reads the settings of its own concerns only: a bad Kafka or database setting cannot stop the gateway", async () => {
+    const { loadGatewayConfig } = await import("../../services/gateway/src/config.ts");
+    const config = loadGatewayConfig({
+      KAFKA_SASL_MECHANISM: "gssapi",
+      DATABASE_URL: "not a url",
+      SMTP_URL: "::",
+    });
+    assert.equal(config.PORT, 8080);
+    assert.equal("DATABASE_URL" in config, false);
+    const { loadAuthConfig } = await import("../../services/auth/src/config.ts");
+    assert.throws(() => loadAuthConfig({ KAFKA_SASL_MECHANISM: "gssapi" }), /KAFKA_SASL_MECHANISM/);
+  });
+
   it("accepts addresses, CIDRs and proxy-addr's named ranges", async () => {
     const { loadGatewayConfig } = await import("../../services/gateway/src/config.ts");
     const config = loadGatewayConfig({ TRUSTED_PROXIES: "loopback, 10.0.0.0/8, 192.168.1.7, fd00::/8, ::1" });

@@ -110,15 +110,28 @@ export const env = {
     ),
 };
 
-/** Settings every service shares: where embedded data lives and which real servers to use. */
-export const commonConfigShape = {
+/**
+ * Settings by concern, which each service composes from what it uses (the gateway takes no database, Kafka or
+ * SMTP settings, so a bad Kafka variable cannot stop it).
+ */
+export const baseConfigShape = {
   NODE_ENV: env.nodeEnv(),
   LOG_LEVEL: env.logLevel(),
+  /** Where embedded data lives (PGlite, the generated encryption key, the dev mailbox). */
   DATA_DIR: z.preprocess((v) => (v === "" || v === undefined ? "./.data" : v), z.string()),
+};
+
+export const databaseConfigShape = {
   /** Unset means embedded PGlite under DATA_DIR. */
   DATABASE_URL: env.optionalUrl(),
+};
+
+export const redisConfigShape = {
   /** Unset means the in-memory key-value store (one process only). */
   REDIS_URL: env.optionalUrl(),
+};
+
+export const kafkaConfigShape = {
   /** Comma-separated host:port list. Unset means events are written to the log. */
   KAFKA_BROKERS: env.list(),
   /** TLS to the brokers (system CAs, plus KAFKA_TLS_CA_FILE, a PEM bundle, if set). */
@@ -131,6 +144,9 @@ export const commonConfigShape = {
   ),
   KAFKA_SASL_USERNAME: env.optionalString(),
   KAFKA_SASL_PASSWORD: env.optionalString(),
+};
+
+export const smtpConfigShape = {
   /** smtp:// or smtps:// URL. Unset means the dev mailbox under DATA_DIR/mail. */
   SMTP_URL: env.optionalUrl(),
 };

@@ -1,6 +1,15 @@
 import { availableParallelism } from "node:os";
 import { z } from "zod";
-import { commonConfigShape, ConfigError, env, parseConfig } from "@mimascota/shared/config";
+import {
+  baseConfigShape,
+  ConfigError,
+  databaseConfigShape,
+  env,
+  kafkaConfigShape,
+  parseConfig,
+  redisConfigShape,
+  smtpConfigShape,
+} from "@mimascota/shared/config";
 import { kafkaSecurity } from "@mimascota/shared/events/kafka-security";
 import { opsConfigShape } from "@mimascota/shared/ops-port";
 import { keyRingBox } from "./two-factor/secret-box.ts";
@@ -8,7 +17,11 @@ import { keyRingBox } from "./two-factor/secret-box.ts";
 const seconds = (fallback: number) => env.int(fallback, 1);
 
 export const authConfigSchema = z.object({
-  ...commonConfigShape,
+  ...baseConfigShape,
+  ...databaseConfigShape,
+  ...redisConfigShape,
+  ...kafkaConfigShape,
+  ...smtpConfigShape,
   ...opsConfigShape,
   PORT: env.port(8006),
   HOST: z.preprocess((v) => (v === "" || v === undefined ? "127.0.0.1" : v), z.string()),

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { commonConfigShape, ConfigError, env, parseConfig } from "@mimascota/shared/config";
+import { baseConfigShape, ConfigError, env, parseConfig, redisConfigShape } from "@mimascota/shared/config";
 import { opsConfigShape } from "@mimascota/shared/ops-port";
 import { defaultRouteTable } from "./routing/default-routes.ts";
 import { parseRouteTable, type RouteTableSpec } from "./routing/route-table.ts";
@@ -9,7 +9,8 @@ const text = (fallback: string) =>
   z.preprocess((v) => (v === "" || v === undefined ? fallback : v), z.string().min(1));
 
 export const gatewayConfigSchema = z.object({
-  ...commonConfigShape,
+  ...baseConfigShape,
+  ...redisConfigShape,
   ...opsConfigShape,
   PORT: env.port(8080),
   HOST: text("127.0.0.1"),

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { rootCertificates } from "node:tls";
 import { describe, it } from "node:test";
-import { ConfigError, commonConfigShape, parseConfig } from "../../src/config.ts";
+import { ConfigError, kafkaConfigShape, parseConfig } from "../../src/config.ts";
 import { kafkaSecurity, type KafkaSecuritySettings } from "../../src/events/kafka-security.ts";
 import { z } from "zod";
 
@@ -80,7 +80,7 @@ describe("Kafka TLS and SASL settings", () => {
   });
 
   it("reads the mechanism case-insensitively from the environment and refuses others", () => {
-    const schema = z.object(commonConfigShape);
+    const schema = z.object(kafkaConfigShape);
     assert.equal(
       parseConfig(schema, { KAFKA_SASL_MECHANISM: "SCRAM-SHA-512" }).KAFKA_SASL_MECHANISM,
       "scram-sha-512",
