@@ -195,12 +195,14 @@ describe("session endpoints under bad input", { skip: await skipUnless("postgres
       headers: { authorization: `Bearer ${accessToken}`, "content-type": "application/json" },
     });
     assert.ok(withBody.statusCode < 500, withBody.body);
+    // DELETE is account deletion (bearer, so a 401 here); PUT is no method of /me.
     const wrongMethod = await expectProblem(
-      { method: "DELETE", url: "/api/v1/auth/me" },
+      { method: "PUT", url: "/api/v1/auth/me" },
       405,
       "METHOD_NOT_ALLOWED",
     );
     assert.match(String(wrongMethod.headers.allow), /GET/);
+    assert.match(String(wrongMethod.headers.allow), /DELETE/);
     await expectProblem({ method: "GET", url: "/api/v1/auth/login" }, 405, "METHOD_NOT_ALLOWED");
   });
 
