@@ -10,6 +10,7 @@ import {
   redisConfigShape,
   smtpConfigShape,
 } from "@mimascota/shared/config";
+import { DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER } from "@mimascota/shared/auth-contract";
 import { kafkaSecurity } from "@mimascota/shared/events/kafka-security";
 import { opsConfigShape } from "@mimascota/shared/ops-port";
 import { keyRingBox } from "./two-factor/secret-box.ts";
@@ -45,8 +46,8 @@ export const authConfigSchema = z.object({
   /** Origins allowed to call cookie endpoints (refresh, logout); anything else is refused before use. */
   ALLOWED_ORIGINS: env.list(["http://localhost:3000", "http://localhost:5173", "http://localhost:8080"]),
   TRUST_PROXY: env.proxies(),
-  JWT_ISSUER: z.preprocess((v) => (v === "" || v === undefined ? "mimascota-auth" : v), z.string()),
-  JWT_AUDIENCE: z.preprocess((v) => (v === "" || v === undefined ? "mimascota-api" : v), z.string()),
+  JWT_ISSUER: z.preprocess((v) => (v === "" || v === undefined ? DEFAULT_JWT_ISSUER : v), z.string()),
+  JWT_AUDIENCE: z.preprocess((v) => (v === "" || v === undefined ? DEFAULT_JWT_AUDIENCE : v), z.string()),
   ACCESS_TOKEN_TTL: seconds(900),
   /**
    * How long `keys:rotate` publishes a new signing key before it signs: at least the verifiers' JWKS cache age

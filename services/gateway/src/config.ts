@@ -1,6 +1,11 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { baseConfigShape, ConfigError, env, parseConfig, redisConfigShape } from "@mimascota/shared/config";
+import {
+  DEFAULT_JWT_AUDIENCE,
+  DEFAULT_JWT_ISSUER,
+  REVOKED_SESSION_PREFIX,
+} from "@mimascota/shared/auth-contract";
 import { opsConfigShape } from "@mimascota/shared/ops-port";
 import { defaultRouteTable } from "./routing/default-routes.ts";
 import { parseRouteTable, type RouteTableSpec } from "./routing/route-table.ts";
@@ -20,8 +25,8 @@ export const gatewayConfigSchema = z.object({
   /** The same table inline, as JSON; wins over the file. */
   GATEWAY_ROUTES: env.optionalString(),
 
-  JWT_ISSUER: text("mimascota-auth"),
-  JWT_AUDIENCE: text("mimascota-api"),
+  JWT_ISSUER: text(DEFAULT_JWT_ISSUER),
+  JWT_AUDIENCE: text(DEFAULT_JWT_AUDIENCE),
   JWT_ALGORITHMS: env.list(["EdDSA", "ES256"]).pipe(z.array(z.enum(["EdDSA", "ES256"])).min(1)),
   /** Leeway for exp/nbf in seconds; the contract caps it at 60. */
   JWT_CLOCK_TOLERANCE: z.preprocess(
@@ -45,7 +50,7 @@ export const gatewayConfigSchema = z.object({
   TOKEN_CACHE_SIZE: env.int(10_000, 0),
   /** A verified token is re-verified (signature, key still published) after this many seconds. */
   TOKEN_CACHE_TTL: env.int(60, 1),
-  REVOKED_SESSION_KEY_PREFIX: text("revoked-session:"),
+  REVOKED_SESSION_KEY_PREFIX: text(REVOKED_SESSION_PREFIX),
 
   RATE_LIMIT_IP: env.int(100, 1),
   RATE_LIMIT_USER: env.int(300, 1),

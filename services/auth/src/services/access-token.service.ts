@@ -1,11 +1,10 @@
 import { randomUUID, sign } from "node:crypto";
 import { errors, jwtVerify } from "jose";
+import { ACCESS_TOKEN_TYPE } from "@mimascota/shared/auth-contract";
 import type { Clock } from "@mimascota/shared/clock";
 import type { AuthConfig } from "../config.ts";
 import type { Role } from "../domain/role.ts";
 import { SIGNING_ALG, type SigningKeyService } from "./signing-key.service.ts";
-
-export const ACCESS_TOKEN_TYPE = "at+jwt";
 
 export interface AccessTokenSubject {
   userId: string;

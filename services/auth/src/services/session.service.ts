@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
+import { revokedSessionKey } from "@mimascota/shared/auth-contract";
 import type { Clock } from "@mimascota/shared/clock";
 import type { Database, Transaction } from "@mimascota/shared/db/database";
 import { afterCommit, type UnitOfWork } from "@mimascota/shared/db/unit-of-work";
@@ -14,9 +15,6 @@ import type { SessionRepository } from "../repositories/session.repository.ts";
 import type { AccessTokenService } from "./access-token.service.ts";
 import { EVENT_SOURCE, type SessionRevoker } from "./account-ports.ts";
 import { assertSameSite, type RequestSite } from "./same-site.ts";
-
-/** The key the gateway checks before accepting a session's access tokens (see the README). */
-export const revokedSessionKey = (sessionId: string) => `revoked-session:${sessionId}`;
 
 export interface SessionDeps {
   db: Database;

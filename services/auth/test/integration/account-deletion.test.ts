@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { eq } from "drizzle-orm";
 import { skipUnless } from "@mimascota/shared/testing/services";
 import { backupCodes, loginThrottles, sessions, users } from "../../src/db/schema.ts";
-import { revokedSessionKey } from "../../src/services/session.service.ts";
+import { revokedSessionKey } from "@mimascota/shared/auth-contract";
 import { post, problem, register, STRONG_PASSWORD } from "../support/account-helpers.ts";
 import { login, me, signedIn } from "../support/session-helpers.ts";
 import { createAuthTestContext, type AuthTestContext } from "../support/test-app.ts";

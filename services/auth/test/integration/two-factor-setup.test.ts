@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { eq } from "drizzle-orm";
 import { skipUnless } from "@mimascota/shared/testing/services";
 import { backupCodes, twoFactorCredentials } from "../../src/db/schema.ts";
-import { revokedSessionKey } from "../../src/services/session.service.ts";
+import { revokedSessionKey } from "@mimascota/shared/auth-contract";
 import { generateTotp } from "../../src/two-factor/totp.ts";
 import { problem, STRONG_PASSWORD, userRow } from "../support/account-helpers.ts";
 import { decodeJwt, login, me, signedIn } from "../support/session-helpers.ts";

@@ -8,6 +8,7 @@ import {
   type FlattenedJWSInput,
   type JSONWebKeySet,
 } from "jose";
+import { ACCESS_TOKEN_TYPE } from "@mimascota/shared/auth-contract";
 import type { Clock } from "@mimascota/shared/clock";
 
 export interface VerifiedToken {
@@ -131,7 +132,7 @@ export class TokenVerifier {
         algorithms: this.#options.algorithms,
         issuer: this.#options.issuer,
         audience: this.#options.audience,
-        typ: "at+jwt",
+        typ: ACCESS_TOKEN_TYPE,
         clockTolerance: this.#options.clockToleranceSeconds,
         currentDate: new Date(now),
         requiredClaims: ["sub", "sid", "jti", "iat", "exp"],

@@ -1,3 +1,4 @@
+import { AUTH_PREFIX, PUBLIC_AUTH_ROUTES } from "@mimascota/shared/auth-contract";
 import type { RouteTableSpec } from "./route-table.ts";
 
 interface DefaultRouteSettings {
@@ -11,7 +12,7 @@ interface DefaultRouteSettings {
   AUTH_BODY_LIMIT_BYTES: number;
 }
 
-const AUTH = "/api/v1/auth";
+const AUTH = AUTH_PREFIX;
 /** The original Mi Mascota gateway served 2FA management here; its front end still calls these paths. */
 const ORIGINAL_TWO_FACTOR = "/api/v1/2fa/";
 
@@ -56,15 +57,7 @@ export function defaultRouteTable(s: DefaultRouteSettings): RouteTableSpec {
       "two-factor": { limit: s.RATE_LIMIT_TWO_FACTOR, window, per: "user" },
     },
     routes: [
-      open("/register", ["register"]),
-      open("/verify-email"),
-      open("/resend-verification", ["resend"]),
-      open("/login", ["login"]),
-      open("/login/2fa", ["two-factor"]),
-      open("/refresh"),
-      open("/logout"),
-      open("/forgot-password", ["password-reset"]),
-      open("/reset-password", ["password-reset"]),
+      ...PUBLIC_AUTH_ROUTES.map((route) => open(route.path, route.policy ? [route.policy] : [])),
       guarded("/me", [], true),
       guarded("/2fa/enable", ["two-factor"]),
       guarded("/2fa/verify-setup", ["two-factor"]),
