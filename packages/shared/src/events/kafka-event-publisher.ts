@@ -1,6 +1,7 @@
 import { ProduceAcks, Producer, stringSerializers, type MessageToProduce } from "@platformatic/kafka";
 import type { EventPublisher, OutboundEvent } from "./event-publisher.ts";
 import type { KafkaSecurity } from "./kafka-security.ts";
+import { withDeadline } from "../deadline.ts";
 
 export interface KafkaEventPublisherOptions {
   /** `host:port` bootstrap brokers. */
@@ -110,12 +111,10 @@ export class KafkaEventPublisher implements EventPublisher {
   }
 
   async #withDeadline<T>(producer: KafkaProducer, work: Promise<T>, ms: number): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new KafkaDeadlineError(`Kafka did not answer within ${ms} ms`)), ms);
-    });
     try {
-      return await Promise.race([work, deadline]);
+      return await withDeadline(work, ms, () => {
+        throw new KafkaDeadlineError(`Kafka did not answer within ${ms} ms`);
+      });
     } catch (error) {
       if (error instanceof KafkaDeadlineError && this.#producer === producer) {
         this.#producer = this.#createProducer();
@@ -123,8 +122,6 @@ export class KafkaEventPublisher implements EventPublisher {
         producer.close(true).catch(() => {});
       }
       throw error;
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { createClient } from "redis";
 import type { KeyValueStore } from "./key-value-store.ts";
+import { withDeadline } from "../deadline.ts";
 
 type RedisClient = ReturnType<typeof createClient>;
 
@@ -128,18 +129,9 @@ export class RedisKeyValueStore implements KeyValueStore {
    */
   async #run<T>(command: (client: RedisClient) => Promise<T>): Promise<T> {
     await this.#firstAttempt;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`redis command timed out after ${this.#commandTimeoutMs} ms`)),
-        this.#commandTimeoutMs,
-      );
+    return withDeadline(command(this.#client), this.#commandTimeoutMs, () => {
+      throw new Error(`redis command timed out after ${this.#commandTimeoutMs} ms`);
     });
-    try {
-      return await Promise.race([command(this.#client), deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   #key(key: string): string {

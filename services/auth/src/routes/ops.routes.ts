@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { withDeadline } from "@mimascota/shared/deadline";
 import { z } from "zod";
 import { problems } from "../errors.ts";
 import type { AuthMetrics } from "../metrics.ts";
@@ -110,23 +111,17 @@ export function registerOpsRoutes(app: FastifyInstance, deps: OpsRouteDeps): voi
   );
 }
 
-async function withTimeout(check: Promise<void>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error("timed out")), CHECK_TIMEOUT_MS);
-  });
-  try {
-    await Promise.race([check, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 async function runChecks(
   checks: Record<string, () => Promise<void>>,
 ): Promise<Record<string, "ok" | "unavailable">> {
   const names = Object.keys(checks);
-  const results = await Promise.allSettled(names.map((name) => withTimeout(checks[name]!())));
+  const results = await Promise.allSettled(
+    names.map((name) =>
+      withDeadline(checks[name]!(), CHECK_TIMEOUT_MS, () => {
+        throw new Error("timed out");
+      }),
+    ),
+  );
   return Object.fromEntries(
     names.map((name, i) => [name, results[i]!.status === "fulfilled" ? "ok" : "unavailable"]),
   );

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Clock } from "@mimascota/shared/clock";
+import { withDeadline } from "@mimascota/shared/deadline";
 import type { UnitOfWork } from "@mimascota/shared/db/unit-of-work";
 import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
 import { enqueueEvent } from "@mimascota/shared/events/outbox";
@@ -166,17 +166,7 @@ export class RegistrationService {
   async #noticeAllowed(userId: string): Promise<boolean> {
     const cooldownMs = this.#deps.config.RESEND_COOLDOWN * 1000;
     if (cooldownMs <= 0) return true;
-    const deadline = new AbortController();
     const claimed = this.#deps.kv.setIfAbsent(`already-registered-notice:${userId}`, "1", cooldownMs);
-    try {
-      return await Promise.race([
-        claimed,
-        sleep(NOTICE_CHECK_DEADLINE_MS, true, { signal: deadline.signal }),
-      ]);
-    } catch {
-      return true;
-    } finally {
-      deadline.abort();
-    }
+    return withDeadline(claimed, NOTICE_CHECK_DEADLINE_MS, () => true).catch(() => true);
   }
 }
