@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
+import { LabelledCounter } from "@mimascota/shared/metrics/labelled-counter";
 
 /** What the metrics read at scrape time, each optional (the composition root passes what it runs). */
 export interface MetricSources {
@@ -16,10 +17,20 @@ export interface MetricSources {
   housekeepingSchedule?: { lastPass: () => Date; intervalSeconds: number } | undefined;
 }
 
-export type LoginResult =
-  "success" | "two_factor_required" | "invalid_credentials" | "locked" | "email_not_verified";
+const LOGIN_RESULTS = [
+  "success",
+  "two_factor_required",
+  "invalid_credentials",
+  "locked",
+  "email_not_verified",
+] as const;
+export type LoginResult = (typeof LOGIN_RESULTS)[number];
 
-export type RefreshResult = "success" | "invalid" | "stale" | "reused" | "cross_site";
+const REFRESH_RESULTS = ["success", "invalid", "stale", "reused", "cross_site"] as const;
+export type RefreshResult = (typeof REFRESH_RESULTS)[number];
+
+const TWO_FACTOR_CHECK_RESULTS = ["totp", "backup_code", "invalid", "blocked"] as const;
+export type TwoFactorCheckResult = (typeof TWO_FACTOR_CHECK_RESULTS)[number];
 
 /**
  * One registry per app instance (never prom-client's global one), so two apps in one process, as in tests,
@@ -27,12 +38,12 @@ export type RefreshResult = "success" | "invalid" | "stale" | "reused" | "cross_
  */
 export class AuthMetrics {
   readonly registry = new Registry();
-  readonly logins: Counter<"result">;
+  readonly logins: LabelledCounter<LoginResult>;
   readonly registrations: Counter;
   readonly locks: Counter;
-  readonly refreshes: Counter<"result">;
+  readonly refreshes: LabelledCounter<RefreshResult>;
   readonly reuseDetections: Counter;
-  readonly twoFactorChecks: Counter<"result">;
+  readonly twoFactorChecks: LabelledCounter<TwoFactorCheckResult>;
 
   constructor(
     options: {
@@ -46,10 +57,11 @@ export class AuthMetrics {
   ) {
     const registers = [this.registry];
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
-    this.logins = new Counter({
+    this.logins = new LabelledCounter({
       name: "auth_logins_total",
       help: "Login attempts by result",
-      labelNames: ["result"],
+      label: "result",
+      values: LOGIN_RESULTS,
       registers,
     });
     this.registrations = new Counter({
@@ -62,10 +74,11 @@ export class AuthMetrics {
       help: "Temporary locks after too many failed logins (unknown emails included)",
       registers,
     });
-    this.refreshes = new Counter({
+    this.refreshes = new LabelledCounter({
       name: "auth_refreshes_total",
       help: "Refresh attempts by result",
-      labelNames: ["result"],
+      label: "result",
+      values: REFRESH_RESULTS,
       registers,
     });
     this.reuseDetections = new Counter({
@@ -73,10 +86,11 @@ export class AuthMetrics {
       help: "Rotated refresh tokens presented after the grace window (the session was revoked)",
       registers,
     });
-    this.twoFactorChecks = new Counter({
+    this.twoFactorChecks = new LabelledCounter({
       name: "auth_two_factor_checks_total",
       help: "Two-factor code checks by result",
-      labelNames: ["result"],
+      label: "result",
+      values: TWO_FACTOR_CHECK_RESULTS,
       registers,
     });
     const schedule = options.housekeepingSchedule;

@@ -193,14 +193,14 @@ export class LoginService {
     if (decision.kind !== "refused") await this.#upgradeHash(decision.user, password);
     switch (decision.kind) {
       case "refused":
-        metrics.logins.inc({ result: decision.result });
+        metrics.logins.inc(decision.result);
         if (decision.lockedNow) metrics.locks.inc();
         throw problems.error("INVALID_CREDENTIALS");
       case "unverified":
-        metrics.logins.inc({ result: "email_not_verified" });
+        metrics.logins.inc("email_not_verified");
         throw problems.error("EMAIL_NOT_VERIFIED");
       case "two-factor":
-        metrics.logins.inc({ result: "two_factor_required" });
+        metrics.logins.inc("two_factor_required");
         return {
           kind: "two-factor",
           twoFactorToken: decision.twoFactorToken,
@@ -215,7 +215,7 @@ export class LoginService {
           email: user.email,
           role: user.role,
         });
-        metrics.logins.inc({ result: "success" });
+        metrics.logins.inc("success");
         // Read with the password hash before the transaction; a session login has a verified address and no 2FA.
         return {
           kind: "session",

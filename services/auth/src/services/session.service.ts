@@ -124,7 +124,7 @@ export class SessionService implements SessionRevoker {
     try {
       assertSameSite(site, this.#deps.config.ALLOWED_ORIGINS);
     } catch (error) {
-      this.#deps.metrics.refreshes.inc({ result: "cross_site" });
+      this.#deps.metrics.refreshes.inc("cross_site");
       throw error;
     }
     const now = this.#deps.clock.now();
@@ -157,7 +157,7 @@ export class SessionService implements SessionRevoker {
       email: found.email,
       role: found.role,
     });
-    this.#deps.metrics.refreshes.inc({ result: "success" });
+    this.#deps.metrics.refreshes.inc("success");
     return { ...access, refreshToken, refreshExpiresAt: successorExpiresAt };
   }
 
@@ -239,7 +239,7 @@ export class SessionService implements SessionRevoker {
   }
 
   #fail(kind: "invalid" | "stale" | "reused") {
-    this.#deps.metrics.refreshes.inc({ result: kind });
+    this.#deps.metrics.refreshes.inc(kind);
     if (kind === "stale") {
       return problems.error("REFRESH_TOKEN_STALE");
     }

@@ -11,7 +11,6 @@ import { verifyTotp } from "../two-factor/totp.ts";
 import type { TwoFactorAttemptLimiter } from "../two-factor/two-factor-attempts.ts";
 
 /** Values of `auth_two_factor_checks_total{result}`: bounded. */
-export type TwoFactorCheckResult = "totp" | "backup_code" | "invalid" | "blocked";
 
 export interface TwoFactorCheckDeps {
   clock: Clock;
@@ -88,7 +87,7 @@ export class TwoFactorCheckService {
     // Counted before checking, so parallel guesses cannot get past the limit; while blocked nothing is checked.
     const gate = await limiter.begin(user.id);
     if (!gate.allowed) {
-      metrics.twoFactorChecks.inc({ result: "blocked" });
+      metrics.twoFactorChecks.inc("blocked");
       throw problems.error("TOO_MANY_ATTEMPTS", {
         headers: { "retry-after": String(gate.retryAfterSeconds) },
       });
@@ -100,10 +99,10 @@ export class TwoFactorCheckService {
       settle: async (method) => {
         if (method) {
           await gate.succeeded();
-          metrics.twoFactorChecks.inc({ result: method });
+          metrics.twoFactorChecks.inc(method);
           return method;
         }
-        metrics.twoFactorChecks.inc({ result: "invalid" });
+        metrics.twoFactorChecks.inc("invalid");
         await this.#deps.onFailure(user.email);
         throw options.invalid();
       },

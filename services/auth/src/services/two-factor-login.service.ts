@@ -106,7 +106,7 @@ export class TwoFactorLoginService {
     });
     const profile = await users.getProfile(user.id);
     if (!profile) throw invalidToken();
-    this.#deps.metrics.logins.inc({ result: "success" });
+    this.#deps.metrics.logins.inc("success");
     const device = this.#deps.devices.issue({ id: user.id, passwordChangedAt });
     return { kind: "session", ...access, ...grant, user: profile, device };
   }
