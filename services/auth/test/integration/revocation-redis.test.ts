@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createClient } from "redis";
+import { UnitOfWork } from "@mimascota/shared/db/unit-of-work";
 import { createLogger } from "@mimascota/shared/logger";
 import { RedisKeyValueStore } from "@mimascota/shared/kv/redis-key-value-store";
 import { serviceUrls, skipUnless, uniquePrefix } from "@mimascota/shared/testing/services";
@@ -54,12 +55,12 @@ describe("revocations published to Redis", { skip: await skipUnless("postgres", 
     const keep = await insertSession(ctx, userId);
     const other = await insertSession(ctx, userId);
     const service = revoker(ctx, kv);
-    const revoked = await ctx.database.db.transaction((tx) =>
+    // Published by the revocation itself once the unit of work has committed.
+    const revoked = await new UnitOfWork({ db: ctx.database.db }).run((tx) =>
       service.revokeAllForUser(tx, userId, { exceptSessionId: keep, reason: "password_changed" }),
     );
     assert.equal(revoked.length, 2, "the login's session and the other one");
     assert.ok(revoked.includes(other) && !revoked.includes(keep));
-    await service.publishRevoked(revoked);
     for (const sid of revoked) {
       assert.equal(await redis.get(`${prefix}revoked-session:${sid}`), "1");
       const ttl = await redis.pTTL(`${prefix}revoked-session:${sid}`);
@@ -78,11 +79,11 @@ describe("revocations published to Redis", { skip: await skipUnless("postgres", 
     });
     try {
       const service = revoker(ctx, down);
-      const revoked = await ctx.database.db.transaction((tx) =>
+      // The after-commit publication fails quietly: the gateway's copy is best effort.
+      const revoked = await new UnitOfWork({ db: ctx.database.db }).run((tx) =>
         service.revokeAllForUser(tx, userId, { reason: "password_changed" }),
       );
       assert.equal(revoked.length, 1);
-      await service.publishRevoked(revoked); // resolves: the gateway's copy is best effort
       assert.ok(await sessionRevokedAt(ctx, revoked[0]!), "revoked in the database");
       assert.equal((await me(ctx, accessToken)).statusCode, 401, "and refused by the auth service at once");
     } finally {
