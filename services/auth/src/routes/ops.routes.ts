@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
-import { withDeadline } from "@mimascota/shared/deadline";
+import { checkReadiness } from "@mimascota/shared/readiness";
 import { z } from "zod";
 import { problems } from "../errors.ts";
 import type { AuthMetrics } from "../metrics.ts";
@@ -65,23 +65,19 @@ export function registerOpsRoutes(app: FastifyInstance, deps: OpsRouteDeps): voi
       },
     },
     async () => {
-      const [required, optional] = await Promise.all([
-        runChecks(deps.checks),
-        runChecks(deps.degradable ?? {}),
-      ]);
-      const failed = Object.keys(required).filter((name) => required[name] === "unavailable");
-      if (failed.length > 0) {
+      const readiness = await checkReadiness({
+        required: deps.checks,
+        degradable: deps.degradable ?? {},
+        timeoutMs: CHECK_TIMEOUT_MS,
+      });
+      if (readiness.status === "unavailable") {
         throw problems.error("SERVICE_UNAVAILABLE", {
           variant: "not_ready",
-          params: { dependencies: failed.join(", ") },
-          errors: failed.map((path) => ({ path, message: "unavailable" })),
+          params: { dependencies: readiness.failed.join(", ") },
+          errors: readiness.failed.map((path) => ({ path, message: "unavailable" })),
         });
       }
-      const degraded = Object.values(optional).includes("unavailable");
-      return {
-        status: degraded ? ("degraded" as const) : ("ready" as const),
-        checks: { ...required, ...optional },
-      };
+      return { status: readiness.status, checks: readiness.checks };
     },
   );
 
@@ -108,21 +104,5 @@ export function registerOpsRoutes(app: FastifyInstance, deps: OpsRouteDeps): voi
       reply.header("cache-control", "public, max-age=300");
       return jwks as { keys: z.infer<typeof jwk>[] };
     },
-  );
-}
-
-async function runChecks(
-  checks: Record<string, () => Promise<void>>,
-): Promise<Record<string, "ok" | "unavailable">> {
-  const names = Object.keys(checks);
-  const results = await Promise.allSettled(
-    names.map((name) =>
-      withDeadline(checks[name]!(), CHECK_TIMEOUT_MS, () => {
-        throw new Error("timed out");
-      }),
-    ),
-  );
-  return Object.fromEntries(
-    names.map((name, i) => [name, results[i]!.status === "fulfilled" ? "ok" : "unavailable"]),
   );
 }

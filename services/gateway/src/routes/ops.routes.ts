@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { checkReadiness } from "@mimascota/shared/readiness";
 import type { GatewayMetrics } from "../metrics.ts";
 import type { Upstream } from "../proxy/upstream.ts";
 
@@ -19,25 +20,34 @@ export function registerOpsRoutes(app: FastifyInstance, deps: OpsRouteDeps): voi
   app.get("/health", async () => ({ status: "ok" }));
 
   app.get("/ready", async (_request, reply) => {
-    const [redisUp, ...probes] = await Promise.all([
-      deps.redis.configured ? deps.redis.ping() : Promise.resolve(true),
-      ...[...deps.upstreams.values()].map((u) => u.probe()),
-    ]);
-    const upstreams: Record<string, { status: "ok" | "down"; breaker: string }> = {};
-    [...deps.upstreams.values()].forEach((upstream, i) => {
-      upstreams[upstream.name] = { status: probes[i] ? "ok" : "down", breaker: upstream.breaker.state };
+    const upstreams = [...deps.upstreams.values()];
+    // Everything here is degradable: the gateway serves on its fallbacks without Redis, and one upstream down
+    // is that upstream's outage, not the gateway's.
+    const readiness = await checkReadiness({
+      degradable: {
+        ...(deps.redis.configured ? { redis: () => deps.redis.ping() } : {}),
+        ...Object.fromEntries(upstreams.map((u) => [`upstream:${u.name}`, () => u.probe()])),
+      },
     });
-    const degraded = !redisUp || probes.some((ok) => !ok);
+    const redisUp = !deps.redis.configured || readiness.checks.redis === "ok";
     reply.header("cache-control", "no-store");
     return {
-      status: degraded ? "degraded" : "ready",
+      status: readiness.status,
       checks: {
         redis: deps.redis.configured
           ? redisUp
             ? "ok"
             : "down"
           : "not configured (embedded in-memory store)",
-        upstreams,
+        upstreams: Object.fromEntries(
+          upstreams.map((u) => [
+            u.name,
+            {
+              status: readiness.checks[`upstream:${u.name}`] === "ok" ? "ok" : "down",
+              breaker: u.breaker.state,
+            },
+          ]),
+        ),
       },
       rateLimits: deps.redis.configured && redisUp ? "redis" : "in-memory (per instance)",
       cache: deps.redis.configured ? (redisUp ? "redis" : "bypassed") : deps.cacheKind,
