@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
 DURATION=${BENCH_DURATION:-10}
 CONNS=${BENCH_CONNECTIONS:-50}
-UP_PORT=18081 GW_PORT=18080 NGINX_PORT=18082 REDIS_PORT=18379
+UP_PORT=18081 GW_PORT=18080 NGINX_PORT=18082 REDIS_PORT=18379 GW_OPS_PORT=18090
 work=$(mktemp -d /tmp/gateway-bench.XXXXXX)
 mkdir -p bench/results
 pids=()
@@ -53,7 +53,7 @@ routes=$(cat <<JSON
  "routes":[{"prefix":"/api/","upstream":"bench"}]}
 JSON
 )
-PORT=$GW_PORT HOST=127.0.0.1 NODE_ENV=production LOG_LEVEL=warn REDIS_URL=redis://127.0.0.1:$REDIS_PORT \
+PORT=$GW_PORT OPS_PORT=$GW_OPS_PORT HOST=127.0.0.1 NODE_ENV=production LOG_LEVEL=warn REDIS_URL=redis://127.0.0.1:$REDIS_PORT \
   GATEWAY_ROUTES="$routes" JWKS_URL="http://127.0.0.1:$UP_PORT/.well-known/jwks.json" \
   RATE_LIMIT_USER=1000000000 RATE_LIMIT_IP=1000000000 \
   node services/gateway/src/main.ts >"$work/gateway.log" 2>&1 &
@@ -129,11 +129,11 @@ read -r hg_rps hg_p50 hg_p99 < <(run gateway-half "http://127.0.0.1:$GW_PORT/api
 # same half-load rate again, measured on those refusals (the contract's goal: p99 under 5 ms while open).
 kill "${pids[1]}" 2>/dev/null || true
 for _ in $(seq 1 50); do
-  curl -s "http://127.0.0.1:$GW_PORT/circuit-breakers" | grep -q '"state":"open"' && break
+  curl -s "http://127.0.0.1:$GW_OPS_PORT/circuit-breakers" | grep -q '"state":"open"' && break
   curl -s -o /dev/null "${auth[@]}" "http://127.0.0.1:$GW_PORT/api/bench" || true
   sleep 0.1
 done
-curl -s "http://127.0.0.1:$GW_PORT/circuit-breakers" | grep -q '"state":"open"' \
+curl -s "http://127.0.0.1:$GW_OPS_PORT/circuit-breakers" | grep -q '"state":"open"' \
   || { echo "gateway bench: the breaker did not open; log:" >&2; cat "$work/gateway.log" >&2; exit 1; }
 open_code=$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" "http://127.0.0.1:$GW_PORT/api/bench")
 [ "$open_code" = 503 ] || { echo "gateway bench: open breaker answered $open_code, not 503" >&2; exit 1; }

@@ -80,6 +80,8 @@ try {
     NODE_ENV: "production",
     LOG_LEVEL: "warn",
     HOST: "127.0.0.1",
+    // Production puts the operations endpoints on a port of their own: any free one per process here.
+    OPS_PORT: "0",
     REDIS_URL: `redis://127.0.0.1:${redisPort}`,
   };
   const threadPool = env.UV_THREADPOOL_SIZE ? { UV_THREADPOOL_SIZE: env.UV_THREADPOOL_SIZE } : {};
