@@ -21,7 +21,8 @@ const token = await new SignJWT({ sid: "bench-session", amr: ["pwd"] })
   .setSubject("bench-user")
   .setJti(crypto.randomUUID())
   .setIssuedAt()
-  .setExpirationTime("1h")
+  // Within the gateway's MAX_TOKEN_LIFETIME (15 min + leeway), like the auth service's tokens.
+  .setExpirationTime("15m")
   .sign(privateKey);
 writeFileSync(tokenFile, token);
 
