@@ -4,22 +4,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
-import { openDatabase } from "@mimascota/shared/db/database";
-import { migrateInfra } from "@mimascota/shared/db/infra-migrations";
 import { createLogger } from "@mimascota/shared/logger";
 import { freePort } from "@mimascota/shared/testing/ports";
-import {
-  createTestDatabase,
-  serviceUrls,
-  skipUnless,
-  skipUnlessPrograms,
-} from "@mimascota/shared/testing/services";
+import { serviceUrls, skipUnless, skipUnlessPrograms } from "@mimascota/shared/testing/services";
 import { TestSmtpServer } from "@mimascota/shared/testing/smtp-server";
 import { startAuthService, type RunningAuthService } from "../../services/auth/src/compose.ts";
 import { loadAuthConfig } from "../../services/auth/src/config.ts";
-import { migrateAuth } from "../../services/auth/src/db/migrations.ts";
 import { startGateway, type RunningGateway } from "../../services/gateway/src/compose.ts";
 import { loadGatewayConfig } from "../../services/gateway/src/config.ts";
+import { migratedAuthDatabase } from "../../services/auth/test/support/migrated-database.ts";
 
 const EMAIL = "olvido@example.com";
 const FIRST_PASSWORD = "tortuga violeta bajo la lluvia";
@@ -51,12 +44,8 @@ describe("the password-reset page in Chromium", { skip }, () => {
   let base: string;
 
   before(async () => {
-    const db = await createTestDatabase();
+    const db = await migratedAuthDatabase(dataDir);
     drop = db.drop;
-    const handle = await openDatabase({ url: db.url, dataDir });
-    await migrateInfra(handle);
-    await migrateAuth(handle);
-    await handle.close();
     smtp = await TestSmtpServer.start();
     const gatewayPort = await freePort();
     base = `http://127.0.0.1:${gatewayPort}`;

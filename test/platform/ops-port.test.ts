@@ -4,17 +4,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { openDatabase } from "@mimascota/shared/db/database";
-import { migrateInfra } from "@mimascota/shared/db/infra-migrations";
 import { createLogger } from "@mimascota/shared/logger";
 import { opsPortOf } from "@mimascota/shared/ops-port";
-import { createTestDatabase, serviceUrls, skipUnless } from "@mimascota/shared/testing/services";
+import { serviceUrls, skipUnless } from "@mimascota/shared/testing/services";
 import { TestSmtpServer } from "@mimascota/shared/testing/smtp-server";
 import { startAuthService, type RunningAuthService } from "../../services/auth/src/compose.ts";
 import { loadAuthConfig } from "../../services/auth/src/config.ts";
-import { migrateAuth } from "../../services/auth/src/db/migrations.ts";
 import { startGateway, type RunningGateway } from "../../services/gateway/src/compose.ts";
 import { loadGatewayConfig } from "../../services/gateway/src/config.ts";
+import { migratedAuthDatabase } from "../../services/auth/test/support/migrated-database.ts";
 
 const portOf = (server: { server: { address(): unknown } } | undefined) => {
   const address = server?.server.address();
@@ -39,12 +37,8 @@ describe("operations endpoints in production", { skip: await skipUnless("postgre
   let authOps: string;
 
   before(async () => {
-    const db = await createTestDatabase();
+    const db = await migratedAuthDatabase(dataDir);
     drop = db.drop;
-    const handle = await openDatabase({ url: db.url, dataDir });
-    await migrateInfra(handle);
-    await migrateAuth(handle);
-    await handle.close();
     smtp = await TestSmtpServer.start();
     const logger = createLogger("ops-test", "silent");
     const production = {

@@ -4,15 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { openDatabase } from "@mimascota/shared/db/database";
-import { migrateInfra } from "@mimascota/shared/db/infra-migrations";
 import { createLogger } from "@mimascota/shared/logger";
-import { createTestDatabase, serviceUrls, skipUnless } from "@mimascota/shared/testing/services";
+import { serviceUrls, skipUnless } from "@mimascota/shared/testing/services";
 import { startAuthService, type RunningAuthService } from "../../../auth/src/compose.ts";
 import { loadAuthConfig } from "../../../auth/src/config.ts";
-import { migrateAuth } from "../../../auth/src/db/migrations.ts";
 import { startGateway, type RunningGateway } from "../../src/compose.ts";
 import { loadGatewayConfig } from "../../src/config.ts";
+import { migratedAuthDatabase } from "../../../auth/test/support/migrated-database.ts";
 
 const PASSWORD = "tortuga violeta bajo la lluvia";
 const ORIGIN = "http://localhost:3000";
@@ -30,12 +28,8 @@ describe("auth service through the gateway", { skip: await skipUnless("postgres"
   let base: string;
 
   before(async () => {
-    const db = await createTestDatabase();
+    const db = await migratedAuthDatabase(dataDir);
     drop = db.drop;
-    const handle = await openDatabase({ url: db.url, dataDir });
-    await migrateInfra(handle);
-    await migrateAuth(handle);
-    await handle.close();
     const logger = createLogger("e2e", "silent");
     const common = { NODE_ENV: "test", LOG_LEVEL: "silent", DATA_DIR: dataDir, REDIS_URL: serviceUrls.redis };
     auth = await startAuthService(
