@@ -139,13 +139,7 @@ export class LoginService {
       if (current?.passwordHash !== user.passwordHash) {
         return { kind: "refused", result: "invalid_credentials", lockedNow: false };
       }
-      if (!current.emailVerifiedAt) return { kind: "unverified", user: current };
-      if (current.twoFactorEnabledAt) {
-        const twoFactorToken = await this.#challenge(tx, current.id, now, client, deviceId);
-        return { kind: "two-factor", user: current, twoFactorToken };
-      }
-      const grant = await this.#deps.sessions.start(tx, { userId: current.id, amr: ["pwd"], client });
-      return { kind: "session", user: current, grant };
+      return this.#signIn(tx, current, now, client, deviceId);
     });
     return this.#reply(decision, password);
   }
@@ -179,13 +173,27 @@ export class LoginService {
     // With 2FA on, the password is half the proof: failures (wrong codes count too) are forgotten only when
     // the second step passes, or a known password would wipe the count that code guessing builds up.
     if (state.failureCount > 0 && !authenticated.twoFactorEnabledAt) await throttles.resetFailures(tx, email);
-    if (!authenticated.emailVerifiedAt) return { kind: "unverified", user: authenticated };
-    if (authenticated.twoFactorEnabledAt) {
-      const twoFactorToken = await this.#challenge(tx, authenticated.id, now, client);
-      return { kind: "two-factor", user: authenticated, twoFactorToken };
+    return this.#signIn(tx, authenticated, now, client);
+  }
+
+  /**
+   * What a right password on an account that may sign in leads to, inside the decision's transaction: the
+   * unverified answer, the second step when 2FA is on (carrying the trusted device, if any), or a session.
+   */
+  async #signIn(
+    tx: Transaction,
+    user: LoginUser,
+    now: Date,
+    client: Client,
+    deviceId: string | null = null,
+  ): Promise<Decision> {
+    if (!user.emailVerifiedAt) return { kind: "unverified", user };
+    if (user.twoFactorEnabledAt) {
+      const twoFactorToken = await this.#challenge(tx, user.id, now, client, deviceId);
+      return { kind: "two-factor", user, twoFactorToken };
     }
-    const grant = await this.#deps.sessions.start(tx, { userId: authenticated.id, amr: ["pwd"], client });
-    return { kind: "session", user: authenticated, grant };
+    const grant = await this.#deps.sessions.start(tx, { userId: user.id, amr: ["pwd"], client });
+    return { kind: "session", user, grant };
   }
 
   async #reply(decision: Decision, password: string): Promise<LoginOutcome> {
