@@ -226,7 +226,7 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     throttles,
   });
   registerPasswordRoutes(app, { passwords, authenticate: authenticate({ accessTokens, sessions }) });
-  registerAccountPageRoutes(app, { passwords, publicAppUrl: deps.config.PUBLIC_APP_URL });
+  registerAccountPageRoutes(app, { passwords, loginUrl: mailer.links.login() });
 
   // two-factor: one code check (limits, replay, lockout count) shared by the management endpoints and login
   const credentials = new TwoFactorRepository({ db });

@@ -11,8 +11,8 @@ import { emailSchema } from "./schemas.ts";
 
 export interface AccountPageDeps {
   passwords: PasswordService;
-  /** The front end's base URL: where "go to the app" leads after a reset. */
-  publicAppUrl: string;
+  /** Where "go to the app" leads after a reset: the sign-in page the mails link to (`MailLinks.login`). */
+  loginUrl: string;
 }
 
 const RESET = "/account/reset-password";
@@ -67,7 +67,7 @@ export function registerAccountPageRoutes(app: FastifyInstance, deps: AccountPag
         if (error.code === "INVALID_TOKEN") return send(reply, usedPage(locale), 400);
         throw error;
       }
-      return send(reply, donePage(locale, deps.publicAppUrl), 200);
+      return send(reply, donePage(locale, deps.loginUrl), 200);
     });
 
     pages.get(FORGOT, hide, async (request, reply) => {
@@ -127,14 +127,13 @@ function usedPage(locale: Locale): string {
   });
 }
 
-function donePage(locale: Locale, publicAppUrl: string): string {
+function donePage(locale: Locale, loginUrl: string): string {
   const copy = pageCopy[locale];
-  const login = new URL("login", publicAppUrl.endsWith("/") ? publicAppUrl : `${publicAppUrl}/`).toString();
   return renderPage({
     copy,
     title: copy.doneTitle,
     otherLanguageHref: switchTo(RESET, locale),
-    body: `${paragraph(copy.doneText)}${buttonLink(login, copy.toApp)}`,
+    body: `${paragraph(copy.doneText)}${buttonLink(loginUrl, copy.toApp)}`,
   });
 }
 
