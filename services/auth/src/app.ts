@@ -39,7 +39,7 @@ import { registerPasswordRoutes } from "./routes/password.routes.ts";
 import { registerRegistrationRoutes } from "./routes/registration.routes.ts";
 import { EmailVerificationService } from "./services/email-verification.service.ts";
 import { PasswordPolicy } from "./services/password-policy.ts";
-import { UnitOfWork } from "@mimascota/shared/db/unit-of-work";
+import { UnitOfWork, type Wake } from "@mimascota/shared/db/unit-of-work";
 import { AccountService } from "./services/account.service.ts";
 import { DeviceTrustService } from "./services/device-trust.service.ts";
 import { CurrentPasswordCheck } from "./services/current-password.ts";
@@ -61,7 +61,7 @@ export interface AuthDeps {
   database: DatabaseHandle;
   kv: KeyValueStore;
   /** Wakes the mail worker and outbox relay after a commit, so delivery does not wait for the next poll. */
-  wake?: { mail(): void; events(): void };
+  wake?: Wake;
   /** Extra readiness checks of dependencies the service outlives (e.g. the event publisher), by name. */
   readiness?: Record<string, () => Promise<void>>;
   /** Gauges read at scrape time: outbox lag, mail queue depth, housekeeping. */

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { desc } from "drizzle-orm";
 import { ManualClock } from "@mimascota/shared/clock";
+import type { Wake } from "@mimascota/shared/db/unit-of-work";
 import { openDatabase, type DatabaseHandle } from "@mimascota/shared/db/database";
 import { migrateInfra } from "@mimascota/shared/db/infra-migrations";
 import { mailQueue, outboxEvents } from "@mimascota/shared/db/infra-schema";
@@ -44,7 +45,7 @@ export async function createAuthTestContext(
     /** The service's logger; silent by default. */
     logger?: Logger;
     /** What wakes the mail worker and outbox relay (none run in tests; a spy may watch). */
-    wake?: { mail(): void; events(): void };
+    wake?: Wake;
   } = {},
 ): Promise<AuthTestContext> {
   const dataDir = mkdtempSync(join(tmpdir(), "mm-auth-test-"));
