@@ -60,6 +60,11 @@ function isProxyEntry(entry: string): boolean {
 
 /** Environment strings to typed values. Empty strings count as unset, as most .env tooling writes them. */
 export const env = {
+  /** `schema` over the value, or over `fallback` when the variable is unset or empty. */
+  withDefault: <S extends z.ZodType>(fallback: string, schema: S) =>
+    z.preprocess((v) => (v === "" || v === undefined ? fallback : v), schema),
+  string: (fallback: string) => env.withDefault(fallback, z.string().min(1)),
+  url: (fallback: string) => env.withDefault(fallback, z.url()),
   optionalString: () =>
     z.preprocess((v) => (v === "" ? undefined : v), z.string().optional()) as z.ZodType<string | undefined>,
   optionalUrl: () =>
@@ -118,7 +123,7 @@ export const baseConfigShape = {
   NODE_ENV: env.nodeEnv(),
   LOG_LEVEL: env.logLevel(),
   /** Where embedded data lives (PGlite, the generated encryption key, the dev mailbox). */
-  DATA_DIR: z.preprocess((v) => (v === "" || v === undefined ? "./.data" : v), z.string()),
+  DATA_DIR: env.string("./.data"),
 };
 
 export const databaseConfigShape = {

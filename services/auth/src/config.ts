@@ -16,6 +16,7 @@ import { opsConfigShape } from "@mimascota/shared/ops-port";
 import { keyRingBox } from "./two-factor/secret-box.ts";
 
 const seconds = (fallback: number) => env.int(fallback, 1);
+const cookieName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 
 export const authConfigSchema = z.object({
   ...baseConfigShape,
@@ -25,16 +26,16 @@ export const authConfigSchema = z.object({
   ...smtpConfigShape,
   ...opsConfigShape,
   PORT: env.port(8006),
-  HOST: z.preprocess((v) => (v === "" || v === undefined ? "127.0.0.1" : v), z.string()),
+  HOST: env.string("127.0.0.1"),
   /** Base URL of the front end; every link in an email is built from it, never from the request's Host. */
-  PUBLIC_APP_URL: z.preprocess((v) => (v === "" || v === undefined ? "http://localhost:3000" : v), z.url()),
+  PUBLIC_APP_URL: env.url("http://localhost:3000"),
   /**
    * Where the password-reset mail links: unset, the page this backend serves itself (PUBLIC_API_URL +
    * /account/reset-password); set, an app's own page, which gets `?token=`.
    */
   RESET_PASSWORD_URL: env.optionalString(),
   /** Public base URL of the gateway (what users' browsers reach): the base of links to pages served here. */
-  PUBLIC_API_URL: z.preprocess((v) => (v === "" || v === undefined ? "http://localhost:8080" : v), z.url()),
+  PUBLIC_API_URL: env.url("http://localhost:8080"),
   /**
    * How long after signing in (password, or password and 2FA) a session may turn 2FA on or off without the
    * password again (the original front end sends none). Kept server-side from the session, never renewed by
@@ -46,8 +47,8 @@ export const authConfigSchema = z.object({
   /** Origins allowed to call cookie endpoints (refresh, logout); anything else is refused before use. */
   ALLOWED_ORIGINS: env.list(["http://localhost:3000", "http://localhost:5173", "http://localhost:8080"]),
   TRUST_PROXY: env.proxies(),
-  JWT_ISSUER: z.preprocess((v) => (v === "" || v === undefined ? DEFAULT_JWT_ISSUER : v), z.string()),
-  JWT_AUDIENCE: z.preprocess((v) => (v === "" || v === undefined ? DEFAULT_JWT_AUDIENCE : v), z.string()),
+  JWT_ISSUER: env.string(DEFAULT_JWT_ISSUER),
+  JWT_AUDIENCE: env.string(DEFAULT_JWT_AUDIENCE),
   ACCESS_TOKEN_TTL: seconds(900),
   /**
    * How long `keys:rotate` publishes a new signing key before it signs: at least the verifiers' JWKS cache age
@@ -58,10 +59,7 @@ export const authConfigSchema = z.object({
   REFRESH_IDLE_TTL: seconds(14 * 86400),
   REFRESH_ABSOLUTE_TTL: seconds(30 * 86400),
   REFRESH_REUSE_GRACE: env.int(10, 0),
-  REFRESH_COOKIE_NAME: z.preprocess(
-    (v) => (v === "" || v === undefined ? "refresh_token" : v),
-    z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
-  ),
+  REFRESH_COOKIE_NAME: env.withDefault("refresh_token", cookieName),
   /** Only for local http development; browsers also accept Secure cookies on http://localhost. */
   COOKIE_SECURE: env.bool(true),
   VERIFICATION_TOKEN_TTL: seconds(86400),
@@ -74,10 +72,7 @@ export const authConfigSchema = z.object({
   TWO_FACTOR_TOKEN_TTL: seconds(300),
   /** Lifetime of a device cookie (a browser that signed in; see DeviceTrustService), and its name. */
   DEVICE_COOKIE_TTL: seconds(180 * 86400),
-  DEVICE_COOKIE_NAME: z.preprocess(
-    (v) => (v === "" || v === undefined ? "device" : v),
-    z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
-  ),
+  DEVICE_COOKIE_NAME: env.withDefault("device", cookieName),
   ARGON2_MEMORY_KIB: env.int(19456, 19456),
   ARGON2_TIME_COST: env.int(2, 2),
   ARGON2_PARALLELISM: env.int(1, 1),
@@ -94,10 +89,7 @@ export const authConfigSchema = z.object({
    * drop the old key (services/auth/docs/sessions.md).
    */
   ENCRYPTION_KEYS_PREVIOUS: env.optionalString(),
-  MAIL_FROM: z.preprocess(
-    (v) => (v === "" || v === undefined ? "Mi Mascota <no-reply@mimascota.app>" : v),
-    z.string(),
-  ),
+  MAIL_FROM: env.string("Mi Mascota <no-reply@mimascota.app>"),
   BODY_LIMIT_BYTES: env.int(16 * 1024, 1024),
   /** Time a client has to send its whole request, head and body, before 408 and a closed connection. */
   REQUEST_TIMEOUT_MS: env.int(30_000, 100),

@@ -10,23 +10,20 @@ import { opsConfigShape } from "@mimascota/shared/ops-port";
 import { defaultRouteTable } from "./routing/default-routes.ts";
 import { parseRouteTable, type RouteTableSpec } from "./routing/route-table.ts";
 
-const text = (fallback: string) =>
-  z.preprocess((v) => (v === "" || v === undefined ? fallback : v), z.string().min(1));
-
 export const gatewayConfigSchema = z.object({
   ...baseConfigShape,
   ...redisConfigShape,
   ...opsConfigShape,
   PORT: env.port(8080),
-  HOST: text("127.0.0.1"),
-  AUTH_SERVICE_URL: z.preprocess((v) => (v === "" || v === undefined ? "http://127.0.0.1:8006" : v), z.url()),
+  HOST: env.string("127.0.0.1"),
+  AUTH_SERVICE_URL: env.url("http://127.0.0.1:8006"),
   /** A JSON route table (see the gateway README, "Route table"); unset means the built-in table. */
   GATEWAY_ROUTES_FILE: env.optionalString(),
   /** The same table inline, as JSON; wins over the file. */
   GATEWAY_ROUTES: env.optionalString(),
 
-  JWT_ISSUER: text(DEFAULT_JWT_ISSUER),
-  JWT_AUDIENCE: text(DEFAULT_JWT_AUDIENCE),
+  JWT_ISSUER: env.string(DEFAULT_JWT_ISSUER),
+  JWT_AUDIENCE: env.string(DEFAULT_JWT_AUDIENCE),
   JWT_ALGORITHMS: env.list(["EdDSA", "ES256"]).pipe(z.array(z.enum(["EdDSA", "ES256"])).min(1)),
   /** Leeway for exp/nbf in seconds; the contract caps it at 60. */
   JWT_CLOCK_TOLERANCE: z.preprocess(
@@ -50,7 +47,7 @@ export const gatewayConfigSchema = z.object({
   TOKEN_CACHE_SIZE: env.int(10_000, 0),
   /** A verified token is re-verified (signature, key still published) after this many seconds. */
   TOKEN_CACHE_TTL: env.int(60, 1),
-  REVOKED_SESSION_KEY_PREFIX: text(REVOKED_SESSION_PREFIX),
+  REVOKED_SESSION_KEY_PREFIX: env.string(REVOKED_SESSION_PREFIX),
 
   RATE_LIMIT_IP: env.int(100, 1),
   RATE_LIMIT_USER: env.int(300, 1),
@@ -105,7 +102,7 @@ export const gatewayConfigSchema = z.object({
   UPSTREAM_CONNECTIONS: env.int(128, 1),
   UPSTREAM_KEEP_ALIVE_MS: env.int(30_000, 1),
 
-  REDIS_KEY_PREFIX: text("gw:"),
+  REDIS_KEY_PREFIX: env.string("gw:"),
   REDIS_TIMEOUT_MS: env.int(250, 1),
   /** The dev mailbox page at /_dev/mail; always off when NODE_ENV=production. */
   DEV_MAILBOX: env.bool(true),
