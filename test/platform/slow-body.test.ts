@@ -6,6 +6,7 @@ import { skipUnless } from "@mimascota/shared/testing/services";
 import { startGateway, type RunningGateway } from "../../services/gateway/src/compose.ts";
 import { loadGatewayConfig } from "../../services/gateway/src/config.ts";
 import { createAuthTestContext, type AuthTestContext } from "../../services/auth/test/support/test-app.ts";
+import { port } from "../../services/auth/test/support/listener.ts";
 
 const TIMEOUT_MS = 2_000;
 
@@ -69,8 +70,3 @@ describe("a body sent one byte per second", { skip: await skipUnless("postgres")
     });
   }
 });
-
-function port(address: unknown): number {
-  assert.ok(address && typeof address === "object" && "port" in address);
-  return Number(address.port);
-}

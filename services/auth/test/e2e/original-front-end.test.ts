@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import type { Server } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { eq } from "drizzle-orm";
 import { outboxEvents } from "@mimascota/shared/db/infra-schema";
@@ -12,6 +11,7 @@ import { tokenFromMail } from "../support/account-helpers.ts";
 import { decodeJwt } from "../support/session-helpers.ts";
 import { oathtoolCode, skipUnlessCrossCheckTools } from "../support/system-tools.ts";
 import { createAuthTestContext, type AuthTestContext } from "../support/test-app.ts";
+import { port, cookiePair } from "../support/listener.ts";
 
 const ORIGIN = "http://localhost:5173";
 /** Passes the front end's own form rules (upper, lower, digit, symbol, no spaces) and ours. */
@@ -346,15 +346,3 @@ describe("the original front end's calls through the gateway", { skip }, () => {
     assert.match(String(gatewayOwn.body.detail), /token de acceso/);
   });
 });
-
-function port(address: ReturnType<Server["address"]>): number {
-  assert.ok(address && typeof address === "object");
-  return address.port;
-}
-
-/** `name=value` of a Set-Cookie header, as a browser would send it back. */
-function cookiePair(setCookie: string | null): string {
-  const pair = setCookie?.split(";")[0];
-  assert.ok(pair, "a Set-Cookie header");
-  return pair;
-}

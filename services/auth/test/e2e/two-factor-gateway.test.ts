@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import type { Server } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { createLogger } from "@mimascota/shared/logger";
 import { skipUnless } from "@mimascota/shared/testing/services";
@@ -8,6 +7,7 @@ import { loadGatewayConfig } from "../../../gateway/src/config.ts";
 import { STRONG_PASSWORD, tokenFromMail } from "../support/account-helpers.ts";
 import { oathtoolCode, skipUnlessCrossCheckTools, zbarDecode } from "../support/system-tools.ts";
 import { createAuthTestContext, type AuthTestContext } from "../support/test-app.ts";
+import { port, cookiePair } from "../support/listener.ts";
 
 const EMAIL = "gateway-2fa@example.com";
 const ORIGIN = "http://localhost:3000";
@@ -132,15 +132,3 @@ describe("2FA end to end through the gateway", { skip }, () => {
     assert.equal(profile.body.twoFactorEnabled, true);
   });
 });
-
-function port(address: ReturnType<Server["address"]>): number {
-  assert.ok(address && typeof address === "object");
-  return address.port;
-}
-
-/** `name=value` of a Set-Cookie header, as a browser would send it back. */
-function cookiePair(setCookie: string | null): string {
-  const pair = setCookie?.split(";")[0];
-  assert.ok(pair, "a Set-Cookie header");
-  return pair;
-}
