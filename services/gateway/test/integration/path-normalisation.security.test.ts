@@ -1,32 +1,12 @@
 import assert from "node:assert/strict";
-import { request as httpRequest } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { skipUnless } from "@mimascota/shared/testing/services";
+import { rawRequest } from "../support/raw-request.ts";
 import { startGatewayStack, type GatewayStack } from "../support/test-gateway.ts";
 
-/** node:http, which sends the request target exactly as written (fetch would normalise it first). */
-function send(
-  url: string,
-  target: string,
-  headers: Record<string, string>,
-): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ hostname, port, path: target, method: "POST", headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString(),
-        }),
-      );
-    });
-    req.on("error", reject);
-    req.end("{}");
-  });
-}
+/** A POST with a JSON body to the gateway, its request target sent exactly as written. */
+const send = (url: string, target: string, headers: Record<string, string>) =>
+  rawRequest(url, { method: "POST", target, headers, body: ["{}"] });
 
 /**
  * Routes are matched on the path as the upstream reads it. With a valid token (anyone can register one), a

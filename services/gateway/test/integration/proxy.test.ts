@@ -1,32 +1,10 @@
 import assert from "node:assert/strict";
-import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import { request as httpRequest } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { skipUnless } from "@mimascota/shared/testing/services";
 import { startGatewayStack, type GatewayStack, type TestGateway } from "../support/test-gateway.ts";
+import { rawRequest as raw } from "../support/raw-request.ts";
 import type { TestUpstream } from "../support/upstream.ts";
-
-/** node:http, because fetch refuses to send hop-by-hop headers and always sends a length or chunks. */
-function raw(
-  url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string[] },
-): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: options.method ?? "GET", headers: options.headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString(),
-        }),
-      );
-    });
-    req.on("error", reject);
-    for (const chunk of options.body ?? []) req.write(chunk);
-    req.end();
-  });
-}
 
 describe("proxying", { skip: await skipUnless("redis") }, () => {
   let stack: GatewayStack;
