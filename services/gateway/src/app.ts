@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import type { Clock } from "@mimascota/shared/clock";
 import { createHttpServer } from "@mimascota/shared/http";
 import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
-import { TokenVerifier } from "./auth/token-verifier.ts";
+import { TokenVerifier } from "@mimascota/shared/auth/token-verifier";
 import { CircuitBreaker, type BreakerState } from "./breaker/circuit-breaker.ts";
 import { MemoryCacheStore, RedisCacheStore } from "./cache/cache-store.ts";
 import { ResponseCache } from "./cache/response-cache.ts";

@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { AppError } from "@mimascota/shared/errors";
-import type { TokenVerifier, VerifiedToken } from "../auth/token-verifier.ts";
+import type { TokenVerifier, VerifiedToken } from "@mimascota/shared/auth/token-verifier";
 import type { ResponseCache } from "../cache/response-cache.ts";
 import { problems, type GatewayErrorType } from "../errors.ts";
 import type { GatewayMetrics } from "../metrics.ts";

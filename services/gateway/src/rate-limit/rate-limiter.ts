@@ -1,7 +1,7 @@
 import type { FastifyReply } from "fastify";
 import type { Logger } from "pino";
 import type { Clock } from "@mimascota/shared/clock";
-import type { VerifiedToken } from "../auth/token-verifier.ts";
+import type { VerifiedToken } from "@mimascota/shared/auth/token-verifier";
 import type { GatewayMetrics } from "../metrics.ts";
 import type { RedisCommander } from "../redis-commander.ts";
 import type { GatewayRoute, RateLimitPolicy } from "../routing/router.ts";

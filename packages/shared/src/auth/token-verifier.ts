@@ -8,14 +8,16 @@ import {
   type FlattenedJWSInput,
   type JSONWebKeySet,
 } from "jose";
-import { ACCESS_TOKEN_TYPE } from "@mimascota/shared/auth-contract";
-import type { Clock } from "@mimascota/shared/clock";
+import { ACCESS_TOKEN_TYPE } from "../auth-contract.ts";
+import type { Clock } from "../clock.ts";
 
 export interface VerifiedToken {
   userId: string;
   sessionId: string;
   /** The `roles` claim (strings only); routes may require one of them. */
   roles: readonly string[];
+  /** The `email` claim, when the token carries one (the profile service seeds a missing profile with it). */
+  email?: string;
   /** When the token stops being accepted (exp plus leeway), or earlier when the cached verification lapses. */
   validUntilMs: number;
 }
@@ -50,7 +52,8 @@ const MAX_TOKEN_LENGTH = 4096;
 const SEGMENTS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
- * Verifies access tokens against the auth service's JWKS, the way RFC 9068 describes: `typ: at+jwt`, an `alg`
+ * Verifies access tokens against the auth service's JWKS (the gateway for every request, the profile service
+ * again for its own, so a request that reaches it without the gateway still needs a valid token), the way RFC 9068 describes: `typ: at+jwt`, an `alg`
  * allow-list (so `none` and HS256-with-the-public-key are refused before any key is chosen), `kid` required,
  * `iss`, `aud`, `exp`/`nbf` with bounded leeway and the claims the gateway relies on.
  *
@@ -150,6 +153,7 @@ export class TokenVerifier {
         userId: payload.sub,
         sessionId: payload.sid,
         roles: rolesOf(payload.roles),
+        ...(typeof payload.email === "string" && payload.email.length <= 320 ? { email: payload.email } : {}),
         validUntilMs: Math.min(
           (payload.exp! + this.#options.clockToleranceSeconds) * 1000,
           now + this.#options.cacheTtlSeconds * 1000,
