@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { PrivateRedis } from "@mimascota/shared/testing/private-redis";
 import { skipUnlessPrograms, uniquePrefix } from "@mimascota/shared/testing/services";
-import { PrivateRedis } from "../../services/gateway/test/support/private-redis.ts";
 import {
   startTestGateway,
   testRoutes,

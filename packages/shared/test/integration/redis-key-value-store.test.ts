@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
 import { createKeyValueStore } from "../../src/kv/create-key-value-store.ts";
 import type { KeyValueStore } from "../../src/kv/key-value-store.ts";
 import { RedisKeyValueStore } from "../../src/kv/redis-key-value-store.ts";
+import { PrivateRedis } from "../../src/testing/private-redis.ts";
 import { serviceUrls, skipUnless, skipUnlessPrograms, uniquePrefix } from "../../src/testing/services.ts";
-import { freePort } from "@mimascota/shared/testing/ports";
 
 const logger = pino({ level: "silent" });
 
@@ -110,50 +109,17 @@ describe("Redis key-value store without a server", () => {
   });
 });
 
-/** A private, throw-away Redis (no persistence), so the shared server is never stopped by a test. */
-async function startPrivateRedis(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    {
-      stdio: "ignore",
-    },
-  );
-  const probe = new RedisKeyValueStore({ url: `redis://127.0.0.1:${port}`, logger });
-  try {
-    await eventually(async () => {
-      try {
-        await probe.ping();
-        return true;
-      } catch {
-        return false;
-      }
-    }, 5_000);
-  } finally {
-    await probe.close();
-  }
-  return child;
-}
-
-async function stopPrivateRedis(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGKILL");
-  await exited;
-}
-
 describe(
   "Redis key-value store across a Redis restart",
   { skip: await skipUnlessPrograms(["redis-server", "--version"]) },
   () => {
     it("fails commands during the outage without crashing, then reconnects by itself", async () => {
-      const port = await freePort();
-      let redis = await startPrivateRedis(port);
-      const store = new RedisKeyValueStore({ url: `redis://127.0.0.1:${port}`, logger });
+      const redis = await new PrivateRedis().start();
+      const store = new RedisKeyValueStore({ url: redis.url, logger });
       try {
         assert.equal(await store.increment("n", 60_000), 1);
 
-        await stopPrivateRedis(redis);
+        await redis.stop();
         await eventually(async () => {
           try {
             await store.get("n");
@@ -164,7 +130,7 @@ describe(
         });
         await assert.rejects(store.increment("n", 60_000), /offline|closed|ECONNREFUSED|timed out/i);
 
-        redis = await startPrivateRedis(port);
+        await redis.start();
         await eventually(async () => {
           try {
             return (await store.increment("n", 60_000)) === 1;
@@ -174,24 +140,23 @@ describe(
         }, 10_000);
       } finally {
         await store.close();
-        await stopPrivateRedis(redis);
+        await redis.stop();
       }
     });
 
     it("fails a command after the command timeout when Redis stops answering, instead of hanging", async () => {
-      const port = await freePort();
-      const redis = await startPrivateRedis(port);
+      const redis = await new PrivateRedis().start();
       const store = new RedisKeyValueStore({
-        url: `redis://127.0.0.1:${port}`,
+        url: redis.url,
         logger,
         commandTimeoutMs: 200,
       });
       try {
         await store.ping();
         // A frozen server keeps the connection open but never replies.
-        redis.kill("SIGSTOP");
+        redis.freeze(true);
         await assert.rejects(store.get("k"), /timed out/);
-        redis.kill("SIGCONT");
+        redis.freeze(false);
         await eventually(async () => {
           try {
             await store.ping();
@@ -201,9 +166,9 @@ describe(
           }
         }, 10_000);
       } finally {
-        redis.kill("SIGCONT");
+        redis.freeze(false);
         await store.close();
-        await stopPrivateRedis(redis);
+        await redis.stop();
       }
     });
   },

@@ -1,15 +1,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { servicesRequired } from "@mimascota/shared/testing/services";
+import { PrivateRedis } from "@mimascota/shared/testing/private-redis";
+import { skipUnlessPrograms } from "@mimascota/shared/testing/services";
 import { startTestGateway, testRoutes, type TestGateway } from "../support/test-gateway.ts";
-import { PrivateRedis, redisServerAvailable } from "../support/private-redis.ts";
 import { TestUpstream } from "../support/upstream.ts";
 import { TokenIssuer } from "../support/token-issuer.ts";
 
-const available = await redisServerAvailable();
-if (!available && servicesRequired)
-  throw new Error("MIMASCOTA_REQUIRE_SERVICES=1 but redis-server is not installed");
+const skip = await skipUnlessPrograms(["redis-server", "--version"]);
 
 async function until(check: () => Promise<boolean>, what: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
@@ -19,7 +17,7 @@ async function until(check: () => Promise<boolean>, what: string): Promise<void>
   throw new Error(`timed out waiting until ${what}`);
 }
 
-describe("when Redis goes down", { skip: available ? false : "redis-server is not installed" }, () => {
+describe("when Redis goes down", { skip }, () => {
   const redis = new PrivateRedis();
   let upstream: TestUpstream;
   let issuer: TokenIssuer;
@@ -115,7 +113,7 @@ describe("when Redis goes down", { skip: available ? false : "redis-server is no
   });
 });
 
-describe("when Redis is down at start", { skip: available ? false : "redis-server is not installed" }, () => {
+describe("when Redis is down at start", { skip }, () => {
   it("starts on the fallbacks and switches to Redis once it answers", async () => {
     const redis = new PrivateRedis();
     const upstream = await new TestUpstream().start();
@@ -136,53 +134,49 @@ describe("when Redis is down at start", { skip: available ? false : "redis-serve
   });
 });
 
-describe(
-  "a purge made while Redis is down",
-  { skip: available ? false : "redis-server is not installed" },
-  () => {
-    it("is made when Redis is back, before the user's next lookup: the entry kept on disk is not served", async () => {
-      const redis = await new PrivateRedis({ persistent: true }).start();
-      const upstream = await new TestUpstream().start();
-      let version = 1;
-      upstream.handler = (request, response) => {
-        if (request.method === "POST") version++;
-        response.setHeader("cache-control", "max-age=60");
-        response.end(`version ${version}`);
-      };
-      const issuer = await new TokenIssuer().start();
-      const gateway = await startTestGateway({
-        routes: testRoutes(upstream.url),
-        jwksUrl: issuer.jwksUrl,
-        redisUrl: redis.url,
-        env: { REDIS_TIMEOUT_MS: "200" },
-      });
-      try {
-        const auth = { authorization: `Bearer ${await issuer.token({ sub: "owed-purge-user" })}` };
-        const profile = () => gateway.fetch("/api/cached/profile", { headers: auth });
-        const ready = async () => (await (await gateway.fetch("/ready")).json()) as { rateLimits: string };
-        assert.equal((await profile()).headers.get("x-cache"), "MISS");
-        assert.equal((await profile()).headers.get("x-cache"), "HIT");
-
-        await redis.stop();
-        await until(async () => (await ready()).rateLimits !== "redis", "the gateway notices");
-        const write = await gateway.fetch("/api/cached/profile", { method: "POST", headers: auth });
-        assert.equal(write.status, 200);
-        assert.equal(await write.text(), "version 2");
-
-        await redis.start();
-        await until(async () => (await ready()).rateLimits === "redis", "the gateway reconnects");
-        const after = await profile();
-        assert.notEqual(after.headers.get("x-cache"), "HIT");
-        assert.equal(await after.text(), "version 2", "not the entry stored before the write");
-        const again = await profile();
-        assert.equal(again.headers.get("x-cache"), "HIT", "the owed purge was made: caching resumes");
-        assert.equal(await again.text(), "version 2");
-      } finally {
-        await gateway.close();
-        await redis.remove();
-        await upstream.close();
-        await issuer.close();
-      }
+describe("a purge made while Redis is down", { skip }, () => {
+  it("is made when Redis is back, before the user's next lookup: the entry kept on disk is not served", async () => {
+    const redis = await new PrivateRedis({ persistent: true }).start();
+    const upstream = await new TestUpstream().start();
+    let version = 1;
+    upstream.handler = (request, response) => {
+      if (request.method === "POST") version++;
+      response.setHeader("cache-control", "max-age=60");
+      response.end(`version ${version}`);
+    };
+    const issuer = await new TokenIssuer().start();
+    const gateway = await startTestGateway({
+      routes: testRoutes(upstream.url),
+      jwksUrl: issuer.jwksUrl,
+      redisUrl: redis.url,
+      env: { REDIS_TIMEOUT_MS: "200" },
     });
-  },
-);
+    try {
+      const auth = { authorization: `Bearer ${await issuer.token({ sub: "owed-purge-user" })}` };
+      const profile = () => gateway.fetch("/api/cached/profile", { headers: auth });
+      const ready = async () => (await (await gateway.fetch("/ready")).json()) as { rateLimits: string };
+      assert.equal((await profile()).headers.get("x-cache"), "MISS");
+      assert.equal((await profile()).headers.get("x-cache"), "HIT");
+
+      await redis.stop();
+      await until(async () => (await ready()).rateLimits !== "redis", "the gateway notices");
+      const write = await gateway.fetch("/api/cached/profile", { method: "POST", headers: auth });
+      assert.equal(write.status, 200);
+      assert.equal(await write.text(), "version 2");
+
+      await redis.start();
+      await until(async () => (await ready()).rateLimits === "redis", "the gateway reconnects");
+      const after = await profile();
+      assert.notEqual(after.headers.get("x-cache"), "HIT");
+      assert.equal(await after.text(), "version 2", "not the entry stored before the write");
+      const again = await profile();
+      assert.equal(again.headers.get("x-cache"), "HIT", "the owed purge was made: caching resumes");
+      assert.equal(await again.text(), "version 2");
+    } finally {
+      await gateway.close();
+      await redis.remove();
+      await upstream.close();
+      await issuer.close();
+    }
+  });
+});

@@ -1,13 +1,14 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { freePort } from "@mimascota/shared/testing/ports";
+import { freePort } from "./ports.ts";
 
 /**
  * A redis-server of this test's own on a free port, so that a test can stop and restart it without touching
- * the shared server other suites use.
+ * the shared server other suites use. Guard its suites with `skipUnlessPrograms(["redis-server", "--version"])`.
  */
 export class PrivateRedis {
   port = 0;
@@ -63,8 +64,7 @@ export class PrivateRedis {
   }
 }
 
-async function answers(port: number): Promise<boolean> {
-  const { connect } = await import("node:net");
+function answers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ port, host: "127.0.0.1" });
     socket.once("connect", () => {
@@ -75,14 +75,5 @@ async function answers(port: number): Promise<boolean> {
       });
     });
     socket.once("error", () => resolve(false));
-  });
-}
-
-/** Whether redis-server can be started here; missing means skip locally, fail in CI. */
-export async function redisServerAvailable(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const child = spawn("redis-server", ["--version"], { stdio: "ignore" });
-    child.once("error", () => resolve(false));
-    child.once("exit", (code) => resolve(code === 0));
   });
 }
