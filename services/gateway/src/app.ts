@@ -1,9 +1,9 @@
-import { createHash } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Clock } from "@mimascota/shared/clock";
 import { createHttpServer } from "@mimascota/shared/http";
 import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
+import type { RedisConnection } from "@mimascota/shared/redis/redis-connection";
 import { TokenVerifier } from "@mimascota/shared/auth/token-verifier";
 import { CircuitBreaker, type BreakerState } from "./breaker/circuit-breaker.ts";
 import { MemoryCacheStore, RedisCacheStore } from "./cache/cache-store.ts";
@@ -17,7 +17,6 @@ import { Upstream } from "./proxy/upstream.ts";
 import { MemoryAdmissionStore } from "./rate-limit/memory-admission.store.ts";
 import { RateLimiter } from "./rate-limit/rate-limiter.ts";
 import { RedisAdmissionStore } from "./rate-limit/redis-admission.store.ts";
-import type { RedisCommander } from "./redis-commander.ts";
 import { registerDevMailRoutes } from "./routes/dev-mail.routes.ts";
 import { registerOpsRoutes } from "./routes/ops.routes.ts";
 import { Router } from "./routing/router.ts";
@@ -27,7 +26,7 @@ export interface GatewayDeps {
   logger: Logger;
   clock: Clock;
   /** The gateway's Redis connection; undefined in embedded mode. */
-  redis: RedisCommander | undefined;
+  redis: RedisConnection | undefined;
   /** The in-process store the auth service writes revocations to (embedded mode). */
   kv: KeyValueStore | undefined;
   /** Skips process metrics (tests that build several apps in one process). */
@@ -79,7 +78,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
 
   const fallback = new MemoryAdmissionStore({ revocations: deps.kv });
   const limiter = new RateLimiter({
-    redis: redis ? { store: new RedisAdmissionStore(redis), commander: redis } : undefined,
+    redis: redis ? { store: new RedisAdmissionStore(redis), connection: redis } : undefined,
     fallback,
     metrics,
     clock,
@@ -100,7 +99,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     },
   });
   const cacheStore = redis
-    ? new RedisCacheStore(redis, (text) => createHash("sha1").update(text).digest("hex"))
+    ? new RedisCacheStore(redis)
     : new MemoryCacheStore({ now: () => clock.now().getTime() });
   const cache = new ResponseCache({
     store: cacheStore,

@@ -4,9 +4,9 @@ import { systemClock, type Clock } from "@mimascota/shared/clock";
 import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
 import { createLogger } from "@mimascota/shared/logger";
 import { opsPortOf, separateOps } from "@mimascota/shared/ops-port";
+import { RedisConnection } from "@mimascota/shared/redis/redis-connection";
 import { buildApp } from "./app.ts";
 import type { GatewayConfig } from "./config.ts";
-import { RedisCommander } from "./redis-commander.ts";
 
 /** The operations port in production when OPS_PORT is unset (Prometheus and probes reach it there). */
 export const GATEWAY_OPS_PORT = 9080;
@@ -41,7 +41,7 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   const logger = overrides.logger ?? createLogger("gateway", config.LOG_LEVEL);
   const redis = config.REDIS_URL
-    ? new RedisCommander({ url: config.REDIS_URL, timeoutMs: config.REDIS_TIMEOUT_MS, logger })
+    ? new RedisConnection({ url: config.REDIS_URL, commandTimeoutMs: config.REDIS_TIMEOUT_MS, logger })
     : undefined;
   await redis?.connect();
   const app = buildApp({

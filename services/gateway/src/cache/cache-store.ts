@@ -1,4 +1,5 @@
-import type { RedisCommander } from "../redis-commander.ts";
+import type { RedisConnection } from "@mimascota/shared/redis/redis-connection";
+import { RedisScript } from "@mimascota/shared/redis/redis-script";
 
 /**
  * One user's part of the cache: the index of their entries (so `purge` drops them all at once) and their
@@ -31,7 +32,7 @@ export interface CacheStore {
 /** How long a user's generation is kept: far longer than any fill, so a fill never sees it restart. */
 const GENERATION_TTL_MS = 24 * 3600_000;
 
-const PUT = `
+const PUT = new RedisScript(`
 local ttl = tonumber(ARGV[1])
 local n = #ARGV - 2
 if #KEYS > n and (redis.call('GET', KEYS[n + 2]) or '0') ~= ARGV[2] then return 0 end
@@ -41,27 +42,23 @@ if #KEYS > n then
   if redis.call('PTTL', KEYS[n + 1]) < ttl then redis.call('PEXPIRE', KEYS[n + 1], ttl) end
 end
 return 1
-`;
+`);
 
-const PURGE = `
+const PURGE = new RedisScript(`
 local keys = redis.call('SMEMBERS', KEYS[1])
 for i = 1, #keys do redis.call('DEL', keys[i]) end
 redis.call('DEL', KEYS[1])
 redis.call('INCR', KEYS[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[1])
 return #keys
-`;
+`);
 
 export class RedisCacheStore implements CacheStore {
   readonly kind = "redis";
-  readonly #redis: RedisCommander;
-  readonly #putSha: string;
-  readonly #purgeSha: string;
+  readonly #redis: RedisConnection;
 
-  constructor(redis: RedisCommander, sha1: (text: string) => string) {
+  constructor(redis: RedisConnection) {
     this.#redis = redis;
-    this.#putSha = sha1(PUT);
-    this.#purgeSha = sha1(PURGE);
   }
 
   get available(): boolean {
@@ -84,13 +81,13 @@ export class RedisCacheStore implements CacheStore {
     const keys = records.map(([key]) => key);
     if (user) keys.push(user.scope.indexKey, user.scope.generationKey);
     const values = records.map(([, value]) => value);
-    const args = [String(keys.length), ...keys, String(ttlMs), user?.generation ?? "", ...values];
-    return (await this.#redis.evalScript(this.#putSha, PUT, args)) === 1;
+    const args = [String(ttlMs), user?.generation ?? "", ...values];
+    return (await this.#redis.runScript(PUT, keys, args)) === 1;
   }
 
   async purge(scope: UserScope): Promise<void> {
-    const args = ["2", scope.indexKey, scope.generationKey, String(GENERATION_TTL_MS)];
-    await this.#redis.evalScript(this.#purgeSha, PURGE, args);
+    const keys = [scope.indexKey, scope.generationKey];
+    await this.#redis.runScript(PURGE, keys, [String(GENERATION_TTL_MS)]);
   }
 }
 

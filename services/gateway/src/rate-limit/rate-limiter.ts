@@ -1,9 +1,9 @@
 import type { FastifyReply } from "fastify";
 import type { Logger } from "pino";
 import type { Clock } from "@mimascota/shared/clock";
+import type { RedisConnection } from "@mimascota/shared/redis/redis-connection";
 import type { VerifiedToken } from "@mimascota/shared/auth/token-verifier";
 import type { GatewayMetrics } from "../metrics.ts";
-import type { RedisCommander } from "../redis-commander.ts";
 import type { GatewayRoute, RateLimitPolicy } from "../routing/router.ts";
 import type { Admission, AdmissionStore } from "./admission-store.ts";
 import type { LimitCheck, LimitState } from "./gcra.ts";
@@ -21,7 +21,7 @@ export interface RateLimitDecision {
 }
 
 export interface RateLimiterOptions {
-  redis: { store: AdmissionStore; commander: RedisCommander } | undefined;
+  redis: { store: AdmissionStore; connection: RedisConnection } | undefined;
   fallback: MemoryAdmissionStore;
   metrics: GatewayMetrics;
   clock: Clock;
@@ -48,7 +48,7 @@ export class RateLimiter {
   }
 
   get usingRedis(): boolean {
-    return this.#options.redis?.commander.isReady ?? false;
+    return this.#options.redis?.connection.isReady ?? false;
   }
 
   async admit(route: GatewayRoute, ip: string, token: VerifiedToken | undefined): Promise<RateLimitDecision> {
@@ -65,7 +65,7 @@ export class RateLimiter {
     let admission: Admission;
     let degraded = false;
     const redis = this.#options.redis;
-    if (redis && redis.commander.isReady) {
+    if (redis && redis.connection.isReady) {
       try {
         admission = await redis.store.admit(now, checks, revocationKey);
       } catch (error) {

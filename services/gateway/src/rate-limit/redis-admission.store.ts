@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
+import type { RedisConnection } from "@mimascota/shared/redis/redis-connection";
+import { RedisScript } from "@mimascota/shared/redis/redis-script";
 import type { Admission, AdmissionStore } from "./admission-store.ts";
 import type { LimitCheck, LimitState } from "./gcra.ts";
-import type { RedisCommander } from "../redis-commander.ts";
 
 /**
  * gcraStep (gcra.ts) for every limit, atomically, with the revocation check: KEYS[1] is the revocation key,
@@ -10,7 +10,7 @@ import type { RedisCommander } from "../redis-commander.ts";
  * written unless every limit admits the request and the session is not revoked, so a refused request costs
  * no quota (its limits are still reported, for the headers).
  */
-const SCRIPT = `
+const ADMIT = new RedisScript(`
 local now = tonumber(ARGV[1])
 local revoked = ARGV[2] == '1' and redis.call('EXISTS', KEYS[1]) == 1
 local out = {1}
@@ -49,16 +49,15 @@ for i = 2, #KEYS do
   redis.call('SET', KEYS[i], string.format('%.3f', tats[i]), 'PX', math.max(1, math.ceil(tats[i] - now)))
 end
 return out
-`;
-const SHA = createHash("sha1").update(SCRIPT).digest("hex");
+`);
 const NO_SESSION = "-";
 
 /** Shared limits and the revocation check in one EVALSHA round trip per request. */
 export class RedisAdmissionStore implements AdmissionStore {
   readonly kind = "redis";
-  readonly #redis: RedisCommander;
+  readonly #redis: RedisConnection;
 
-  constructor(redis: RedisCommander) {
+  constructor(redis: RedisConnection) {
     this.#redis = redis;
   }
 
@@ -67,11 +66,13 @@ export class RedisAdmissionStore implements AdmissionStore {
     checks: readonly LimitCheck[],
     revocationKey: string | undefined,
   ): Promise<Admission> {
-    const args: string[] = [String(checks.length + 1), revocationKey ?? NO_SESSION];
-    for (const check of checks) args.push(check.key);
-    args.push(String(now), revocationKey === undefined ? "0" : "1");
-    for (const check of checks) args.push(String(check.limit), String(check.windowMs));
-    const reply = (await this.#redis.evalScript(SHA, SCRIPT, args)) as number[];
+    const keys: string[] = [revocationKey ?? NO_SESSION];
+    const args: string[] = [String(now), revocationKey === undefined ? "0" : "1"];
+    for (const check of checks) {
+      keys.push(check.key);
+      args.push(String(check.limit), String(check.windowMs));
+    }
+    const reply = await this.#redis.runScript<number[]>(ADMIT, keys, args);
     const status = reply[0];
     const limits: LimitState[] = [];
     for (let i = 1; i + 2 < reply.length; i += 3) {
