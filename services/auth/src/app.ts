@@ -24,7 +24,7 @@ import { RefreshTokenRepository } from "./repositories/refresh-token.repository.
 import { SessionRepository } from "./repositories/session.repository.ts";
 import { SigningKeyRepository } from "./repositories/signing-key.repository.ts";
 import { TwoFactorChallengeRepository } from "./repositories/two-factor-challenge.repository.ts";
-import { registerOpsRoutes } from "./routes/ops.routes.ts";
+import { registerAuthOpsRoutes } from "./routes/ops.routes.ts";
 import { registerSessionRoutes } from "./routes/session.routes.ts";
 import { AccessTokenService } from "./services/access-token.service.ts";
 import { LoginService } from "./services/login.service.ts";
@@ -271,7 +271,7 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     }),
     authenticate: authenticate({ accessTokens, sessions }),
   });
-  registerOpsRoutes(app, {
+  registerAuthOpsRoutes(app, {
     checks: { database: () => deps.database.ping() },
     degradable: { kv: () => deps.kv.ping(), ...deps.readiness },
     metrics,

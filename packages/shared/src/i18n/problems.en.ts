@@ -25,6 +25,7 @@ export const commonProblemsEn = {
   UNSUPPORTED_MEDIA_TYPE: {
     title: "Unsupported media type",
     detail: "Send the body as application/json.",
+    variants: { multipart: "Send the file as multipart/form-data." },
   },
   HEADERS_TOO_LARGE: {
     title: "Request header fields too large",

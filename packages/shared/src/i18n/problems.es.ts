@@ -30,6 +30,7 @@ export const commonProblemsEs = {
   UNSUPPORTED_MEDIA_TYPE: {
     title: "Tipo de contenido no admitido",
     detail: "Envía el cuerpo como application/json.",
+    variants: { multipart: "Envía el archivo como multipart/form-data." },
   },
   HEADERS_TOO_LARGE: {
     title: "Cabeceras demasiado grandes",

@@ -1,11 +1,10 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
-import { checkReadiness } from "@mimascota/shared/readiness";
+import { registerOpsRoutes } from "@mimascota/shared/ops-routes";
 import { z } from "zod";
-import { problems } from "../errors.ts";
 import type { AuthMetrics } from "../metrics.ts";
 import type { SigningKeyService } from "../services/signing-key.service.ts";
-import { problemResponses } from "./problem-responses.ts";
+import { problemResponses } from "@mimascota/shared/openapi/problem-responses";
 
 export interface OpsRouteDeps {
   /** Dependencies without which nothing works (the database): one down makes /ready answer 503. Each throws when down. */
@@ -20,9 +19,6 @@ export interface OpsRouteDeps {
   signingKeys: SigningKeyService;
 }
 
-/** A dependency that does not answer within this long counts as down: /ready must answer quickly itself. */
-const CHECK_TIMEOUT_MS = 2_000;
-
 const jwk = z.object({
   kty: z.string(),
   crv: z.string(),
@@ -32,63 +28,14 @@ const jwk = z.object({
   use: z.string(),
 });
 
-/** Liveness, readiness, Prometheus metrics and the public signing keys. */
-export function registerOpsRoutes(app: FastifyInstance, deps: OpsRouteDeps): void {
+/** Liveness, readiness and Prometheus metrics (the shared three), and the public signing keys. */
+export function registerAuthOpsRoutes(app: FastifyInstance, deps: OpsRouteDeps): void {
+  registerOpsRoutes(app, {
+    required: deps.checks,
+    degradable: deps.degradable ?? {},
+    registry: deps.metrics.registry,
+  });
   const typed = app.withTypeProvider<ZodTypeProvider>();
-
-  typed.get(
-    "/health",
-    {
-      schema: {
-        tags: ["ops"],
-        summary: "Liveness: the process answers",
-        response: { 200: z.object({ status: z.literal("ok") }) },
-      },
-    },
-    async () => ({ status: "ok" as const }),
-  );
-
-  typed.get(
-    "/ready",
-    {
-      schema: {
-        tags: ["ops"],
-        summary:
-          "Readiness: 503 (naming them in `errors`) when a required dependency is down; `degraded` when only a degradable one is",
-        response: {
-          200: z.object({
-            status: z.enum(["ready", "degraded"]),
-            checks: z.record(z.string(), z.enum(["ok", "unavailable"])),
-          }),
-          ...problemResponses({}, { withBody: false }),
-        },
-      },
-    },
-    async () => {
-      const readiness = await checkReadiness({
-        required: deps.checks,
-        degradable: deps.degradable ?? {},
-        timeoutMs: CHECK_TIMEOUT_MS,
-      });
-      if (readiness.status === "unavailable") {
-        throw problems.error("SERVICE_UNAVAILABLE", {
-          variant: "not_ready",
-          params: { dependencies: readiness.failed.join(", ") },
-          errors: readiness.failed.map((path) => ({ path, message: "unavailable" })),
-        });
-      }
-      return { status: readiness.status, checks: readiness.checks };
-    },
-  );
-
-  typed.get(
-    "/metrics",
-    { schema: { tags: ["ops"], summary: "Prometheus metrics" } },
-    async (_request, reply) => {
-      const body = await deps.metrics.registry.metrics();
-      return reply.type(deps.metrics.registry.contentType).send(body);
-    },
-  );
 
   typed.get(
     "/.well-known/jwks.json",

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { PasswordService } from "../services/password.service.ts";
 import { requireAuth } from "./authenticate.ts";
-import { problemResponses } from "./problem-responses.ts";
+import { problemResponses } from "@mimascota/shared/openapi/problem-responses";
 import { messageFor } from "../i18n/messages.ts";
 import { emailSchema, messageResponse, passwordInputSchema } from "./schemas.ts";
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { calendarDate } from "@mimascota/shared/validation/text";
 import type { Role } from "../domain/role.ts";
 import type { RegistrationInput } from "../services/registration.service.ts";
 import { emailSchema, localeSchema, passwordInputSchema } from "./schemas.ts";
@@ -13,26 +14,8 @@ const text = (max: number) =>
     .max(max)
     .refine((v) => !CONTROL.test(v), "must not contain control characters");
 
-/** `dd/MM/yyyy` (what the original front end sends) or ISO `yyyy-MM-dd`, a real calendar day, as ISO. */
-export const birthDateSchema = z
-  .string()
-  .trim()
-  .max(32)
-  .transform((value, ctx) => {
-    const match = /^(\d{2})\/(\d{2})\/(\d{4})$/.exec(value) ?? /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-    const [year, month, day] = match
-      ? value.includes("/")
-        ? [match[3], match[2], match[1]]
-        : [match[1], match[2], match[3]]
-      : [];
-    const date = new Date(`${year}-${month}-${day}T00:00:00Z`);
-    const iso = `${year}-${month}-${day}`;
-    if (!match || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== iso || iso < "1900") {
-      ctx.addIssue({ code: "custom", message: "must be a date as dd/MM/yyyy or yyyy-MM-dd" });
-      return z.NEVER;
-    }
-    return iso;
-  });
+/** The birth date of the original registration: `dd/MM/yyyy` or ISO, returned as ISO. */
+export const birthDateSchema = calendarDate;
 
 const ubicationSchema = z.object({
   department: text(100),

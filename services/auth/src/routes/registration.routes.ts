@@ -6,7 +6,7 @@ import type { RegistrationService } from "../services/registration.service.ts";
 import { localeFromAcceptLanguage } from "@mimascota/shared/i18n/locale";
 import { messageFor } from "../i18n/messages.ts";
 import { registerBody, registrationInput } from "./registration-body.ts";
-import { problemResponses } from "./problem-responses.ts";
+import { problemResponses } from "@mimascota/shared/openapi/problem-responses";
 import { emailSchema, messageResponse } from "./schemas.ts";
 
 export interface RegistrationRouteDeps {

@@ -10,7 +10,7 @@ import type { Client, RefreshGrant, SessionService } from "../services/session.s
 import type { RequestSite } from "../services/same-site.ts";
 import { authenticate, requireAuth, type AuthenticateDeps } from "./authenticate.ts";
 import { messageFor } from "../i18n/messages.ts";
-import { problemResponses } from "./problem-responses.ts";
+import { problemResponses } from "@mimascota/shared/openapi/problem-responses";
 import { emailSchema, passwordInputSchema, userResponse } from "./schemas.ts";
 
 export interface SessionRouteDeps extends AuthenticateDeps {

@@ -7,7 +7,7 @@ import type { TwoFactorLoginService } from "../services/two-factor-login.service
 import type { TwoFactorService } from "../services/two-factor.service.ts";
 import { normalizeBackupCode } from "../two-factor/backup-codes.ts";
 import { requireAuth } from "./authenticate.ts";
-import { problemResponses } from "./problem-responses.ts";
+import { problemResponses } from "@mimascota/shared/openapi/problem-responses";
 import { messageFor } from "../i18n/messages.ts";
 import { agreeing } from "./aliases.ts";
 import { passwordInputSchema, userResponse } from "./schemas.ts";

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "@mimascota/shared/clock";
 import { withDeadline } from "@mimascota/shared/deadline";
+import { ageOn } from "@mimascota/shared/validation/text";
 import type { UnitOfWork } from "@mimascota/shared/db/unit-of-work";
 import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
 import { enqueueEvent } from "@mimascota/shared/events/outbox";
@@ -149,11 +150,7 @@ export class RegistrationService {
   #assertOldEnough(birthDate: string | null): void {
     if (birthDate === null) return;
     const minAge = this.#deps.config.MINIMUM_AGE;
-    const today = this.#deps.clock.now().toISOString().slice(0, 10);
-    const [by, bm, bd] = birthDate.split("-").map(Number) as [number, number, number];
-    const [ty, tm, td] = today.split("-").map(Number) as [number, number, number];
-    const age = ty - by - (tm < bm || (tm === bm && td < bd) ? 1 : 0);
-    if (age < minAge) throw problems.error("UNDERAGE", { params: { minAge } });
+    if (ageOn(birthDate, this.#deps.clock.now()) < minAge) throw problems.error("UNDERAGE", { params: { minAge } });
   }
 
   /**
