@@ -8,7 +8,9 @@ import {
   type FlattenedJWSInput,
   type JSONWebKeySet,
 } from "jose";
-import { ACCESS_TOKEN_TYPE } from "../auth-contract.ts";
+import { z } from "zod";
+import { ACCESS_TOKEN_TYPE, DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER } from "../auth-contract.ts";
+import { env } from "../config.ts";
 import type { Clock } from "../clock.ts";
 
 export interface VerifiedToken {
@@ -195,4 +197,53 @@ function rolesOf(claim: unknown): readonly string[] {
 /** The JWKS could not be fetched or parsed (as opposed to a token that names no published key). */
 class KeysUnavailableError extends Error {
   override name = "KeysUnavailableError";
+}
+
+/**
+ * The settings of a service that verifies access tokens itself (the gateway, the profile service): issuer,
+ * audience, algorithms, leeway, the longest lifetime, and the JWKS cache. Unset JWKS_URL means the auth
+ * service's `/.well-known/jwks.json`.
+ */
+export const tokenVerificationConfigShape = {
+  JWT_ISSUER: env.string(DEFAULT_JWT_ISSUER),
+  JWT_AUDIENCE: env.string(DEFAULT_JWT_AUDIENCE),
+  JWT_ALGORITHMS: env.list(["EdDSA", "ES256"]).pipe(z.array(z.enum(["EdDSA", "ES256"])).min(1)),
+  /** Leeway for exp/nbf in seconds; the contract caps it at 60. */
+  JWT_CLOCK_TOLERANCE: z.preprocess(
+    (v) => (v === "" || v === undefined ? 30 : v),
+    z.coerce.number().int().min(0).max(60),
+  ),
+  /** Longest lifetime (`exp − iat`, seconds) a token may claim: the auth service's 15 minutes plus the leeway. */
+  MAX_TOKEN_LIFETIME: env.int(15 * 60 + 60, 60),
+  JWKS_URL: env.optionalUrl(),
+  JWKS_CACHE_MAX_AGE: env.int(600, 1),
+  /** At most one JWKS refetch (triggered by an unknown kid) per this many seconds. */
+  JWKS_REFETCH_COOLDOWN: env.int(5, 1),
+  TOKEN_CACHE_SIZE: env.int(10_000, 0),
+  /** A verified token is re-verified (signature, key still published) after this many seconds. */
+  TOKEN_CACHE_TTL: env.int(60, 1),
+};
+
+type TokenVerificationSettings = z.output<z.ZodObject<typeof tokenVerificationConfigShape>>;
+
+/** A verifier from those settings; `authServiceUrl` locates the JWKS when JWKS_URL is unset. */
+export function tokenVerifierFromConfig(
+  config: TokenVerificationSettings & { AUTH_SERVICE_URL: string },
+  clock: Clock,
+  keys?: JWTVerifyGetKey,
+): TokenVerifier {
+  return new TokenVerifier({
+    jwksUrl: config.JWKS_URL ?? new URL("/.well-known/jwks.json", config.AUTH_SERVICE_URL).toString(),
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    algorithms: config.JWT_ALGORITHMS,
+    clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE,
+    maxLifetimeSeconds: config.MAX_TOKEN_LIFETIME,
+    jwksCacheMaxAgeSeconds: config.JWKS_CACHE_MAX_AGE,
+    jwksRefetchCooldownSeconds: config.JWKS_REFETCH_COOLDOWN,
+    cacheSize: config.TOKEN_CACHE_SIZE,
+    cacheTtlSeconds: config.TOKEN_CACHE_TTL,
+    clock,
+    ...(keys ? { keys } : {}),
+  });
 }

@@ -9,9 +9,9 @@ export interface OutboundEvent {
   data: unknown;
 }
 
-/** Kafka in production, the log in embedded mode. `publish` resolves only once every event is acknowledged. */
+/** Kafka in production; in embedded mode the log, and subscribers in the same process. `publish` resolves only once every event is acknowledged. */
 export interface EventPublisher {
-  readonly kind: "kafka" | "log";
+  readonly kind: "kafka" | "log" | "in-process";
   publish(events: OutboundEvent[]): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { MemoryKeyValueStore } from "@mimascota/shared/kv/memory-key-value-store";
 import { startTestGateway, testRoutes, type TestGateway } from "../support/test-gateway.ts";
 import { TestUpstream } from "../support/upstream.ts";
-import { TokenIssuer } from "../support/token-issuer.ts";
+import { TokenIssuer } from "@mimascota/shared/testing/token-issuer";
 
 /** No REDIS_URL: limits and cache in process, revocations read from the store the auth service shares. */
 describe("embedded mode (no Redis)", () => {

@@ -4,7 +4,7 @@ import { ManualClock } from "@mimascota/shared/clock";
 import { skipUnless, uniquePrefix } from "@mimascota/shared/testing/services";
 import { startTestGateway, testRoutes, type TestGateway } from "../support/test-gateway.ts";
 import { TestUpstream } from "../support/upstream.ts";
-import { TokenIssuer } from "../support/token-issuer.ts";
+import { TokenIssuer } from "@mimascota/shared/testing/token-issuer";
 
 describe("rate limits shared through Redis", { skip: await skipUnless("redis") }, () => {
   let upstream: TestUpstream;

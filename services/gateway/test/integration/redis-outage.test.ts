@@ -5,7 +5,7 @@ import { PrivateRedis } from "@mimascota/shared/testing/private-redis";
 import { skipUnlessPrograms } from "@mimascota/shared/testing/services";
 import { startTestGateway, testRoutes, type TestGateway } from "../support/test-gateway.ts";
 import { TestUpstream } from "../support/upstream.ts";
-import { TokenIssuer } from "../support/token-issuer.ts";
+import { TokenIssuer } from "@mimascota/shared/testing/token-issuer";
 
 const skip = await skipUnlessPrograms(["redis-server", "--version"]);
 

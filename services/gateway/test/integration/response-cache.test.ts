@@ -5,7 +5,7 @@ import { serviceUrls, skipUnless } from "@mimascota/shared/testing/services";
 import { createClient } from "redis";
 import { startTestGateway, testRoutes, type TestGateway } from "../support/test-gateway.ts";
 import { TestUpstream } from "../support/upstream.ts";
-import { TokenIssuer } from "../support/token-issuer.ts";
+import { TokenIssuer } from "@mimascota/shared/testing/token-issuer";
 
 describe("response cache in Redis", { skip: await skipUnless("redis") }, () => {
   let upstream: TestUpstream;

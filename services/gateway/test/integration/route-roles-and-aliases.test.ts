@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { skipUnless } from "@mimascota/shared/testing/services";
 import { startTestGateway, testRoutes, type TestGateway } from "../support/test-gateway.ts";
-import { TokenIssuer } from "../support/token-issuer.ts";
+import { TokenIssuer } from "@mimascota/shared/testing/token-issuer";
 import { TestUpstream } from "../support/upstream.ts";
 
 /**

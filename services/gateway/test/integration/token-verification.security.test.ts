@@ -4,7 +4,7 @@ import { createClient } from "redis";
 import { base64url, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { serviceUrls, skipUnless } from "@mimascota/shared/testing/services";
 import { startGatewayStack, type GatewayStack, type TestGateway } from "../support/test-gateway.ts";
-import type { TokenIssuer } from "../support/token-issuer.ts";
+import type { TokenIssuer } from "@mimascota/shared/testing/token-issuer";
 import type { TestUpstream } from "../support/upstream.ts";
 
 describe("access tokens at the gateway", { skip: await skipUnless("redis") }, () => {

@@ -5,7 +5,7 @@ import { serviceUrls, uniquePrefix } from "@mimascota/shared/testing/services";
 import { startGateway, type RunningGateway } from "../../src/compose.ts";
 import { loadGatewayConfig, type GatewayConfig } from "../../src/config.ts";
 import type { RouteTableSpec } from "../../src/routing/route-table.ts";
-import { TokenIssuer } from "./token-issuer.ts";
+import { TokenIssuer } from "@mimascota/shared/testing/token-issuer";
 import { TestUpstream } from "./upstream.ts";
 
 export interface TestGateway extends RunningGateway {

@@ -1,0 +1,130 @@
+import multipart from "@fastify/multipart";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import type { FastifyInstance } from "fastify";
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from "fastify-type-provider-zod";
+import type { Logger } from "pino";
+import type { TokenVerifier } from "@mimascota/shared/auth/token-verifier";
+import type { Clock } from "@mimascota/shared/clock";
+import type { DatabaseHandle } from "@mimascota/shared/db/database";
+import type { ReadinessCheck } from "@mimascota/shared/readiness";
+import { createHttpServer } from "@mimascota/shared/http";
+import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
+import { registerOpsRoutes } from "@mimascota/shared/ops-routes";
+import type { ProfilesConfig } from "./config.ts";
+import { ProfileMetrics, type ProfileMetricSources } from "./metrics.ts";
+import { InboxRepository } from "./repositories/inbox.repository.ts";
+import { ObjectDeletionRepository } from "./repositories/object-deletion.repository.ts";
+import { ProfileRepository } from "./repositories/profile.repository.ts";
+import { authenticate } from "./routes/authenticate.ts";
+import { registerPhotoRoutes } from "./routes/photo.routes.ts";
+import { registerProfileRoutes } from "./routes/profile.routes.ts";
+import { AccountEventsService } from "./services/account-events.service.ts";
+import { PhotoService } from "./services/photo.service.ts";
+import { ProfileService } from "./services/profile.service.ts";
+import type { ObjectStore } from "./storage/object-store.ts";
+
+/** Everything the profile service needs from the outside world; tests pass fakes or real servers here. */
+export interface ProfileDeps {
+  config: ProfilesConfig;
+  logger: Logger;
+  clock: Clock;
+  database: DatabaseHandle;
+  store: ObjectStore;
+  kv: KeyValueStore;
+  verifier: TokenVerifier;
+  /** Dependencies the service outlives (the event consumer), reported by /ready as degraded when down. */
+  degradable?: Record<string, ReadinessCheck>;
+  metricSources?: Pick<ProfileMetricSources, "consumerLag">;
+}
+
+export interface ProfileApp {
+  app: FastifyInstance;
+  /** Where account events are delivered (the Kafka consumer, or the in-process bus when embedded). */
+  events: AccountEventsService;
+  photos: PhotoService;
+}
+
+/** The composition root of the profile service: repositories → services → routes, built from `deps`. */
+export async function buildProfileApp(deps: ProfileDeps): Promise<ProfileApp> {
+  const { config } = deps;
+  const app = createHttpServer({
+    logger: deps.logger,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+    trustProxy: config.TRUST_PROXY.length > 0 ? config.TRUST_PROXY : false,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // Multipart bodies are streamed by the photo route with its own limit (PHOTO_MAX_BYTES), not the JSON one.
+  await app.register(multipart, { limits: { fileSize: config.PHOTO_MAX_BYTES, files: 1 } });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: "Mi Mascota profile service", version: "1.0.0" },
+      components: {
+        securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+  app
+    .withTypeProvider<ZodTypeProvider>()
+    .get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+
+  const { db } = deps.database;
+  const profilesRepo = new ProfileRepository();
+  const deletions = new ObjectDeletionRepository();
+  const metrics = new ProfileMetrics({
+    ...deps.metricSources,
+    pendingObjectDeletions: () => deletions.count(db),
+  });
+  const profiles = new ProfileService({
+    db,
+    clock: deps.clock,
+    profiles: profilesRepo,
+    minimumAge: config.MINIMUM_AGE,
+  });
+  const photos = new PhotoService({
+    db,
+    clock: deps.clock,
+    logger: deps.logger,
+    profiles: profilesRepo,
+    deletions,
+    store: deps.store,
+    metrics,
+    limits: {
+      maxBytes: config.PHOTO_MAX_BYTES,
+      maxInputPixels: config.PHOTO_MAX_PIXELS,
+      maxEdge: config.PHOTO_MAX_EDGE,
+    },
+  });
+  const events = new AccountEventsService({
+    db,
+    clock: deps.clock,
+    profiles: profilesRepo,
+    inbox: new InboxRepository(),
+    photos,
+    metrics,
+  });
+
+  const guard = authenticate({ verifier: deps.verifier, kv: deps.kv });
+  registerProfileRoutes(app, { profiles, authenticate: guard, publicApiUrl: config.PUBLIC_API_URL });
+  registerPhotoRoutes(app, {
+    photos,
+    authenticate: guard,
+    publicApiUrl: config.PUBLIC_API_URL,
+    maxBytes: config.PHOTO_MAX_BYTES,
+  });
+  registerOpsRoutes(app, {
+    required: { database: () => deps.database.ping(), storage: () => deps.store.ping() },
+    degradable: { kv: () => deps.kv.ping(), ...deps.degradable },
+    registry: metrics.registry,
+  });
+  return { app, events, photos };
+}

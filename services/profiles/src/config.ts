@@ -1,0 +1,62 @@
+import { join } from "node:path";
+import { z } from "zod";
+import {
+  baseConfigShape,
+  databaseConfigShape,
+  env,
+  kafkaConfigShape,
+  parseConfig,
+  redisConfigShape,
+} from "@mimascota/shared/config";
+import { tokenVerificationConfigShape } from "@mimascota/shared/auth/token-verifier";
+import { kafkaSecurity } from "@mimascota/shared/events/kafka-security";
+import { opsConfigShape } from "@mimascota/shared/ops-port";
+import { storageConfigShape } from "./storage/storage-config.ts";
+
+export const profilesConfigSchema = z.object({
+  ...baseConfigShape,
+  ...databaseConfigShape,
+  ...redisConfigShape,
+  ...kafkaConfigShape,
+  ...opsConfigShape,
+  ...tokenVerificationConfigShape,
+  ...storageConfigShape,
+  PORT: env.port(8082),
+  HOST: env.string("127.0.0.1"),
+  /** The auth service, whose JWKS verifies the tokens the gateway forwards (unless JWKS_URL says otherwise). */
+  AUTH_SERVICE_URL: env.url("http://127.0.0.1:8006"),
+  /** Public base URL of the gateway: photo URLs are built from it, never from the request's Host. */
+  PUBLIC_API_URL: env.url("http://localhost:8080"),
+  /** The Kafka consumer group; every replica joins the same one, so each event is applied once. */
+  KAFKA_CONSUMER_GROUP: env.string("mimascota-profiles"),
+  TRUST_PROXY: env.proxies(),
+  BODY_LIMIT_BYTES: env.int(16 * 1024, 1024),
+  /** Largest photo upload, bytes (the contract's 5 MB). */
+  PHOTO_MAX_BYTES: env.int(5 * 1024 * 1024, 1024),
+  /** Largest decoded image, pixels: a small file declaring a huge image (a decompression bomb) is refused. */
+  PHOTO_MAX_PIXELS: env.int(40_000_000, 1),
+  /** Stored photos fit in a square of this many pixels. */
+  PHOTO_MAX_EDGE: env.int(1024, 64),
+  REQUEST_TIMEOUT_MS: env.int(30_000, 100),
+  /** A birth date younger than this is refused (UNDERAGE), as at registration. */
+  MINIMUM_AGE: env.int(16, 0),
+  /** Seconds between retries of photo deletions the store refused (it was down). */
+  OBJECT_SWEEP_INTERVAL: env.int(60, 1),
+});
+
+export type ProfilesConfig = z.output<typeof profilesConfigSchema>;
+
+export function loadProfilesConfig(environment: NodeJS.ProcessEnv = process.env): ProfilesConfig {
+  const config = parseConfig(profilesConfigSchema, environment);
+  // The same construction the service does at start (reads the CA file), so a bad Kafka setting stops here.
+  kafkaSecurity(config);
+  return config;
+}
+
+/**
+ * The service's own folder under DATA_DIR (embedded database and photos): `npm start` runs all three services
+ * over one DATA_DIR, and two embedded databases must never share a folder.
+ */
+export function profilesDataDir(config: Pick<ProfilesConfig, "DATA_DIR">): string {
+  return join(config.DATA_DIR, "profiles");
+}
