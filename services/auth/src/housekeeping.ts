@@ -1,10 +1,10 @@
 import { and, eq, inArray, isNull, lt, or, type SQL } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import type { Logger } from "pino";
+import { BackgroundLoop, type PassOutcome } from "@mimascota/shared/background-loop";
 import type { Clock } from "@mimascota/shared/clock";
 import type { Database } from "@mimascota/shared/db/database";
 import { mailQueue, outboxEvents } from "@mimascota/shared/db/infra-schema";
-import { WakeableDelay } from "@mimascota/shared/wakeable-delay";
 import type { AuthConfig } from "./config.ts";
 import { loginThrottles, oneTimeTokens, sessions, twoFactorChallenges } from "./db/schema.ts";
 
@@ -37,13 +37,11 @@ export class Housekeeper {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #config: HousekeepingConfig;
-  readonly #delay = new WakeableDelay();
+  readonly #loop: BackgroundLoop;
   readonly #purges: Purge[];
   readonly #totals: Record<string, number> = {};
   /** When the last pass finished; until the first, when this housekeeper was made. */
   #lastPassAt: Date;
-  #running: Promise<void> | undefined;
-  #stopped = false;
 
   constructor(options: { db: Database; clock: Clock; logger: Logger; config: HousekeepingConfig }) {
     this.#db = options.db;
@@ -108,10 +106,21 @@ export class Housekeeper {
     ];
     // Every table's series exists from the start (at 0), so a dashboard or alert sees it before the first pass.
     for (const purge of this.#purges) this.#totals[purge.name] = 0;
+    this.#loop = new BackgroundLoop({
+      pass: (stopping) => this.#pass(stopping),
+      logger: this.#logger,
+      intervalMs: options.config.HOUSEKEEPING_INTERVAL * 1000,
+      firstPassAfterInterval: true,
+      // No backoff: the next pass retries; nothing is half-deleted (each batch is one statement).
+      log: { failed: "housekeeping pass failed" },
+    });
   }
 
-  /** One pass over every table; returns how many rows each lost. */
-  async runOnce(): Promise<Record<string, number>> {
+  /**
+   * One pass over every table; returns how many rows each lost. Once `stopping` is aborted, each table gets
+   * one more batch at most, so a shutdown does not wait for a large backlog.
+   */
+  async runOnce(stopping?: AbortSignal): Promise<Record<string, number>> {
     const now = this.#clock.now();
     const cut = new Date(now.getTime() - this.#config.HOUSEKEEPING_RETENTION * 1000);
     const deleted: Record<string, number> = {};
@@ -120,7 +129,7 @@ export class Housekeeper {
       for (;;) {
         const n = await this.#deleteBatch(purge, cut, now);
         total += n;
-        if (n < BATCH || this.#stopped) break;
+        if (n < BATCH || stopping?.aborted) break;
       }
       deleted[purge.name] = total;
       this.#totals[purge.name] = (this.#totals[purge.name] ?? 0) + total;
@@ -141,29 +150,19 @@ export class Housekeeper {
 
   /** Runs a pass every HOUSEKEEPING_INTERVAL seconds (the first one interval after start); 0 disables it. */
   start(): void {
-    if (this.#config.HOUSEKEEPING_INTERVAL === 0 || this.#running) return;
-    this.#running = this.#loop();
+    if (this.#config.HOUSEKEEPING_INTERVAL === 0) return;
+    this.#loop.start();
   }
 
-  /** Ends the wait, lets a pass in progress finish its current batch, and resolves when it has. */
+  /** Ends the wait, lets a pass in progress finish its current batches, and resolves when it has. */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    this.#delay.wake();
-    await this.#running;
+    await this.#loop.stop();
   }
 
-  async #loop(): Promise<void> {
-    while (!this.#stopped) {
-      await this.#delay.sleep(this.#config.HOUSEKEEPING_INTERVAL * 1000);
-      if (this.#stopped) return;
-      try {
-        const deleted = await this.runOnce();
-        this.#logger.info({ deleted }, "housekeeping pass done");
-      } catch (error) {
-        // The next pass retries; nothing is half-deleted (each batch is one statement).
-        this.#logger.error({ err: error }, "housekeeping pass failed");
-      }
-    }
+  async #pass(stopping: AbortSignal): Promise<PassOutcome> {
+    const deleted = await this.runOnce(stopping);
+    this.#logger.info({ deleted }, "housekeeping pass done");
+    return "idle";
   }
 
   async #deleteBatch(purge: Purge, cut: Date, now: Date): Promise<number> {

@@ -1,10 +1,10 @@
 import { asc, count, inArray, isNull, min, sql } from "drizzle-orm";
 import type { Logger } from "pino";
+import { BackgroundLoop, type Backoff, type PassOutcome } from "../background-loop.ts";
 import { systemClock, type Clock } from "../clock.ts";
 import type { Database, Transaction } from "../db/database.ts";
 import { outboxEvents } from "../db/infra-schema.ts";
 import type { EventPublisher, OutboundEvent } from "./event-publisher.ts";
-import { WakeableDelay } from "../wakeable-delay.ts";
 
 export interface OutboxRelayOptions {
   db: Database;
@@ -15,10 +15,12 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** Wait between polls when the outbox is empty; `poke()` cuts it short. */
   pollIntervalMs?: number;
-  /** First retry delay after a failed publish; doubles per consecutive failure up to `maxBackoffMs`. */
-  backoffBaseMs?: number;
-  maxBackoffMs?: number;
+  /** Wait after a failed round, growing per consecutive failure; a poke does not cut it short. */
+  backoff?: Partial<Backoff>;
 }
+
+// No jitter: the few relays of a deployment retrying together are no stampede for the broker.
+const defaultRelayBackoff: Backoff = { baseMs: 1_000, maxMs: 30_000, jitter: 0 };
 
 export interface RelayBatchResult {
   /** Rows locked by this relay in this round. */
@@ -35,12 +37,6 @@ export interface OutboxStats {
   oldestPendingAgeSeconds: number;
 }
 
-/** Exponential backoff, capped: base, 2·base, 4·base, … ≤ max. */
-export function backoffDelayMs(consecutiveFailures: number, baseMs: number, maxMs: number): number {
-  if (consecutiveFailures <= 0) return 0;
-  return Math.min(maxMs, baseMs * 2 ** Math.min(consecutiveFailures - 1, 30));
-}
-
 type OutboxRow = typeof outboxEvents.$inferSelect;
 
 /**
@@ -55,14 +51,7 @@ export class OutboxRelay {
   readonly #logger: Logger;
   readonly #clock: Clock;
   readonly #batchSize: number;
-  readonly #pollIntervalMs: number;
-  readonly #backoffBaseMs: number;
-  readonly #maxBackoffMs: number;
-  #running = false;
-  #loop: Promise<void> | undefined;
-  #failures = 0;
-  #poked = false;
-  readonly #delay = new WakeableDelay();
+  readonly #loop: BackgroundLoop;
 
   constructor(options: OutboxRelayOptions) {
     this.#db = options.db;
@@ -70,30 +59,35 @@ export class OutboxRelay {
     this.#logger = options.logger.child({ component: "outbox-relay" });
     this.#clock = options.clock ?? systemClock;
     this.#batchSize = options.batchSize ?? 100;
-    this.#pollIntervalMs = options.pollIntervalMs ?? 1_000;
-    this.#backoffBaseMs = options.backoffBaseMs ?? 1_000;
-    this.#maxBackoffMs = options.maxBackoffMs ?? 30_000;
+    this.#loop = new BackgroundLoop({
+      pass: () => this.#round(),
+      logger: this.#logger,
+      intervalMs: options.pollIntervalMs ?? 1_000,
+      backoff: { ...defaultRelayBackoff, ...options.backoff },
+      log: {
+        failed: "event publishing failed; events stay in the outbox",
+        failedLevel: "warn",
+        recovered: "event publishing recovered",
+        describeError,
+      },
+    });
   }
 
   start(): void {
-    if (this.#loop) return;
-    this.#running = true;
-    this.#loop = this.#run();
+    this.#loop.start();
   }
 
   /** Stops polling; resolves once the batch in flight (if any) has been published or released. */
   async stop(): Promise<void> {
-    this.#running = false;
-    this.#delay.wake();
-    await this.#loop;
-    this.#loop = undefined;
+    await this.#loop.stop();
   }
 
-  /** Publish soon (e.g. right after a commit that enqueued an event) instead of at the next poll. */
+  /**
+   * Publish soon (e.g. right after a commit that enqueued an event) instead of at the next poll; while
+   * backing off from a failing publisher, not sooner than the backoff.
+   */
   poke(): void {
-    this.#poked = true;
-    // While backing off from a failing publisher, a commit is no reason to hammer it sooner.
-    if (this.#failures === 0) this.#delay.wake();
+    this.#loop.poke();
   }
 
   /** For the outbox-lag metrics. */
@@ -171,39 +165,13 @@ export class OutboxRelay {
     return claimed.filter((row) => !held.has(row.id));
   }
 
-  async #run(): Promise<void> {
-    while (this.#running) {
-      const delay = await this.#round();
-      if (!this.#running) break;
-      if (delay > 0) await this.#delay.sleep(delay);
-    }
-  }
-
-  /** Runs one batch and returns how long to wait before the next. */
-  async #round(): Promise<number> {
-    this.#poked = false;
-    try {
-      const result = await this.publishBatch();
-      if (result.failed > 0) return this.#failed(result.error ?? "publish failed", result.failed);
-      if (this.#failures > 0)
-        this.#logger.info({ afterFailures: this.#failures }, "event publishing recovered");
-      this.#failures = 0;
-      if (result.published > 0) this.#logger.debug({ published: result.published }, "events published");
-      const more = result.claimed === this.#batchSize && result.published > 0;
-      return more || this.#poked ? 0 : this.#pollIntervalMs;
-    } catch (error) {
-      return this.#failed(describeError(error), undefined);
-    }
-  }
-
-  #failed(error: string, pendingInBatch: number | undefined): number {
-    this.#failures += 1;
-    const retryInMs = backoffDelayMs(this.#failures, this.#backoffBaseMs, this.#maxBackoffMs);
-    this.#logger.warn(
-      { err: error, consecutiveFailures: this.#failures, pendingInBatch, retryInMs },
-      "event publishing failed; events stay in the outbox",
-    );
-    return retryInMs;
+  /** One round of the loop: a failed publish backs it off, a full batch runs the next at once. */
+  async #round(): Promise<PassOutcome> {
+    const result = await this.publishBatch();
+    if (result.failed > 0)
+      return { failed: { err: result.error ?? "publish failed", pendingInBatch: result.failed } };
+    if (result.published > 0) this.#logger.debug({ published: result.published }, "events published");
+    return result.claimed === this.#batchSize && result.published > 0 ? "more" : "idle";
   }
 }
 

@@ -1,20 +1,12 @@
 import type { Logger } from "pino";
+import { BackgroundLoop, backoffDelayMs, type Backoff, type PassOutcome } from "../background-loop.ts";
 import { systemClock, type Clock } from "../clock.ts";
 import type { Database } from "../db/database.ts";
 import { MailQueueRepository, type QueuedMail } from "./mail-queue.repository.ts";
 import type { MailTransport } from "./mail-transport.ts";
-import { WakeableDelay } from "../wakeable-delay.ts";
 
-export interface MailBackoff {
-  /** Delay after the first failed attempt; doubles per further failure (ms). */
-  baseMs: number;
-  /** Upper bound of one delay (ms). */
-  maxMs: number;
-  /** Up to this fraction is taken off each delay at random, so retries after an outage do not stampede. */
-  jitter: number;
-}
-
-export const defaultMailBackoff: MailBackoff = { baseMs: 5_000, maxMs: 15 * 60_000, jitter: 0.2 };
+/** How long a mail waits after each failed attempt (recorded on its row, so it survives restarts). */
+export const defaultMailBackoff: Backoff = { baseMs: 5_000, maxMs: 15 * 60_000, jitter: 0.2 };
 
 export interface MailWorkerOptions {
   db: Database;
@@ -26,7 +18,7 @@ export interface MailWorkerOptions {
   pollIntervalMs?: number;
   /** Attempts before a mail becomes `dead` (kept in the table, logged at error). */
   maxAttempts?: number;
-  backoff?: Partial<MailBackoff>;
+  backoff?: Partial<Backoff>;
   /** Rows claimed per round. */
   batchSize?: number;
   /**
@@ -52,12 +44,6 @@ export interface MailQueueStats {
   oldestPendingAgeSeconds: number;
 }
 
-/** Delay before the next attempt after `failedAttempts` failures: base·2^(n−1), capped, minus up to `jitter`. */
-export function mailRetryDelayMs(failedAttempts: number, backoff: MailBackoff, random: () => number): number {
-  const capped = Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.min(Math.max(failedAttempts - 1, 0), 30));
-  return Math.round(capped * (1 - backoff.jitter * random()));
-}
-
 /**
  * Delivers the durable mail queue. Each round claims due rows with `for update skip locked` and leases them
  * (attempts + 1, next attempt pushed past the lease) in one short transaction, then sends outside any
@@ -73,24 +59,18 @@ export class MailWorker {
   readonly #transport: MailTransport;
   readonly #logger: Logger;
   readonly #clock: Clock;
-  readonly #pollIntervalMs: number;
   readonly #maxAttempts: number;
-  readonly #backoff: MailBackoff;
+  readonly #backoff: Backoff;
   readonly #batchSize: number;
   readonly #leaseMs: number;
   readonly #random: () => number;
-  #running = false;
-  #stopping = false;
-  #loop: Promise<void> | undefined;
-  #poked = false;
-  readonly #delay = new WakeableDelay();
+  readonly #loop: BackgroundLoop;
 
   constructor(options: MailWorkerOptions) {
     this.#queue = new MailQueueRepository(options.db);
     this.#transport = options.transport;
     this.#logger = options.logger.child({ component: "mail-worker" });
     this.#clock = options.clock ?? systemClock;
-    this.#pollIntervalMs = options.pollIntervalMs ?? 1_000;
     // With the default backoff (capped at 15 min) 300 attempts span about three days: an SMTP outage shorter than
     // that delays mail and loses none; after it the row is kept as `dead` for an operator.
     this.#maxAttempts = options.maxAttempts ?? 300;
@@ -98,13 +78,18 @@ export class MailWorker {
     this.#batchSize = options.batchSize ?? 10;
     this.#leaseMs = options.leaseMs ?? 2 * 60_000;
     this.#random = options.random ?? Math.random;
+    // No loop backoff: a failed round (a database hiccup) is retried at the next poll; each mail's own
+    // backoff is what spares a failing SMTP server.
+    this.#loop = new BackgroundLoop({
+      pass: (stopping) => this.#round(stopping),
+      logger: this.#logger,
+      intervalMs: options.pollIntervalMs ?? 1_000,
+      log: { failed: "mail worker round failed", describeError },
+    });
   }
 
   start(): void {
-    if (this.#loop) return;
-    this.#running = true;
-    this.#stopping = false;
-    this.#loop = this.#run();
+    this.#loop.start();
   }
 
   /**
@@ -112,17 +97,12 @@ export class MailWorker {
    * are released at once, so shutdown waits for one send, not for a whole batch against a slow server.
    */
   async stop(): Promise<void> {
-    this.#running = false;
-    this.#stopping = true;
-    this.#delay.wake();
-    await this.#loop;
-    this.#loop = undefined;
+    await this.#loop.stop();
   }
 
   /** Send soon (e.g. right after a commit that queued a mail) instead of at the next poll. */
   poke(): void {
-    this.#poked = true;
-    this.#delay.wake();
+    this.#loop.poke();
   }
 
   /** For the queue-depth metrics. */
@@ -138,13 +118,16 @@ export class MailWorker {
     };
   }
 
-  /** One round: claim due rows, send each, record the outcome. The loop calls it; tests call it directly. */
-  async processDue(): Promise<MailRoundResult> {
+  /**
+   * One round: claim due rows, send each, record the outcome. The loop calls it; tests call it directly.
+   * Once `stopping` is aborted, the rows not yet tried are released instead of sent.
+   */
+  async processDue(stopping?: AbortSignal): Promise<MailRoundResult> {
     const now = this.#clock.now();
     const claimed = await this.#queue.claimDue(now, this.#batchSize, new Date(now.getTime() + this.#leaseMs));
     const result: MailRoundResult = { claimed: claimed.length, sent: 0, retrying: 0, dead: 0 };
     for (const [index, row] of claimed.entries()) {
-      if (this.#stopping) {
+      if (stopping?.aborted) {
         await this.#queue.release(
           claimed.slice(index).map((untried) => untried.id),
           this.#clock.now(),
@@ -181,27 +164,16 @@ export class MailWorker {
       this.#logger.error(context, "mail gave up after its last attempt; kept as dead");
       return "dead";
     }
-    const delayMs = mailRetryDelayMs(row.attempts, this.#backoff, this.#random);
+    const delayMs = backoffDelayMs(row.attempts, this.#backoff, this.#random);
     await this.#queue.scheduleRetry(row.id, new Date(this.#clock.now().getTime() + delayMs), lastError);
     this.#logger.warn({ ...context, retryInMs: delayMs }, "mail delivery failed; will retry");
     return "retrying";
   }
 
-  async #run(): Promise<void> {
-    while (this.#running) {
-      this.#poked = false;
-      let delay = this.#pollIntervalMs;
-      try {
-        const result = await this.processDue();
-        // A full batch probably left more due rows behind.
-        if (result.claimed === this.#batchSize) delay = 0;
-      } catch (error) {
-        // A database hiccup must not end the loop: log it and try again at the next poll.
-        this.#logger.error({ err: describeError(error) }, "mail worker round failed");
-      }
-      if (!this.#running) break;
-      if (delay > 0 && !this.#poked) await this.#delay.sleep(delay);
-    }
+  async #round(stopping: AbortSignal): Promise<PassOutcome> {
+    const result = await this.processDue(stopping);
+    // A full batch probably left more due rows behind.
+    return result.claimed === this.#batchSize ? "more" : "idle";
   }
 }
 

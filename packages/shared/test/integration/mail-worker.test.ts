@@ -2,11 +2,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { eq } from "drizzle-orm";
 import { pino } from "pino";
+import { backoffDelayMs } from "../../src/background-loop.ts";
 import { ManualClock } from "../../src/clock.ts";
 import { mailQueue } from "../../src/db/infra-schema.ts";
 import { enqueueMail } from "../../src/mail/mail-queue.ts";
 import type { MailMessage, MailTransport } from "../../src/mail/mail-transport.ts";
-import { defaultMailBackoff, mailRetryDelayMs, MailWorker } from "../../src/mail/mail-worker.ts";
+import { defaultMailBackoff, MailWorker } from "../../src/mail/mail-worker.ts";
 import { captureLogger } from "../support/capture-logger.ts";
 import { INFRA_DATABASES, infraDatabase, skipUnlessDatabase } from "../support/infra-database.ts";
 
@@ -222,17 +223,17 @@ for (const kind of INFRA_DATABASES) {
 
       it("computes exponential backoff from 5 s capped at 15 min, and jitter only shortens a delay", () => {
         assert.deepEqual(
-          [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => mailRetryDelayMs(n, defaultMailBackoff, noJitter)),
+          [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => backoffDelayMs(n, defaultMailBackoff, noJitter)),
           [5_000, 10_000, 20_000, 40_000, 80_000, 160_000, 320_000, 640_000, 900_000, 900_000],
         );
-        assert.equal(mailRetryDelayMs(1_000, defaultMailBackoff, noJitter), 900_000);
+        assert.equal(backoffDelayMs(1_000, defaultMailBackoff, noJitter), 900_000);
         assert.equal(
-          mailRetryDelayMs(1, defaultMailBackoff, () => 0.999999),
+          backoffDelayMs(1, defaultMailBackoff, () => 0.999999),
           4_000,
         );
         // Jitter takes at most 20 % off, whatever the random draw in [0, 1).
         for (const draw of [0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999999]) {
-          const delay = mailRetryDelayMs(3, defaultMailBackoff, () => draw);
+          const delay = backoffDelayMs(3, defaultMailBackoff, () => draw);
           assert.ok(delay >= 16_000 && delay <= 20_000, `${draw}: ${delay}`);
         }
       });

@@ -2,14 +2,16 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { asc } from "drizzle-orm";
 import { pino } from "pino";
+import { backoffDelayMs } from "../../src/background-loop.ts";
 import { ManualClock } from "../../src/clock.ts";
 import { outboxEvents } from "../../src/db/infra-schema.ts";
 import type { EventPublisher, OutboundEvent } from "../../src/events/event-publisher.ts";
 import { enqueueEvent, eventType } from "../../src/events/outbox.ts";
-import { backoffDelayMs, OutboxRelay } from "../../src/events/outbox-relay.ts";
+import { OutboxRelay } from "../../src/events/outbox-relay.ts";
 import { INFRA_DATABASES, infraDatabase, skipUnlessDatabase } from "../support/infra-database.ts";
 
 const logger = pino({ level: "silent" });
+const RELAY_BACKOFF = { baseMs: 1_000, maxMs: 30_000, jitter: 0 };
 
 /** Records what it acknowledged; each call takes the next scripted outcome ("ok" once the script runs out). */
 class FakePublisher implements EventPublisher {
@@ -185,7 +187,7 @@ for (const kind of INFRA_DATABASES) {
           publisher,
           logger,
           pollIntervalMs: 10,
-          backoffBaseMs: 60_000,
+          backoff: { baseMs: 60_000 },
         });
         await enqueueInOneTransaction("a");
         relay.start();
@@ -202,11 +204,11 @@ for (const kind of INFRA_DATABASES) {
 
       it("computes exponential backoff capped at the maximum", () => {
         assert.deepEqual(
-          [1, 2, 3, 4, 5, 6, 7].map((n) => backoffDelayMs(n, 1_000, 30_000)),
+          [1, 2, 3, 4, 5, 6, 7].map((n) => backoffDelayMs(n, RELAY_BACKOFF)),
           [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000],
         );
-        assert.equal(backoffDelayMs(0, 1_000, 30_000), 0);
-        assert.equal(backoffDelayMs(10_000, 1_000, 30_000), 30_000);
+        assert.equal(backoffDelayMs(0, RELAY_BACKOFF), 0);
+        assert.equal(backoffDelayMs(10_000, RELAY_BACKOFF), 30_000);
       });
     });
   });
