@@ -1,10 +1,13 @@
 /**
  * `npm start`: the whole platform in one process. With no service variables set this is the zero-setup
- * embedded mode (PGlite under DATA_DIR, in-memory key-value store shared by both services so revocations reach
- * the gateway, events to the log, mail to the dev mailbox). Each variable that is set switches its part to the
- * real server. Production runs each service on its own (`npm run start:auth`, `npm run start:gateway`).
+ * embedded mode (PGlite under DATA_DIR, an in-memory key-value store shared by the three services so
+ * revocations reach the gateway and the profile service, events delivered in process from the auth service to
+ * the profile service and written to the log, mail to the dev mailbox, photos in a folder). Each variable
+ * that is set switches its part to the real server. Production runs each service on its own
+ * (`npm run start:auth`, `npm run start:gateway`, `npm run start:profiles`).
  */
 import { loadConfigOrExit } from "@mimascota/shared/config";
+import { InProcessEventBus } from "@mimascota/shared/events/in-process-event-bus";
 import { MemoryKeyValueStore } from "@mimascota/shared/kv/memory-key-value-store";
 import { createLogger } from "@mimascota/shared/logger";
 import { runUntilSignal } from "@mimascota/shared/process";
@@ -12,31 +15,60 @@ import { startAuthService } from "../services/auth/src/compose.ts";
 import { loadAuthConfig } from "../services/auth/src/config.ts";
 import { startGateway } from "../services/gateway/src/compose.ts";
 import { loadGatewayConfig } from "../services/gateway/src/config.ts";
+import { startProfileService } from "../services/profiles/src/compose.ts";
+import { loadProfilesConfig } from "../services/profiles/src/config.ts";
 
-// One process, two services: PORT and OPS_PORT would be ambiguous here, so each service takes its own.
+// One process, three services: PORT and OPS_PORT would be ambiguous here, so each service takes its own.
 const authPort = process.env.AUTH_PORT ?? "8006";
-const [authConfig, gatewayConfig] = loadConfigOrExit(
+const profilesPort = process.env.PROFILES_PORT ?? "8082";
+const authUrl = process.env.AUTH_SERVICE_URL ?? `http://127.0.0.1:${authPort}`;
+const [authConfig, profilesConfig, gatewayConfig] = loadConfigOrExit(
   () => loadAuthConfig({ ...process.env, PORT: authPort, OPS_PORT: process.env.AUTH_OPS_PORT ?? "" }),
+  () =>
+    loadProfilesConfig({
+      ...process.env,
+      PORT: profilesPort,
+      OPS_PORT: process.env.PROFILES_OPS_PORT ?? "",
+      AUTH_SERVICE_URL: authUrl,
+    }),
   () =>
     loadGatewayConfig({
       ...process.env,
       PORT: process.env.GATEWAY_PORT ?? "8080",
       OPS_PORT: process.env.GATEWAY_OPS_PORT ?? "",
-      AUTH_SERVICE_URL: process.env.AUTH_SERVICE_URL ?? `http://127.0.0.1:${authPort}`,
+      AUTH_SERVICE_URL: authUrl,
+      PROFILES_SERVICE_URL: process.env.PROFILES_SERVICE_URL ?? `http://127.0.0.1:${profilesPort}`,
     }),
 );
 const logger = createLogger("mimascota", authConfig.LOG_LEVEL);
-const authLogger = createLogger("auth", authConfig.LOG_LEVEL);
-const gatewayLogger = createLogger("gateway", gatewayConfig.LOG_LEVEL);
 const kv = authConfig.REDIS_URL ? undefined : new MemoryKeyValueStore();
+// Without Kafka the auth service's events reach the profile service in process (and the log).
+const bus =
+  authConfig.KAFKA_BROKERS.length > 0
+    ? undefined
+    : new InProcessEventBus(createLogger("auth", authConfig.LOG_LEVEL));
 
-const auth = await startAuthService(authConfig, { logger: authLogger, kv });
-const gateway = await startGateway(gatewayConfig, { logger: gatewayLogger, kv });
+const auth = await startAuthService(authConfig, {
+  logger: createLogger("auth", authConfig.LOG_LEVEL),
+  kv,
+  ...(bus ? { publisher: bus } : {}),
+});
+const profiles = await startProfileService(profilesConfig, {
+  logger: createLogger("profiles", profilesConfig.LOG_LEVEL),
+  kv,
+  ...(bus ? { bus } : {}),
+});
+const gateway = await startGateway(gatewayConfig, {
+  logger: createLogger("gateway", gatewayConfig.LOG_LEVEL),
+  kv,
+});
 logger.info(
   {
     gateway: `http://localhost:${gatewayConfig.PORT}`,
     auth: `http://localhost:${authConfig.PORT}`,
+    profiles: `http://localhost:${profilesConfig.PORT}`,
     database: auth.database.kind,
+    events: bus ? "in process" : "kafka",
     docs: `http://localhost:${authConfig.PORT}/docs`,
     mailbox:
       gatewayConfig.NODE_ENV === "production"
@@ -48,6 +80,7 @@ logger.info(
 
 runUntilSignal(logger, async () => {
   await gateway.close();
+  await profiles.close();
   await auth.close();
   await kv?.close();
 });

@@ -29,7 +29,7 @@ function exitOf(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
 }
 
-async function startPlatform(ports: { auth: number; gateway: number }) {
+async function startPlatform(ports: { auth: number; gateway: number; profiles: number }) {
   const child = spawn(process.execPath, ["scripts/start-embedded.ts"], {
     cwd: root,
     env: {
@@ -37,6 +37,7 @@ async function startPlatform(ports: { auth: number; gateway: number }) {
       DATA_DIR: dataDir,
       AUTH_PORT: String(ports.auth),
       GATEWAY_PORT: String(ports.gateway),
+      PROFILES_PORT: String(ports.profiles),
       LOG_LEVEL: "warn",
     },
     stdio: ["ignore", "ignore", "pipe"],
@@ -49,7 +50,35 @@ async function startPlatform(ports: { auth: number; gateway: number }) {
     throw new Error(`${error.message}\n${stderr}`);
   });
   await waitForHealth(`http://127.0.0.1:${ports.auth}/health`, child, 5_000);
+  await waitForHealth(`http://127.0.0.1:${ports.profiles}/health`, child, 5_000);
   return { child, exited, stderr: () => stderr };
+}
+
+/** Verifies the address from the dev mailbox (through the gateway) and signs in; the access token. */
+async function signIn(gateway: string, email: string, password: string): Promise<string> {
+  let link: string | undefined;
+  for (let i = 0; i < 50 && !link; i++) {
+    const { mails } = (await (await fetch(`${gateway}/_dev/mail?format=json`)).json()) as {
+      mails: { to: string; text: string }[];
+    };
+    link = mails.find((mail) => mail.to.includes(email))?.text.match(/https?:\/\/\S*verify-email\S*/)?.[0];
+    if (!link) await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  assert.ok(link, "a verification mail arrived");
+  const token = new URL(link).searchParams.get("token");
+  const verify = await fetch(`${gateway}/api/v1/auth/verify-email`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token }),
+  });
+  assert.equal(verify.status, 200);
+  const login = await fetch(`${gateway}/api/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email, password }),
+  });
+  assert.equal(login.status, 200);
+  return ((await login.json()) as { accessToken: string }).accessToken;
 }
 
 async function jwksKids(authPort: number): Promise<string[]> {
@@ -61,15 +90,46 @@ async function jwksKids(authPort: number): Promise<string[]> {
 describe("npm start (embedded platform)", () => {
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it("serves both services, exits 0 within 10 s of SIGTERM, and reuses its data on the next start", async () => {
-    const ports = { auth: await freePort(), gateway: await freePort() };
+  it("serves the three services, exits 0 within 10 s of SIGTERM, and reuses its data on the next start", async () => {
+    const ports = { auth: await freePort(), gateway: await freePort(), profiles: await freePort() };
     const first = await startPlatform(ports);
-    const register = await fetch(`http://127.0.0.1:${ports.gateway}/api/v1/auth/register`, {
+    const gateway = `http://127.0.0.1:${ports.gateway}`;
+    const password = "paseo largo por la playa de otoño";
+    // The original front end's nested registration: its profile fields travel in process to the profile service.
+    const register = await fetch(`${gateway}/api/v1/auth/register`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ email: "embedded@example.com", password: "paseo largo por la playa de otoño" }),
+      body: JSON.stringify({
+        baseUser: {
+          name: "Lucía",
+          secondName: "Fernández",
+          email: "embedded@example.com",
+          password,
+          documentType: "CI",
+          document: "45678901",
+          ubication: {
+            department: "Canelones",
+            city: "Pando",
+            postalCode: "91000",
+            street: "Rivera",
+            number: "55",
+          },
+        },
+        client: { birthDate: "03/04/1995" },
+      }),
     });
     assert.equal(register.status, 202);
+    const signedIn = await signIn(gateway, "embedded@example.com", password);
+    const me = await fetch(`${gateway}/api/v1/profiles/me`, {
+      headers: { authorization: `Bearer ${signedIn}` },
+    });
+    assert.equal(me.status, 200);
+    const profile = (await me.json()) as Record<string, unknown>;
+    assert.equal(profile.name, "Lucía");
+    assert.equal(profile.second_name, "Fernández");
+    assert.equal(profile.document, "45678901");
+    assert.equal(profile.birth_date, "1995-04-03");
+    assert.equal(profile.city, "Pando");
     const kidsBefore = await jwksKids(ports.auth);
     assert.equal(kidsBefore.length, 1);
 

@@ -4,6 +4,7 @@ import { systemClock, type Clock } from "@mimascota/shared/clock";
 import { openDatabase, type DatabaseHandle } from "@mimascota/shared/db/database";
 import { migrateInfra } from "@mimascota/shared/db/infra-migrations";
 import { createEventPublisher } from "@mimascota/shared/events/create-event-publisher";
+import type { EventPublisher } from "@mimascota/shared/events/event-publisher";
 import { kafkaSecurity } from "@mimascota/shared/events/kafka-security";
 import { OutboxRelay } from "@mimascota/shared/events/outbox-relay";
 import { createKeyValueStore } from "@mimascota/shared/kv/create-key-value-store";
@@ -37,6 +38,8 @@ export interface AuthOverrides {
   /** Shared with the gateway in embedded mode, so revocations are seen in-process. */
   kv?: KeyValueStore;
   clock?: Clock;
+  /** Where events go instead of Kafka or the log (embedded mode: the in-process bus the profile service reads). */
+  publisher?: EventPublisher;
 }
 
 /** Opens every dependency named by the config, applies migrations in embedded mode, and listens. */
@@ -54,12 +57,14 @@ export async function startAuthService(
     await migrateAuth(database);
   }
   const kv = overrides.kv ?? createKeyValueStore({ url: config.REDIS_URL, logger, clock });
-  const publisher = createEventPublisher({
-    brokers: config.KAFKA_BROKERS,
-    security: kafkaSecurity(config),
-    clientId: "mimascota-auth",
-    logger,
-  });
+  const publisher =
+    overrides.publisher ??
+    createEventPublisher({
+      brokers: config.KAFKA_BROKERS,
+      security: kafkaSecurity(config),
+      clientId: "mimascota-auth",
+      logger,
+    });
   const relay = new OutboxRelay({ db: database.db, publisher, logger });
   const transport = createMailTransport({
     smtpUrl: config.SMTP_URL,

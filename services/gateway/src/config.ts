@@ -17,6 +17,7 @@ export const gatewayConfigSchema = z.object({
   PORT: env.port(8080),
   HOST: env.string("127.0.0.1"),
   AUTH_SERVICE_URL: env.url("http://127.0.0.1:8006"),
+  PROFILES_SERVICE_URL: env.url("http://127.0.0.1:8082"),
   /** A JSON route table (see the gateway README, "Route table"); unset means the built-in table. */
   GATEWAY_ROUTES_FILE: env.optionalString(),
   /** The same table inline, as JSON; wins over the file. */
@@ -81,6 +82,14 @@ export const gatewayConfigSchema = z.object({
    * gateway would see mid-upload as an upstream failure (a 5xx, and a strike against the breaker).
    */
   AUTH_BODY_LIMIT_BYTES: env.int(16 * 1024, 0),
+  /** The profile service's JSON limit (its BODY_LIMIT_BYTES), for POST /api/v1/profiles. */
+  PROFILES_BODY_LIMIT_BYTES: env.int(16 * 1024, 0),
+  /**
+   * Under /api/v1/profiles/: a photo upload (the profile service's PHOTO_MAX_BYTES, 5 MiB) plus the multipart
+   * envelope. The profile service reads bodies up to this on those routes before refusing them, so a large
+   * body is its 4xx, never a connection cut mid-upload that would count against its breaker.
+   */
+  PROFILES_UPLOAD_LIMIT_BYTES: env.int(5 * 1024 * 1024 + 64 * 1024, 0),
 
   /**
    * Largest request head accepted, below the 16 KiB every upstream's Node server takes: the gateway adds

@@ -29,6 +29,9 @@ import { PhotoService } from "./services/photo.service.ts";
 import { ProfileService } from "./services/profile.service.ts";
 import type { ObjectStore } from "./storage/object-store.ts";
 
+/** Room for the multipart envelope around a photo (boundaries, part headers), as the gateway allows. */
+const MULTIPART_ENVELOPE_BYTES = 64 * 1024;
+
 /** Everything the profile service needs from the outside world; tests pass fakes or real servers here. */
 export interface ProfileDeps {
   config: ProfilesConfig;
@@ -114,7 +117,12 @@ export async function buildProfileApp(deps: ProfileDeps): Promise<ProfileApp> {
   });
 
   const guard = authenticate({ verifier: deps.verifier, kv: deps.kv });
-  registerProfileRoutes(app, { profiles, authenticate: guard, publicApiUrl: config.PUBLIC_API_URL });
+  registerProfileRoutes(app, {
+    profiles,
+    authenticate: guard,
+    publicApiUrl: config.PUBLIC_API_URL,
+    underPrefixBodyLimit: config.PHOTO_MAX_BYTES + MULTIPART_ENVELOPE_BYTES,
+  });
   registerPhotoRoutes(app, {
     photos,
     authenticate: guard,

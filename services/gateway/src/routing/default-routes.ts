@@ -10,7 +10,12 @@ interface DefaultRouteSettings {
   RATE_LIMIT_RESEND: number;
   RATE_LIMIT_TWO_FACTOR: number;
   AUTH_BODY_LIMIT_BYTES: number;
+  PROFILES_SERVICE_URL: string;
+  PROFILES_BODY_LIMIT_BYTES: number;
+  PROFILES_UPLOAD_LIMIT_BYTES: number;
 }
+
+const PROFILES = "/api/v1/profiles";
 
 const AUTH = AUTH_PREFIX;
 /** The original Mi Mascota gateway served 2FA management here; its front end still calls these paths. */
@@ -18,7 +23,8 @@ const ORIGINAL_TWO_FACTOR = "/api/v1/2fa/";
 
 /**
  * The built-in table: the auth service's public endpoints listed exactly, everything else under its prefix
- * behind a token. Credential-guessing endpoints get their own, stricter limits.
+ * behind a token, and the profile service's routes. Credential-guessing endpoints get their own, stricter
+ * limits.
  */
 export function defaultRouteTable(s: DefaultRouteSettings): RouteTableSpec {
   const window = s.RATE_LIMIT_WINDOW;
@@ -48,7 +54,10 @@ export function defaultRouteTable(s: DefaultRouteSettings): RouteTableSpec {
     rewrite: { from: ORIGINAL_TWO_FACTOR, to: `${AUTH}/2fa/` },
   };
   return {
-    upstreams: { auth: { url: s.AUTH_SERVICE_URL, healthPath: "/health" } },
+    upstreams: {
+      auth: { url: s.AUTH_SERVICE_URL, healthPath: "/health" },
+      profiles: { url: s.PROFILES_SERVICE_URL, healthPath: "/health" },
+    },
     policies: {
       login: { limit: s.RATE_LIMIT_LOGIN, window, per: "ip" },
       register: { limit: s.RATE_LIMIT_REGISTER, window, per: "ip" },
@@ -80,6 +89,32 @@ export function defaultRouteTable(s: DefaultRouteSettings): RouteTableSpec {
         bodyLimit,
       })),
       { prefix: `${AUTH}/`, upstream: "auth", public: false, rateLimits: [], cache: false, bodyLimit },
+      // The profile service: the caller's own profile behind a token; photos public (an <img> sends no token,
+      // the URL is random) and cacheable (immutable: a new photo gets a new URL).
+      {
+        path: PROFILES,
+        upstream: "profiles",
+        public: false,
+        rateLimits: [],
+        cache: false,
+        bodyLimit: s.PROFILES_BODY_LIMIT_BYTES,
+      },
+      {
+        prefix: `${PROFILES}/`,
+        upstream: "profiles",
+        public: false,
+        rateLimits: [],
+        cache: false,
+        bodyLimit: s.PROFILES_UPLOAD_LIMIT_BYTES,
+      },
+      {
+        prefix: `${PROFILES}/photos/`,
+        upstream: "profiles",
+        public: true,
+        rateLimits: [],
+        cache: true,
+        bodyLimit: 0,
+      },
       {
         path: "/.well-known/jwks.json",
         upstream: "auth",

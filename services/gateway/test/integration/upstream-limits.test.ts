@@ -43,6 +43,10 @@ describe("requests over the auth service's limits", { skip: await skipUnless("re
         RATE_LIMIT_RESEND: 1000,
         RATE_LIMIT_TWO_FACTOR: 1000,
         AUTH_BODY_LIMIT_BYTES: AUTH_LIMIT,
+        // No profile service here: its routes are not what these tests are about.
+        PROFILES_SERVICE_URL: "http://127.0.0.1:9",
+        PROFILES_BODY_LIMIT_BYTES: 16 * 1024,
+        PROFILES_UPLOAD_LIMIT_BYTES: 5 * 1024 * 1024,
       }),
       env: { RATE_LIMIT_IP: "1000" },
     });

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import type { ProfileRow } from "../repositories/profile.repository.ts";
 import { PhotoService } from "../services/photo.service.ts";
+import type { Profile } from "../services/profile.service.ts";
 
 const nullableText = z.string().nullable();
 
@@ -44,7 +44,7 @@ export function photoUrl(publicApiUrl: string, key: string): string {
   return new URL(`/api/v1/profiles/photos/${PhotoService.fileOf(key)}`, publicApiUrl).toString();
 }
 
-export function toProfileResponse(row: ProfileRow, publicApiUrl: string): ProfileResponse {
+export function toProfileResponse(row: Profile, publicApiUrl: string): ProfileResponse {
   const address = {
     department: row.department,
     city: row.city,

@@ -11,6 +11,11 @@ export interface ProfileRouteDeps {
   profiles: ProfileService;
   authenticate: preHandlerAsyncHookHandler;
   publicApiUrl: string;
+  /**
+   * Body limit of PUT /{id}: the gateway routes everything under /api/v1/profiles/ with the photo upload's
+   * limit, so this route reads such a body and refuses it by validation instead of cutting the connection.
+   */
+  underPrefixBodyLimit: number;
 }
 
 const PREFIX = "/api/v1/profiles";
@@ -71,6 +76,7 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRouteDe
     `${PREFIX}/:id`,
     {
       preHandler: deps.authenticate,
+      bodyLimit: deps.underPrefixBodyLimit,
       schema: {
         tags,
         summary: "Update a profile the signed-in user owns",

@@ -6,6 +6,9 @@ import type { ProfileChanges } from "../domain/profile-fields.ts";
 import { problems } from "../errors.ts";
 import type { ProfileRepository, ProfileRow } from "../repositories/profile.repository.ts";
 
+/** A profile as the services hand it to routes (the stored row: routes never read repositories). */
+export type Profile = ProfileRow;
+
 /** The verified caller: who the access token says it is. Never taken from a body or a client header. */
 export interface Caller {
   userId: string;

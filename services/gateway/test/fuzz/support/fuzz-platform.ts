@@ -70,6 +70,10 @@ export async function startFuzzPlatform(
         RATE_LIMIT_RESEND: limit,
         RATE_LIMIT_TWO_FACTOR: limit,
         AUTH_BODY_LIMIT_BYTES: 16 * 1024,
+        // No profile service here: its routes are not what these tests are about.
+        PROFILES_SERVICE_URL: "http://127.0.0.1:9",
+        PROFILES_BODY_LIMIT_BYTES: 16 * 1024,
+        PROFILES_UPLOAD_LIMIT_BYTES: 5 * 1024 * 1024,
       }),
       jwksUrl: `${authUrl}/.well-known/jwks.json`,
       clock: auth.clock,
