@@ -14,6 +14,10 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")/kafka" && pwd)"
+# shellcheck source=scripts/lib/maven-classpath.sh
+source "$(dirname "$0")/lib/maven-classpath.sh"
+# shellcheck source=scripts/lib/server-process.sh
+source "$(dirname "$0")/lib/server-process.sh"
 home="${KAFKA_HOME_DIR:-${HOME:-/tmp}/.cache/mimascota-kafka}"
 port="${KAFKA_PORT:-9092}"
 controller_port="${KAFKA_CONTROLLER_PORT:-$((port + 1))}"
@@ -28,50 +32,21 @@ sasl_password="${KAFKA_SASL_PASSWORD:-mimascota-secret}"
 
 instance="$home/instance-$port"
 tlsdir="$instance/tls"
-pidfile="$instance/kafka.pid"
 logfile="$instance/kafka.log"
 props="$instance/server.properties"
 datadir="$instance/data"
 
-say() { echo "kafka: $*"; }
-fail() {
-  echo "kafka: $*" >&2
-  exit 1
-}
+name=kafka
+pidfile="$instance/kafka.pid"
+process_pattern='kafka\.Kafka'
+address="127.0.0.1:$port"
 
-# The classpath is resolved once per pom.xml content; later starts need neither Maven nor the network.
+# The broker's version is the pom's; the classpath is resolved once per pom.xml content (scripts/lib).
 classpath() {
-  local key cpfile started
-  key="$(sha1sum "$here/pom.xml" | cut -c1-12)"
-  cpfile="$home/classpath-$key.txt"
-  if [ -s "$cpfile" ] && tr ':' '\n' <"$cpfile" | while read -r jar; do [ -f "$jar" ] || exit 1; done; then
-    cat "$cpfile"
-    return
-  fi
-  command -v mvn >/dev/null || fail "Maven (mvn) is needed to fetch the broker from Maven Central"
   local version
   version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$here/pom.xml")"
-  say "fetching org.apache.kafka:kafka_2.13:$version and its dependencies from Maven Central (first run only)" >&2
-  mkdir -p "$home"
-  started=$SECONDS
-  if ! mvn -q -B -f "$here/pom.xml" dependency:build-classpath -Dmdep.outputFile="$cpfile.tmp" >"$home/mvn.log" 2>&1; then
-    tail -n 30 "$home/mvn.log" >&2
-    fail "Maven could not resolve the broker (log: $home/mvn.log)"
-  fi
-  mv "$cpfile.tmp" "$cpfile"
-  say "fetched $(tr ':' '\n' <"$cpfile" | wc -l) jars in $((SECONDS - started)) s" >&2
-  cat "$cpfile"
+  maven_classpath kafka "$here" "$home" "org.apache.kafka:kafka_2.13:$version"
 }
-
-pid_of() { [ -f "$pidfile" ] && cat "$pidfile" || true; }
-
-running() {
-  local pid
-  pid="$(pid_of)"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka'
-}
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Compiled once next to the classpath so each readiness probe is one short JVM run.
 ready_check() {
@@ -83,6 +58,8 @@ ready_check() {
   "$java" -Xmx64m -Dlog4j2.configurationFile="$here/log4j2.properties" \
     -cp "$cp:$classes" ReadyCheck "127.0.0.1:$port" >/dev/null 2>&1
 }
+
+broker_ready() { port_open "$port" && ready_check "$1"; }
 
 write_properties() {
   mkdir -p "$datadir"
@@ -180,61 +157,8 @@ start() {
   pid=$!
   echo "$pid" >"$pidfile"
   say "waiting for it to accept connections and serve metadata (pid $pid)"
-  while true; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      tail -n 40 "$logfile" >&2
-      rm -f "$pidfile"
-      fail "the broker exited during start-up (log: $logfile)"
-    fi
-    if port_open "$port" && ready_check "$cp"; then break; fi
-    if [ $((SECONDS - started)) -ge "$start_timeout" ]; then
-      tail -n 40 "$logfile" >&2
-      stop
-      fail "the broker was not ready within $start_timeout s (log: $logfile)"
-    fi
-    sleep 1
-  done
+  await_ready "$pid" "$logfile" "$start_timeout" broker_ready "$cp"
   say "ready on 127.0.0.1:$port in $((SECONDS - started)) s (pid $pid)"
 }
 
-stop() {
-  if ! running; then
-    rm -f "$pidfile"
-    say "not running on 127.0.0.1:$port"
-    return 0
-  fi
-  local pid
-  pid="$(pid_of)"
-  say "stopping the broker (pid $pid)"
-  kill -TERM "$pid"
-  for _ in $(seq 1 60); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      rm -f "$pidfile"
-      say "stopped"
-      return 0
-    fi
-    sleep 0.5
-  done
-  say "no clean exit within 30 s; killing it"
-  kill -KILL "$pid" 2>/dev/null || true
-  rm -f "$pidfile"
-}
-
-status() {
-  if running; then
-    say "running (pid $(pid_of)) on 127.0.0.1:$port"
-  else
-    say "not running on 127.0.0.1:$port"
-    return 3
-  fi
-}
-
-case "${1:-}" in
-  start) start ;;
-  stop) stop ;;
-  status) status ;;
-  *)
-    echo "usage: $0 start|stop|status" >&2
-    exit 2
-    ;;
-esac
+server_command "$@"

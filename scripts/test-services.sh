@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Brings up the real servers the integration tests use: PostgreSQL and Redis (started only when they are not
-# already answering) and the Apache Kafka broker (scripts/kafka.sh). `down` stops only what this script started.
+# already answering), the Apache Kafka broker (scripts/kafka.sh) and the S3-compatible server S3Proxy
+# (scripts/s3proxy.sh). `down` stops only what this script started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 state=.tmp/test-services
@@ -36,9 +37,11 @@ up() {
     wait_for Redis redis_up
   fi
   bash scripts/kafka.sh start
+  bash scripts/s3proxy.sh start
 }
 
 down() {
+  bash scripts/s3proxy.sh stop || true
   bash scripts/kafka.sh stop || true
   if [ -f "$state/started-redis" ]; then redis-cli -h 127.0.0.1 -p 6379 shutdown nosave || true; rm -f "$state/started-redis"; fi
   if [ -f "$state/started-postgres" ]; then

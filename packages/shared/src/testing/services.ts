@@ -9,7 +9,7 @@ import pg from "pg";
  * that need it (so `npm test` passes on a bare machine); with MIMASCOTA_REQUIRE_SERVICES=1 (CI) a missing
  * server fails the run instead.
  */
-export type Service = "postgres" | "redis" | "kafka";
+export type Service = "postgres" | "redis" | "kafka" | "s3";
 
 export const serviceUrls = {
   postgres:
@@ -18,6 +18,19 @@ export const serviceUrls = {
     "postgres://postgres@127.0.0.1:5432/postgres",
   redis: process.env.TEST_REDIS_URL ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
   kafka: process.env.TEST_KAFKA_BROKERS ?? process.env.KAFKA_BROKERS ?? "127.0.0.1:9092",
+  /** An S3-compatible server: S3Proxy from scripts/s3proxy.sh by default. */
+  s3: process.env.TEST_S3_ENDPOINT ?? "http://127.0.0.1:9000",
+};
+
+/**
+ * The identity the test S3 server accepts: scripts/s3proxy.sh's defaults (S3PROXY_IDENTITY and
+ * S3PROXY_CREDENTIAL), or TEST_S3_ACCESS_KEY_ID and TEST_S3_SECRET_ACCESS_KEY for another server. Suites
+ * create a bucket of their own (`uniquePrefix("mm-test")` is a valid bucket name) with `forcePathStyle`.
+ */
+export const s3TestCredentials = {
+  accessKeyId: process.env.TEST_S3_ACCESS_KEY_ID ?? "mimascota-test",
+  secretAccessKey: process.env.TEST_S3_SECRET_ACCESS_KEY ?? "mimascota-test-secret",
+  region: process.env.TEST_S3_REGION ?? "us-east-1",
 };
 
 export const servicesRequired = process.env.MIMASCOTA_REQUIRE_SERVICES === "1";
@@ -30,7 +43,18 @@ function hostPort(service: Service): { host: string; port: number } {
     return { host, port: Number(port) };
   }
   const url = new URL(serviceUrls[service]);
-  return { host: url.hostname || "127.0.0.1", port: Number(url.port || (service === "redis" ? 6379 : 5432)) };
+  return { host: url.hostname || "127.0.0.1", port: Number(url.port || defaultPort(service, url)) };
+}
+
+function defaultPort(service: Exclude<Service, "kafka">, url: URL): number {
+  switch (service) {
+    case "postgres":
+      return 5432;
+    case "redis":
+      return 6379;
+    case "s3":
+      return url.protocol === "https:" ? 443 : 80;
+  }
 }
 
 export function isReachable(service: Service): Promise<boolean> {
