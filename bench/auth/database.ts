@@ -4,10 +4,9 @@ import pg from "pg";
 import { openDatabase } from "@mimascota/shared/db/database";
 import { migrateInfra } from "@mimascota/shared/db/infra-migrations";
 import { migrateAuth } from "../../services/auth/src/db/migrations.ts";
-import { unlessLocked } from "../../services/auth/src/repositories/login-throttle.repository.ts";
+import { passwordLoginGuard } from "../../services/auth/src/repositories/login.repository.ts";
 import { rotationStatement } from "../../services/auth/src/repositories/refresh-token.repository.ts";
 import { openStatement } from "../../services/auth/src/repositories/session.repository.ts";
-import { passwordLoginStillValid } from "../../services/auth/src/repositories/user.repository.ts";
 
 export const BENCH_PASSWORD = "tortuga violeta bajo la lluvia";
 export const benchEmail = (i: number) => `user${i}@bench.test`;
@@ -131,12 +130,12 @@ export async function explainHotQueries(url: string, userCount: number) {
           tokenHash: randomBytes(32).toString("base64url"),
           expiresAt: new Date(now.getTime() + 14 * 86400_000),
         },
-        unlessLocked(email, now, passwordLoginStillValid(userId, user.rows[0]?.password_hash ?? "")),
+        passwordLoginGuard({ userId, passwordHash: user.rows[0]?.password_hash ?? "", email, now }),
       ),
     );
     const queries: [string, string, unknown[]][] = [
       [
-        "login: user by email (UserRepository.getForLogin)",
+        "login: user by email (LoginRepository.findUser)",
         `select id, email, password_hash, full_name, locale, email_verified_at, two_factor_enabled_at, created_at
          from users where email = $1`,
         [email],

@@ -20,6 +20,7 @@ import { isDatabaseUnavailable } from "./db/database-errors.ts";
 import { problems } from "./errors.ts";
 import { AuthMetrics, type MetricSources } from "./metrics.ts";
 import { LoginThrottleRepository } from "./repositories/login-throttle.repository.ts";
+import { LoginRepository } from "./repositories/login.repository.ts";
 import { RefreshTokenRepository } from "./repositories/refresh-token.repository.ts";
 import { SessionRepository } from "./repositories/session.repository.ts";
 import { SigningKeyRepository } from "./repositories/signing-key.repository.ts";
@@ -176,7 +177,7 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     work,
     clock: deps.clock,
     config: deps.config,
-    users,
+    logins: new LoginRepository({ db }),
     throttles,
     challenges,
     hasher,

@@ -21,8 +21,34 @@ export type FailureOutcome =
   | { kind: "counted"; state: ThrottleState }
   | { kind: "locked-now"; state: ThrottleState; lockedUntil: Date };
 
+/** What one password attempt leads to (`afterAttempt`): a failure's outcome, or a sign-in that may go on. */
+export type AttemptOutcome = FailureOutcome | { kind: "passed"; state: ThrottleState };
+
+/**
+ * The lock, the one predicate every path asks. The clean login's one statement asks it in SQL too
+ * (`passwordLoginGuard` in login.repository.ts); lockout-rule.test.ts runs one table of scenarios through both.
+ */
 export function isLocked(state: Pick<ThrottleState, "lockedUntil"> | undefined, now: Date): boolean {
   return !!state?.lockedUntil && state.lockedUntil.getTime() > now.getTime();
+}
+
+/**
+ * One password attempt on an email, judged under its row lock:
+ *
+ * - While locked it is refused whatever the password, and nothing changes (the lock is not extended).
+ * - A wrong password (or an unknown email) counts as a failure (`afterFailure`).
+ * - A right one forgets earlier failures; the lock history, which doubles the next lock, is kept. (With 2FA on
+ *   the password is half the proof: the caller keeps the count until the second step passes.)
+ */
+export function afterAttempt(
+  state: ThrottleState,
+  now: Date,
+  passwordOk: boolean,
+  s: LockoutSettings,
+): AttemptOutcome {
+  if (isLocked(state, now)) return { kind: "locked-already", state };
+  if (passwordOk) return { kind: "passed", state: { ...state, failureCount: 0 } };
+  return afterFailure(state, now, s);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { eq, sql, type SQL } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Database, Executor, Transaction } from "@mimascota/shared/db/database";
 import { loginThrottles } from "../db/schema.ts";
 import type { ThrottleState } from "../domain/lockout-policy.ts";
@@ -12,32 +12,9 @@ const stateColumns = {
 };
 
 /**
- * The throttle step of the statement every password login runs first (`SessionRepository.openAfterPasswordCheck`):
- * after `account` (a CTE of the user's row when the password login may open a session, else empty, e.g.
- * `passwordLoginStillValid`; read in full first, so its row lock comes before the throttle row's), a CTE
- * `throttle` that takes the email's row as `LoginThrottleRepository.lockState` does (created if missing,
- * row-locked until the statement ends, after any concurrent attempt holding it) and forgets its failures only
- * when `account` has its row and the email is not locked, and a `from` that yields a row only then (not
- * locked: `locked_until` not ahead, the lockout policy's `isLocked`). The row is taken whatever `account`
- * holds, so a refused attempt runs the same statement with the same writes as a right password on a locked
- * email: the time it takes does not tell them apart.
+ * Failed-login state per canonical email (unknown emails included), judged by the lockout policy. The clean
+ * login takes the same row inside its one statement (`passwordLoginGuard`).
  */
-export function unlessLocked(email: string, now: Date, account: SQL): { ctes: SQL; from: SQL } {
-  const at = sql`${now}::timestamptz`;
-  const open = sql`(login_throttles.locked_until is null or login_throttles.locked_until <= ${at})`;
-  return {
-    ctes: sql`${account}throttle as (
-  insert into login_throttles (email, failure_count, window_started_at, lock_count)
-  select ${email}::text, 0, ${at}, 0 from (select count(*) from account) as checked
-  on conflict (email) do update set failure_count =
-    case when ${open} and exists (select 1 from account) then 0 else login_throttles.failure_count end
-  returning locked_until
-), `,
-    from: sql`from throttle, account where throttle.locked_until is null or throttle.locked_until <= ${at}`,
-  };
-}
-
-/** Failed-login state per canonical email (unknown emails included). */
 export class LoginThrottleRepository {
   readonly #db: Database;
 
@@ -66,7 +43,10 @@ export class LoginThrottleRepository {
     await tx.update(loginThrottles).set(state).where(eq(loginThrottles.email, email));
   }
 
-  /** A correct password forgets earlier failures; the lock history (doubling) is kept. */
+  /**
+   * The second factor passed: earlier failures are forgotten and the lock history (doubling) is kept, as the
+   * lockout policy's `afterAttempt` does for a password alone.
+   */
   async resetFailures(tx: Executor, email: string): Promise<void> {
     await tx
       .update(loginThrottles)

@@ -1,9 +1,9 @@
 import { and, eq, isNull, ne, sql, type SQL } from "drizzle-orm";
 import type { Database, Executor } from "@mimascota/shared/db/database";
 import { preparedStatement } from "@mimascota/shared/db/prepared-statement";
+import { z } from "zod";
 import { sessions } from "../db/schema.ts";
-import { unlessLocked } from "./login-throttle.repository.ts";
-import { passwordLoginStillValid } from "./user.repository.ts";
+import { passwordLoginGuard } from "./login.repository.ts";
 
 export interface NewSession {
   id: string;
@@ -60,16 +60,24 @@ type OpenParams = Omit<NewSession, "id" | "expiresAt"> &
     tokenExpiresAt: Date;
   };
 
+/** The row `openStatement` answers, checked as it comes back (`pg` and PGlite both send a boolean). */
+const openedRow = z.object({ opened: z.boolean() });
+
 const openStatements = {
-  plain: preparedStatement<OpenParams, { opened: boolean }>("sessions_open", (p) =>
+  plain: preparedStatement<OpenParams, Record<string, unknown>>("sessions_open", (p) =>
     openStatement(...openArgs(p)),
   ),
-  afterPasswordCheck: preparedStatement<OpenParams, { opened: boolean }>(
+  afterPasswordCheck: preparedStatement<OpenParams, Record<string, unknown>>(
     "sessions_open_after_password",
     (p) =>
       openStatement(
         ...openArgs(p),
-        unlessLocked(p.email, p.createdAt, passwordLoginStillValid(p.userId, p.passwordHash)),
+        passwordLoginGuard({
+          userId: p.userId,
+          passwordHash: p.passwordHash,
+          email: p.email,
+          now: p.createdAt,
+        }),
       ),
   ),
 };
@@ -126,9 +134,9 @@ export class SessionRepository {
 
   /**
    * The clean password login's one statement: a new session with its first refresh token, only while the
-   * account still has `check.passwordHash` and may sign in with a password alone (`passwordLoginStillValid`)
-   * and the email is not locked; the throttle row's lock and reset run in the same statement (`unlessLocked`
-   * in login-throttle.repository.ts). False when either said no: then nothing was inserted.
+   * account still has `check.passwordHash` and may sign in with a password alone and the email is not locked;
+   * the user's and the throttle row's locks and the throttle reset run in the same statement (all of it
+   * `passwordLoginGuard` in login.repository.ts). False when either said no: then nothing was inserted.
    */
   async openAfterPasswordCheck(
     check: PasswordLoginCheck,
@@ -136,7 +144,7 @@ export class SessionRepository {
     token: FirstRefreshToken,
   ): Promise<boolean> {
     const [row] = await openStatements.afterPasswordCheck(this.#db, openParams(session, token, check));
-    return row?.opened === true;
+    return openedRow.parse(row).opened;
   }
 
   /** What the bearer guard needs: whose session it is and whether it still counts. */

@@ -10,15 +10,14 @@ import { problems } from "../errors.ts";
 import type { AccountMailer } from "../mail/account-mailer.ts";
 import type { AuthMetrics } from "../metrics.ts";
 import type { LoginThrottleRepository } from "../repositories/login-throttle.repository.ts";
+import { NO_ACCOUNT, type LoginRepository, type LoginUser } from "../repositories/login.repository.ts";
 import type { TwoFactorChallengeRepository } from "../repositories/two-factor-challenge.repository.ts";
-import { NO_ACCOUNT, toProfile, type Profile, type UserRepository } from "../repositories/user.repository.ts";
+import { toProfile, type Profile } from "../repositories/user.repository.ts";
 import type { AccessTokenService } from "./access-token.service.ts";
 import type { DeviceTrustService } from "./device-trust.service.ts";
 import { EVENT_SOURCE } from "./account-ports.ts";
-import { afterFailure, isLocked, type LockoutSettings } from "../domain/lockout-policy.ts";
+import { afterAttempt, afterFailure, type LockoutSettings } from "../domain/lockout-policy.ts";
 import type { Client, RefreshGrant, SessionService } from "./session.service.ts";
-
-type LoginUser = NonNullable<Awaited<ReturnType<UserRepository["getForLogin"]>>>;
 
 /** A device cookie for the browser that just signed in (`DeviceTrustService`). */
 export interface DeviceCookie {
@@ -46,7 +45,7 @@ export interface LoginDeps {
     | "LOCKOUT_MAX_DURATION"
     | "TWO_FACTOR_TOKEN_TTL"
   >;
-  users: UserRepository;
+  logins: LoginRepository;
   throttles: LoginThrottleRepository;
   challenges: TwoFactorChallengeRepository;
   hasher: PasswordHasher;
@@ -90,8 +89,8 @@ export class LoginService {
    * the trusted-device path, judged by the device's own failures instead of the account lock.
    */
   async login(email: string, password: string, client: Client, deviceCookie?: string): Promise<LoginOutcome> {
-    const { users, hasher } = this.#deps;
-    const user = await users.getForLogin(email);
+    const { logins, hasher } = this.#deps;
+    const user = await logins.findUser(email);
     const deviceId = await this.#deps.devices.trusted(deviceCookie, user);
     const passwordOk = user
       ? await hasher.verify(user.passwordHash, password)
@@ -135,7 +134,7 @@ export class LoginService {
     const decision = await this.#deps.work.run(async (tx): Promise<Decision> => {
       const now = this.#deps.clock.now();
       // As now, under the row lock (a reset or change committed since the read ends this path).
-      const current = await this.#deps.users.getForLoginLocked(tx, user.id);
+      const current = await this.#deps.logins.findUserLocked(tx, user.id);
       if (current?.passwordHash !== user.passwordHash) {
         return { kind: "refused", result: "invalid_credentials", lockedNow: false };
       }
@@ -151,28 +150,29 @@ export class LoginService {
     owner: LoginUser | undefined,
     client: Client,
   ): Promise<Decision> {
-    const { throttles, users } = this.#deps;
+    const { throttles, logins } = this.#deps;
     const now = this.#deps.clock.now();
     // The user's row first (the order resets and changes take too), as it is now: the password was checked
     // against the hash read before, which a reset or change committed since has replaced. Read whatever the
     // password was (with no owner: a row that cannot exist), for the same queries either way.
-    const current = await users.getForLoginLocked(tx, owner?.id ?? NO_ACCOUNT.userId);
+    const current = await logins.findUserLocked(tx, owner?.id ?? NO_ACCOUNT.userId);
     const authenticated = checked && current?.passwordHash === checked.passwordHash ? current : undefined;
     // Taken for every attempt, known email or not: the same queries either way, and failures serialised.
     const state = await throttles.lockState(tx, email, now);
+    const attempt = afterAttempt(state, now, authenticated !== undefined, this.#lockout);
     // While locked even the right password is refused, and the lock is not extended.
-    if (isLocked(state, now)) return { kind: "refused", result: "locked", lockedNow: false };
-    if (!authenticated) {
-      const outcome = afterFailure(state, now, this.#lockout);
-      await throttles.save(tx, email, outcome.state);
-      if (outcome.kind !== "locked-now")
-        return { kind: "refused", result: "invalid_credentials", lockedNow: false };
-      if (owner) await this.#announceLock(tx, owner, now, outcome.lockedUntil);
-      return { kind: "refused", result: "invalid_credentials", lockedNow: true };
+    if (attempt.kind === "locked-already") return { kind: "refused", result: "locked", lockedNow: false };
+    if (attempt.kind !== "passed" || !authenticated) {
+      await throttles.save(tx, email, attempt.state);
+      const lockedNow = attempt.kind === "locked-now";
+      if (lockedNow && owner) await this.#announceLock(tx, owner, now, attempt.lockedUntil);
+      return { kind: "refused", result: "invalid_credentials", lockedNow };
     }
     // With 2FA on, the password is half the proof: failures (wrong codes count too) are forgotten only when
     // the second step passes, or a known password would wipe the count that code guessing builds up.
-    if (state.failureCount > 0 && !authenticated.twoFactorEnabledAt) await throttles.resetFailures(tx, email);
+    if (state.failureCount > 0 && !authenticated.twoFactorEnabledAt) {
+      await throttles.save(tx, email, attempt.state);
+    }
     return this.#signIn(tx, authenticated, now, client);
   }
 
@@ -242,9 +242,9 @@ export class LoginService {
    * password, and outside the transaction, so no row lock is held across an argon2 run.
    */
   async #upgradeHash(user: LoginUser, password: string): Promise<void> {
-    const { hasher, users } = this.#deps;
+    const { hasher, logins } = this.#deps;
     if (!hasher.needsRehash(user.passwordHash)) return;
-    await users.upgradePasswordHash(user.id, user.passwordHash, await hasher.hash(password));
+    await logins.upgradePasswordHash(user.id, user.passwordHash, await hasher.hash(password));
   }
 
   /**
@@ -258,7 +258,7 @@ export class LoginService {
       if (outcome.kind === "locked-already") return false;
       await this.#deps.throttles.save(tx, email, outcome.state);
       if (outcome.kind !== "locked-now") return false;
-      const owner = await this.#deps.users.getForLogin(email, tx);
+      const owner = await this.#deps.logins.findUser(email, tx);
       if (owner) await this.#announceLock(tx, owner, now, outcome.lockedUntil);
       return true;
     });

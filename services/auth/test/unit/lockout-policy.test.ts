@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
+  afterAttempt,
   afterFailure,
   type FailureOutcome,
   isLocked,
@@ -85,6 +86,31 @@ describe("lockout policy", () => {
     assert.equal(next.kind, "locked-now");
     assert.deepEqual(next.state.lockedUntil, new Date(muchLater.getTime() + 1800_000));
     assert.equal(next.state.lockCount, 1);
+  });
+
+  it("refuses even the right password while locked, and changes nothing", () => {
+    const locked = failTimes(fresh, 10, t0).state;
+    assert.deepEqual(afterAttempt(locked, at(1799), true, settings), {
+      kind: "locked-already",
+      state: locked,
+    });
+    assert.deepEqual(afterAttempt(locked, at(1799), false, settings), {
+      kind: "locked-already",
+      state: locked,
+    });
+  });
+
+  it("forgets failures on the right password but keeps the lock history that doubles the next lock", () => {
+    const afterLock = failTimes(failTimes(fresh, 10, t0).state, 3, at(1800)).state;
+    const outcome = afterAttempt(afterLock, at(1800), true, settings);
+    assert.equal(outcome.kind, "passed");
+    assert.deepEqual(outcome.state, { ...afterLock, failureCount: 0 });
+    assert.equal(outcome.state.lockCount, 1);
+  });
+
+  it("counts a wrong password as afterFailure does", () => {
+    const nine = failTimes(fresh, 9, t0).state;
+    assert.deepEqual(afterAttempt(nine, t0, false, settings), afterFailure(nine, t0, settings));
   });
 
   it("never overflows the duration however many locks came before", () => {
