@@ -141,7 +141,7 @@ export async function explainHotQueries(url: string, userCount: number) {
         [email],
       ],
       [
-        "login: user row share-locked, throttle row, session and first refresh token, one statement (SessionService.startUnlessLocked)",
+        "login: user row share-locked, throttle row, session and first refresh token, one statement (LoginRepository.openSessionAfterPasswordCheck)",
         login.sql,
         login.params,
       ],

@@ -1,6 +1,16 @@
 import { and, eq, sql, type SQL } from "drizzle-orm";
 import type { Database, Executor, Transaction } from "@mimascota/shared/db/database";
+import { preparedStatement } from "@mimascota/shared/db/prepared-statement";
+import { z } from "zod";
 import { users } from "../db/schema.ts";
+import {
+  openArgs,
+  openParams,
+  openStatement,
+  type FirstRefreshToken,
+  type NewSession,
+  type OpenParams,
+} from "./session.repository.ts";
 import { recipientColumns } from "./user.repository.ts";
 
 /** What a password login needs: the recipient, the hash, the 2FA state and what the profile shows. */
@@ -23,8 +33,8 @@ export const NO_ACCOUNT = { userId: "00000000-0000-0000-0000-000000000000", pass
 const notLocked = (lockedUntil: SQL, at: SQL) => sql`(${lockedUntil} is null or ${lockedUntil} <= ${at})`;
 
 /**
- * The login's part of its one statement (`SessionRepository.openAfterPasswordCheck` inserts the session and its
- * first refresh token after it), the lockout rule's SQL form: lockout-rule.test.ts runs one table of scenarios
+ * The login's part of its one statement (`openStatement` inserts the session and its first refresh token after
+ * it; `LoginRepository.openSessionAfterPasswordCheck` runs the two), the lockout rule's SQL form: lockout-rule.test.ts runs one table of scenarios
  * through it and through the lockout policy on PostgreSQL and PGlite, so the two cannot drift.
  *
  * - `account`: the user's row, share-locked until the statement ends, only while a password alone still signs
@@ -63,10 +73,37 @@ export function passwordLoginGuard(p: { userId: string; passwordHash: string; em
   };
 }
 
+/** What the clean password login's statement checks besides the session it opens. */
+export interface PasswordLoginCheck {
+  email: string;
+  /** The hash the password was verified against; the account must still have it (`NO_ACCOUNT`'s: refused). */
+  passwordHash: string;
+}
+
+/** The session's placeholders and the check's, field by field (see `preparedStatement`). */
+type OpenAfterCheckParams = OpenParams & PasswordLoginCheck;
+
+const openAfterPasswordCheck = preparedStatement<OpenAfterCheckParams, Record<string, unknown>>(
+  "sessions_open_after_password",
+  (p) =>
+    openStatement(
+      ...openArgs(p),
+      passwordLoginGuard({
+        userId: p.userId,
+        passwordHash: p.passwordHash,
+        email: p.email,
+        now: p.createdAt,
+      }),
+    ),
+);
+
+/** The row the statement answers, checked as it comes back (`pg` and PGlite both send a boolean). */
+const openedRow = z.object({ opened: z.boolean() });
+
 /**
  * What a password login reads and writes of the user: the row by email (the password is checked against its
- * hash), the same row share-locked in the decision's transaction, and the rehash after a sign-in. The email's
- * failures are `LoginThrottleRepository`'s; the one statement of the clean login, `passwordLoginGuard`.
+ * hash), the clean login's one statement, the same row share-locked in the decision's transaction, and the
+ * rehash after a sign-in. The email's failures are `LoginThrottleRepository`'s.
  */
 export class LoginRepository {
   readonly #db: Database;
@@ -87,6 +124,22 @@ export class LoginRepository {
       ? await tx.select(loginColumns).from(users).where(eq(users.email, email))
       : await this.#byEmail.execute({ email });
     return row;
+  }
+
+  /**
+   * The clean password login's one statement: `session` with its first refresh token, only while the account
+   * still has `check.passwordHash` and may sign in with a password alone and the email is not locked; the
+   * user's and the throttle row's locks and the throttle reset run in the same statement (`passwordLoginGuard`).
+   * False when either said no: then nothing was inserted. A refused attempt passes `NO_ACCOUNT` and runs the
+   * same statement, so it costs what a right password on a locked email does.
+   */
+  async openSessionAfterPasswordCheck(
+    check: PasswordLoginCheck,
+    session: NewSession,
+    token: FirstRefreshToken,
+  ): Promise<boolean> {
+    const [row] = await openAfterPasswordCheck(this.#db, { ...openParams(session, token), ...check });
+    return openedRow.parse(row).opened;
   }
 
   /**

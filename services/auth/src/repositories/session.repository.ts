@@ -1,9 +1,7 @@
 import { and, eq, isNull, ne, sql, type SQL } from "drizzle-orm";
 import type { Database, Executor } from "@mimascota/shared/db/database";
 import { preparedStatement } from "@mimascota/shared/db/prepared-statement";
-import { z } from "zod";
 import { sessions } from "../db/schema.ts";
-import { passwordLoginGuard } from "./login.repository.ts";
 
 export interface NewSession {
   id: string;
@@ -44,46 +42,20 @@ export function openStatement(
 select exists (select 1 from session) as opened`;
 }
 
-/** What the clean password login's statement needs (`SessionRepository.openAfterPasswordCheck`). */
-export interface PasswordLoginCheck {
-  email: string;
-  /** The hash the password was verified against; the account must still have it. */
-  passwordHash: string;
-}
-
-type OpenParams = Omit<NewSession, "id" | "expiresAt"> &
-  PasswordLoginCheck & {
-    sessionId: string;
-    sessionExpiresAt: Date;
-    tokenId: string;
-    tokenHash: string;
-    tokenExpiresAt: Date;
-  };
-
-/** The row `openStatement` answers, checked as it comes back (`pg` and PGlite both send a boolean). */
-const openedRow = z.object({ opened: z.boolean() });
-
-const openStatements = {
-  plain: preparedStatement<OpenParams, Record<string, unknown>>("sessions_open", (p) =>
-    openStatement(...openArgs(p)),
-  ),
-  afterPasswordCheck: preparedStatement<OpenParams, Record<string, unknown>>(
-    "sessions_open_after_password",
-    (p) =>
-      openStatement(
-        ...openArgs(p),
-        passwordLoginGuard({
-          userId: p.userId,
-          passwordHash: p.passwordHash,
-          email: p.email,
-          now: p.createdAt,
-        }),
-      ),
-  ),
+/**
+ * A session and its first refresh token as a prepared statement's parameters, field by field (a placeholder
+ * object has no keys to spread; see `preparedStatement`). The clean login's statement adds its own.
+ */
+export type OpenParams = Omit<NewSession, "id" | "expiresAt"> & {
+  sessionId: string;
+  sessionExpiresAt: Date;
+  tokenId: string;
+  tokenHash: string;
+  tokenExpiresAt: Date;
 };
 
-/** The statement's arguments made of `p`'s fields one by one (a placeholder object has no keys to spread). */
-function openArgs(p: OpenParams): [NewSession, FirstRefreshToken] {
+/** `openStatement`'s arguments made of `p`'s fields one by one, inside a prepared statement's build. */
+export function openArgs(p: OpenParams): [NewSession, FirstRefreshToken] {
   const session = {
     id: p.sessionId,
     userId: p.userId,
@@ -96,7 +68,8 @@ function openArgs(p: OpenParams): [NewSession, FirstRefreshToken] {
   return [session, { id: p.tokenId, tokenHash: p.tokenHash, expiresAt: p.tokenExpiresAt }];
 }
 
-function openParams(session: NewSession, token: FirstRefreshToken, check?: PasswordLoginCheck): OpenParams {
+/** The values for `OpenParams`' placeholders. */
+export function openParams(session: NewSession, token: FirstRefreshToken): OpenParams {
   return {
     ...session,
     sessionId: session.id,
@@ -104,10 +77,12 @@ function openParams(session: NewSession, token: FirstRefreshToken, check?: Passw
     tokenId: token.id,
     tokenHash: token.tokenHash,
     tokenExpiresAt: token.expiresAt,
-    email: check?.email ?? "",
-    passwordHash: check?.passwordHash ?? "",
   };
 }
+
+const openPlain = preparedStatement<OpenParams, Record<string, unknown>>("sessions_open", (p) =>
+  openStatement(...openArgs(p)),
+);
 
 /** Sessions (one per login): the family every refresh token of that login belongs to. */
 export class SessionRepository {
@@ -129,22 +104,7 @@ export class SessionRepository {
    * checked at the end of the statement, when the session row is there).
    */
   async insertWithToken(tx: Executor, session: NewSession, token: FirstRefreshToken): Promise<void> {
-    await openStatements.plain(tx, openParams(session, token));
-  }
-
-  /**
-   * The clean password login's one statement: a new session with its first refresh token, only while the
-   * account still has `check.passwordHash` and may sign in with a password alone and the email is not locked;
-   * the user's and the throttle row's locks and the throttle reset run in the same statement (all of it
-   * `passwordLoginGuard` in login.repository.ts). False when either said no: then nothing was inserted.
-   */
-  async openAfterPasswordCheck(
-    check: PasswordLoginCheck,
-    session: NewSession,
-    token: FirstRefreshToken,
-  ): Promise<boolean> {
-    const [row] = await openStatements.afterPasswordCheck(this.#db, openParams(session, token, check));
-    return openedRow.parse(row).opened;
+    await openPlain(tx, openParams(session, token));
   }
 
   /** What the bearer guard needs: whose session it is and whether it still counts. */

@@ -103,12 +103,17 @@ export class LoginService {
     // guesser the lock does not hold them back).
     const clean = user && passwordOk && user.emailVerifiedAt && !user.twoFactorEnabledAt;
     const account = clean ? { userId: user.id, passwordHash: user.passwordHash } : NO_ACCOUNT;
-    const grant = await this.#deps.sessions.startUnlessLocked(email, account.passwordHash, {
+    const { session, token, grant } = this.#deps.sessions.prepare({
       userId: account.userId,
       amr: ["pwd"],
       client,
     });
-    if (grant && user) return this.#reply({ kind: "session", user, grant }, password);
+    const opened = await logins.openSessionAfterPasswordCheck(
+      { email, passwordHash: account.passwordHash },
+      session,
+      token,
+    );
+    if (opened && user) return this.#reply({ kind: "session", user, grant }, password);
     // Refused, locked, or changed meanwhile: decided below under the row locks, where these are told apart.
     const decision = await this.#deps.work.run((tx) =>
       this.#decide(tx, email, passwordOk ? user : undefined, user, client),

@@ -11,7 +11,7 @@ import { hashToken, newOpaqueToken } from "../crypto/opaque-token.ts";
 import { problems } from "../errors.ts";
 import type { AuthMetrics } from "../metrics.ts";
 import type { RefreshTokenRepository } from "../repositories/refresh-token.repository.ts";
-import type { SessionRepository } from "../repositories/session.repository.ts";
+import type { FirstRefreshToken, NewSession, SessionRepository } from "../repositories/session.repository.ts";
 import type { AccessTokenService } from "./access-token.service.ts";
 import { EVENT_SOURCE, type SessionRevoker } from "./account-ports.ts";
 import { assertSameSite, type RequestSite } from "./same-site.ts";
@@ -56,6 +56,13 @@ export interface NewSessionInput {
   client: Client;
 }
 
+/** A session's rows (`SessionService.prepare`) and what the client gets once they are stored. */
+export interface PreparedSession {
+  session: NewSession;
+  token: FirstRefreshToken;
+  grant: SessionGrant;
+}
+
 export interface TokenPair extends RefreshGrant {
   accessToken: string;
   expiresIn: number;
@@ -71,29 +78,16 @@ export class SessionService implements SessionRevoker {
 
   /** Opens a session in the caller's transaction (the login that proves it). */
   async start(tx: Transaction, input: NewSessionInput): Promise<SessionGrant> {
-    const { session, token, grant } = this.#newSession(input);
+    const { session, token, grant } = this.prepare(input);
     await this.#deps.sessions.insertWithToken(tx, session, token);
     return grant;
   }
 
   /**
-   * The statement every password login runs first. Opens a session unless `email` is locked or the account
-   * changed since `passwordHash` was checked, with the user's and the throttle row's locks and the throttle
-   * reset in the same statement: the common login in one round trip
-   * (`SessionRepository.openAfterPasswordCheck`). With `NO_ACCOUNT` it opens nothing but takes the
-   * throttle row all the same, so every refused attempt costs what a right password on a locked email does.
+   * A session's rows and the grant they stand for, not yet stored: for a statement that opens it only if its
+   * own check passes (the clean password login's, `LoginRepository.openSessionAfterPasswordCheck`).
    */
-  async startUnlessLocked(
-    email: string,
-    passwordHash: string,
-    input: NewSessionInput,
-  ): Promise<SessionGrant | undefined> {
-    const { session, token, grant } = this.#newSession(input);
-    const opened = await this.#deps.sessions.openAfterPasswordCheck({ email, passwordHash }, session, token);
-    return opened ? grant : undefined;
-  }
-
-  #newSession(input: NewSessionInput) {
+  prepare(input: NewSessionInput): PreparedSession {
     const now = this.#deps.clock.now();
     const sessionId = randomUUID();
     const expiresAt = new Date(now.getTime() + this.#deps.config.REFRESH_ABSOLUTE_TTL * 1000);

@@ -6,8 +6,7 @@ import { skipUnless } from "@mimascota/shared/testing/services";
 import { users } from "../../src/db/schema.ts";
 import { afterAttempt, type LockoutSettings, type ThrottleState } from "../../src/domain/lockout-policy.ts";
 import { LoginThrottleRepository } from "../../src/repositories/login-throttle.repository.ts";
-import { NO_ACCOUNT } from "../../src/repositories/login.repository.ts";
-import { SessionRepository } from "../../src/repositories/session.repository.ts";
+import { LoginRepository, NO_ACCOUNT } from "../../src/repositories/login.repository.ts";
 import { openAuthDatabase } from "../support/migrated-database.ts";
 
 /** The contract's defaults: 10 failures within 15 minutes lock for 30 minutes, doubling up to 24 hours. */
@@ -117,12 +116,12 @@ for (const kind of ["postgres", "pglite"] as const) {
     let database: Awaited<ReturnType<typeof openAuthDatabase>> | undefined;
     let db: Database;
     let throttles: LoginThrottleRepository;
-    let sessions: SessionRepository;
+    let logins: LoginRepository;
     before(async () => {
       database = await openAuthDatabase(kind);
       db = database.db;
       throttles = new LoginThrottleRepository({ db });
-      sessions = new SessionRepository({ db });
+      logins = new LoginRepository({ db });
     });
     after(() => database?.close());
 
@@ -145,7 +144,7 @@ for (const kind of ["postgres", "pglite"] as const) {
           return true;
         }),
       statement: (user, now) =>
-        sessions.openAfterPasswordCheck(
+        logins.openSessionAfterPasswordCheck(
           { email: user.email, passwordHash: user.passwordHash },
           ...newSessionRows(user.id, now),
         ),
@@ -176,12 +175,12 @@ for (const kind of ["postgres", "pglite"] as const) {
       const user = await insertUser(db);
       const refused = {
         "unknown email or wrong password": () =>
-          sessions.openAfterPasswordCheck(
+          logins.openSessionAfterPasswordCheck(
             { email: user.email, passwordHash: NO_ACCOUNT.passwordHash },
             ...newSessionRows(NO_ACCOUNT.userId, at(60)),
           ),
         "the hash replaced since it was checked": () =>
-          sessions.openAfterPasswordCheck(
+          logins.openSessionAfterPasswordCheck(
             { email: user.email, passwordHash: "$argon2id$before-a-reset" },
             ...newSessionRows(user.id, at(60)),
           ),
