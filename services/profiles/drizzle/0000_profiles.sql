@@ -11,6 +11,11 @@ CREATE TABLE "dead_letter_events" (
 	"parked_at" timestamp with time zone NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "deleted_accounts" (
+	"user_id" text PRIMARY KEY NOT NULL,
+	"deleted_at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "object_deletions" (
 	"key" text PRIMARY KEY NOT NULL,
 	"requested_at" timestamp with time zone NOT NULL,

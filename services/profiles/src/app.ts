@@ -87,10 +87,12 @@ export async function buildProfileApp(deps: ProfileDeps): Promise<ProfileApp> {
     ...deps.metricSources,
     pendingObjectDeletions: () => deletions.count(db),
   });
+  const inbox = new InboxRepository();
   const profiles = new ProfileService({
     db,
     clock: deps.clock,
     profiles: profilesRepo,
+    inbox,
     minimumAge: config.MINIMUM_AGE,
   });
   const photos = new PhotoService({
@@ -111,7 +113,7 @@ export async function buildProfileApp(deps: ProfileDeps): Promise<ProfileApp> {
     db,
     clock: deps.clock,
     profiles: profilesRepo,
-    inbox: new InboxRepository(),
+    inbox,
     photos,
     metrics,
   });

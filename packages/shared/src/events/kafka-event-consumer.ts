@@ -23,6 +23,11 @@ export interface KafkaEventConsumerOptions {
   backoff?: Backoff;
   /** How often the group's lag is read for the metrics (ms). */
   lagIntervalMs?: number;
+  /**
+   * Where a group with no committed offsets begins: `earliest` (default: a new service builds its state from
+   * the whole retained history) or `latest` (tests that share a broker's topics with other suites).
+   */
+  newGroupStartsAt?: "earliest" | "latest";
   /** Group session timeout (ms): how soon a dead member's partitions move to another. */
   sessionTimeoutMs?: number;
 }
@@ -98,7 +103,7 @@ export class KafkaEventConsumer {
         const stream = await consumer.consume({
           topics: this.#options.topics,
           mode: "committed",
-          fallbackMode: "earliest",
+          fallbackMode: this.#options.newGroupStartsAt ?? "earliest",
           autocommit: false,
           sessionTimeout: this.#options.sessionTimeoutMs ?? 10_000,
           heartbeatInterval: 1_000,
@@ -202,6 +207,9 @@ export class KafkaEventConsumer {
       timeout: 5_000,
       connectTimeout: 5_000,
       retries: 1,
+      // A consumer may start before anything was ever published to its topics: asks the broker to create them
+      // (one configured without auto-creation refuses, and the member retries with its backoff).
+      autocreateTopics: true,
       ...this.#options.security,
     });
   }

@@ -50,6 +50,16 @@ export const profiles = pgTable(
   (t) => [check("profiles_role_check", sql`${t.role} in ('client', 'provider')`)],
 );
 
+/**
+ * Accounts deleted (`user.deleted.v1`), by user id, kept for good: the deletion and the registration travel on
+ * different topics, so their order of arrival is not guaranteed; a registration that arrives after its
+ * account's deletion must not bring the profile back. User ids are never reused, and nothing personal is here.
+ */
+export const deletedAccounts = pgTable("deleted_accounts", {
+  userId: text("user_id").primaryKey(),
+  deletedAt: ts("deleted_at").notNull(),
+});
+
 /** Events already applied, by CloudEvents id: a redelivered event is recognised and skipped. */
 export const processedEvents = pgTable("processed_events", {
   eventId: text("event_id").primaryKey(),

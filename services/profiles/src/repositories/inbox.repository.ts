@@ -1,8 +1,9 @@
 import type { Executor } from "@mimascota/shared/db/database";
 import type { ParkedEvent } from "@mimascota/shared/events/inbound-event";
-import { deadLetterEvents, processedEvents } from "../db/schema.ts";
+import { eq } from "drizzle-orm";
+import { deadLetterEvents, deletedAccounts, processedEvents } from "../db/schema.ts";
 
-/** The consumer's memory: events already applied (by CloudEvents id) and poison events parked. */
+/** The consumer's memory: events already applied (by CloudEvents id), accounts deleted, poison events parked. */
 export class InboxRepository {
   /** Records the event as applied; false when it already was (a redelivery), and the caller then does nothing. */
   async markProcessed(tx: Executor, eventId: string, topic: string, now: Date): Promise<boolean> {
@@ -11,6 +12,19 @@ export class InboxRepository {
       .values({ eventId, topic, processedAt: now })
       .onConflictDoNothing()
       .returning({ eventId: processedEvents.eventId });
+    return rows.length > 0;
+  }
+
+  /** Remembers that the account is gone, whatever arrives for it later. */
+  async markDeleted(tx: Executor, userId: string, at: Date): Promise<void> {
+    await tx.insert(deletedAccounts).values({ userId, deletedAt: at }).onConflictDoNothing();
+  }
+
+  async isDeleted(db: Executor, userId: string): Promise<boolean> {
+    const rows = await db
+      .select({ userId: deletedAccounts.userId })
+      .from(deletedAccounts)
+      .where(eq(deletedAccounts.userId, userId));
     return rows.length > 0;
   }
 

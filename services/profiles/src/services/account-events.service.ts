@@ -21,7 +21,9 @@ export interface AccountEventsDeps {
 /**
  * Applies the auth service's account events: `user.registered.v1` creates the profile (or fills in the one
  * made from a token at an early sign-in), `user.deleted.v1` deletes it and its photo. Each event is applied
- * in one transaction with the record of its id, so a redelivery is recognised and changes nothing.
+ * in one transaction with the record of its id, so a redelivery is recognised and changes nothing. One
+ * topic's events for a user arrive in order (key = user id); across the two topics they may not, so a
+ * deletion is remembered and a registration arriving after it is ignored: the result is the same either way.
  */
 export class AccountEventsService implements EventSink {
   readonly #deps: AccountEventsDeps;
@@ -39,6 +41,8 @@ export class AccountEventsService implements EventSink {
       const now = clock.now();
       if (!(await inbox.markProcessed(tx, parsed.id, event.topic, now))) return false;
       if (parsed.kind === "registered") {
+        // The deletion may have overtaken the registration (they travel on different topics).
+        if (await inbox.isDeleted(tx, parsed.data.userId)) return true;
         const fields = registrationFields(parsed.data, parsed.id);
         const { created } = await profiles.insertIfAbsent(tx, {
           id: randomUUID(),
@@ -49,6 +53,7 @@ export class AccountEventsService implements EventSink {
         });
         if (!created) await profiles.fillFromRegistration(tx, parsed.data.userId, fields, now);
       } else {
+        await inbox.markDeleted(tx, parsed.data.userId, now);
         const deleted = await profiles.deleteByUserId(tx, parsed.data.userId);
         if (deleted?.photoKey) await photos.releaseObject(tx, deleted.photoKey);
       }

@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "@mimascota/shared/clock";
 import type { Database } from "@mimascota/shared/db/database";
+import { commonError } from "@mimascota/shared/errors";
 import { ageOn } from "@mimascota/shared/validation/text";
 import type { ProfileChanges } from "../domain/profile-fields.ts";
 import { problems } from "../errors.ts";
+import type { InboxRepository } from "../repositories/inbox.repository.ts";
 import type { ProfileRepository, ProfileRow } from "../repositories/profile.repository.ts";
 
 /** A profile as the services hand it to routes (the stored row: routes never read repositories). */
@@ -21,6 +23,8 @@ export interface ProfileServiceDeps {
   db: Database;
   clock: Clock;
   profiles: ProfileRepository;
+  /** Deleted accounts: a deleted account's token (until revoked everywhere) must not bring its profile back. */
+  inbox: InboxRepository;
   minimumAge: number;
 }
 
@@ -90,6 +94,7 @@ export class ProfileService {
     changes: ProfileChanges,
     tx: Parameters<ProfileRepository["insertIfAbsent"]>[0] = this.#deps.db,
   ): Promise<{ row: ProfileRow; created: boolean }> {
+    if (await this.#deps.inbox.isDeleted(tx, caller.userId)) throw commonError("UNAUTHORIZED");
     const now = this.#deps.clock.now();
     return this.#deps.profiles.insertIfAbsent(tx, {
       id: randomUUID(),

@@ -57,6 +57,20 @@ describe("account events", { skip: await skipUnless("postgres") }, () => {
     assert.equal(await profileCount(again), 1, "the same email registers again as a new account");
   });
 
+  test("a deletion that overtakes its registration (another topic) still wins, and the token gets no profile", async () => {
+    const userId = randomUUID();
+    await ctx.events.handle(deletedEvent(userId));
+    await ctx.events.handle(registeredEvent(userId));
+    assert.equal(await profileCount(userId), 0);
+    const me = await ctx.app.inject({
+      method: "GET",
+      url: "/api/v1/profiles/me",
+      headers: { authorization: `Bearer ${await ctx.token(userId)}` },
+    });
+    assert.equal(me.statusCode, 401);
+    assert.equal(await profileCount(userId), 0);
+  });
+
   test("a poison event is refused as poison and parked; the next one is applied", async () => {
     const poison = [
       { ...registeredEvent(randomUUID()), type: "app.mimascota.user.registered.v9" },
