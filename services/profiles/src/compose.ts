@@ -16,6 +16,7 @@ import { profilesDataDir, type ProfilesConfig } from "./config.ts";
 import { migrateProfiles } from "./db/migrations.ts";
 import { CONSUMED_TOPICS } from "./events/account-events.ts";
 import { createObjectStore } from "./storage/create-object-store.ts";
+import type { ObjectStore } from "./storage/object-store.ts";
 
 /** The operations port in production when OPS_PORT is unset (Prometheus and probes reach it there). */
 export const PROFILES_OPS_PORT = 9082;
@@ -27,6 +28,7 @@ export interface RunningProfileService {
   app: FastifyInstance;
   ops?: FastifyInstance | undefined;
   database: DatabaseHandle;
+  store: ObjectStore;
   events: ProfileApp["events"];
   /** The Kafka consumer, when KAFKA_BROKERS is set and no in-process bus was given. */
   consumer?: KafkaEventConsumer | undefined;
@@ -83,6 +85,7 @@ export async function startProfileService(
       topics: [...CONSUMED_TOPICS],
       sink: built.events,
       logger: logger.child({ component: "consumer" }),
+      newGroupStartsAt: config.KAFKA_CONSUMER_START,
     });
     consumerLag.current = () => kafka.lag();
     consumer = kafka;
@@ -121,6 +124,7 @@ export async function startProfileService(
     app,
     ops: ops?.server,
     database,
+    store,
     events: built.events,
     consumer,
     close: async () => {

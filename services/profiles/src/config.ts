@@ -29,6 +29,11 @@ export const profilesConfigSchema = z.object({
   PUBLIC_API_URL: env.url("http://localhost:8080"),
   /** The Kafka consumer group; every replica joins the same one, so each event is applied once. */
   KAFKA_CONSUMER_GROUP: env.string("mimascota-profiles"),
+  /**
+   * Where a consumer group with no committed position begins: `earliest` builds profiles from every
+   * registration the topics still hold; `latest` starts from now (tests that share a broker).
+   */
+  KAFKA_CONSUMER_START: env.withDefault("earliest", z.enum(["earliest", "latest"])),
   TRUST_PROXY: env.proxies(),
   BODY_LIMIT_BYTES: env.int(16 * 1024, 1024),
   /** Largest photo upload, bytes (the contract's 5 MB). */
