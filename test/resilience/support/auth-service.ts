@@ -57,16 +57,18 @@ export async function startInProcessAuth(env: Record<string, string>): Promise<I
 }
 
 /**
- * The auth service as its own process (`services/auth/src/main.ts`), so a test can kill it with SIGKILL and
- * start it again on the same port and data folder.
+ * A service as its own process (its `src/main.ts`), so a test can kill it with SIGKILL and start it again on
+ * the same port and data folder.
  */
-export class AuthProcess {
+export class ServiceProcess {
+  readonly #entry: string;
   readonly #env: Record<string, string>;
   /** Its DATA_DIR, kept across restarts (the dev mailbox is under it). */
-  readonly dataDir = mkdtempSync(join(tmpdir(), "mm-resilience-auth-process-"));
+  readonly dataDir = mkdtempSync(join(tmpdir(), "mm-resilience-process-"));
   #child: ChildProcess | undefined;
 
-  constructor(port: number, env: Record<string, string>) {
+  constructor(service: "auth" | "profiles", port: number, env: Record<string, string>) {
+    this.#entry = resolve(import.meta.dirname, `../../../services/${service}/src/main.ts`);
     this.#env = { ...baseEnv, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: this.dataDir, ...env };
     this.url = `http://127.0.0.1:${port}`;
   }
@@ -74,20 +76,16 @@ export class AuthProcess {
   readonly url: string;
 
   async start(): Promise<void> {
-    const child = spawn(
-      process.execPath,
-      [resolve(import.meta.dirname, "../../../services/auth/src/main.ts")],
-      {
-        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...this.#env },
-        stdio: ["ignore", "ignore", "inherit"],
-      },
-    );
+    const child = spawn(process.execPath, [this.#entry], {
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...this.#env },
+      stdio: ["ignore", "ignore", "inherit"],
+    });
     this.#child = child;
     if (child.pid) killOnExit(child.pid);
     await until(async () => {
-      if (child.exitCode !== null) throw new Error(`the auth process exited with ${child.exitCode}`);
+      if (child.exitCode !== null) throw new Error(`${this.#entry} exited with ${child.exitCode}`);
       return (await fetch(`${this.url}/health`).catch(() => undefined))?.ok === true;
-    }, "the auth process answers /health");
+    }, `${this.#entry} answers /health`);
   }
 
   /** SIGKILL: no graceful shutdown, connections reset, as in a crash or an OOM kill. */
@@ -104,5 +102,12 @@ export class AuthProcess {
   async close(): Promise<void> {
     await this.kill();
     rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The auth service as its own process. */
+export class AuthProcess extends ServiceProcess {
+  constructor(port: number, env: Record<string, string>) {
+    super("auth", port, env);
   }
 }
