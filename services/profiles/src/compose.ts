@@ -92,16 +92,17 @@ export async function startProfileService(
   } else {
     logger.warn("no KAFKA_BROKERS and no in-process events: profiles are created at first sign-in only");
   }
-  // Photo deletions the store refused (it was down) are retried until they succeed.
+  // Housekeeping: photo deletions the store refused (it was down) retried until they succeed; old event ids.
   const sweeper = new BackgroundLoop({
     logger,
     intervalMs: config.OBJECT_SWEEP_INTERVAL * 1000,
     firstPassAfterInterval: true,
     pass: async () => {
       await built.photos.sweep();
+      await built.events.forgetOldEventIds(config.PROCESSED_EVENT_RETENTION * 1000);
       return "idle";
     },
-    log: { failed: "photo deletion sweep failed", failedLevel: "warn" },
+    log: { failed: "profile housekeeping failed", failedLevel: "warn" },
   });
 
   const { app } = built;

@@ -45,8 +45,13 @@ export const profilesConfigSchema = z.object({
   REQUEST_TIMEOUT_MS: env.int(30_000, 100),
   /** A birth date younger than this is refused (UNDERAGE), as at registration. */
   MINIMUM_AGE: env.int(16, 0),
-  /** Seconds between retries of photo deletions the store refused (it was down). */
+  /** Seconds between housekeeping passes: photo deletions the store refused (it was down), old event ids. */
   OBJECT_SWEEP_INTERVAL: env.int(60, 1),
+  /**
+   * Seconds an applied event's id is remembered (to recognise a redelivery): longer than the topics keep
+   * events (Kafka's default retention is 7 days).
+   */
+  PROCESSED_EVENT_RETENTION: env.int(30 * 86400, 3600),
 });
 
 export type ProfilesConfig = z.output<typeof profilesConfigSchema>;

@@ -1,6 +1,6 @@
 import type { Executor } from "@mimascota/shared/db/database";
 import type { ParkedEvent } from "@mimascota/shared/events/inbound-event";
-import { eq } from "drizzle-orm";
+import { eq, lt } from "drizzle-orm";
 import { deadLetterEvents, deletedAccounts, processedEvents } from "../db/schema.ts";
 
 /** The consumer's memory: events already applied (by CloudEvents id), accounts deleted, poison events parked. */
@@ -13,6 +13,18 @@ export class InboxRepository {
       .onConflictDoNothing()
       .returning({ eventId: processedEvents.eventId });
     return rows.length > 0;
+  }
+
+  /**
+   * Forgets applied event ids older than `before`: a redelivery comes within the topics' retention, so ids
+   * kept longer than that only take space. Returns how many were deleted.
+   */
+  async forgetProcessedBefore(db: Executor, before: Date): Promise<number> {
+    const rows = await db
+      .delete(processedEvents)
+      .where(lt(processedEvents.processedAt, before))
+      .returning({ eventId: processedEvents.eventId });
+    return rows.length;
   }
 
   /** Remembers that the account is gone, whatever arrives for it later. */

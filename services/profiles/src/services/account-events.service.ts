@@ -62,6 +62,12 @@ export class AccountEventsService implements EventSink {
     this.#deps.metrics.events.inc(applied ? "applied" : "duplicate");
   }
 
+  /** Housekeeping: applied-event ids older than the retention (longer than the topics keep events) go. */
+  async forgetOldEventIds(retentionMs: number): Promise<number> {
+    const before = new Date(this.#deps.clock.now().getTime() - retentionMs);
+    return this.#deps.inbox.forgetProcessedBefore(this.#deps.db, before);
+  }
+
   async park(dead: ParkedEvent): Promise<void> {
     await this.#deps.inbox.park(this.#deps.db, dead, this.#deps.clock.now());
     this.#deps.metrics.events.inc("parked");

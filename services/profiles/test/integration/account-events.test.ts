@@ -99,6 +99,18 @@ describe("account events", { skip: await skipUnless("postgres") }, () => {
     assert.match(metrics, /profiles_events_total\{result="parked"\} [4-9]/);
   });
 
+  test("housekeeping forgets applied event ids older than the retention, and only those", async () => {
+    const old = registeredEvent(randomUUID());
+    await ctx.events.handle(old);
+    ctx.clock.advance(40 * 86_400_000);
+    const recent = registeredEvent(randomUUID());
+    await ctx.events.handle(recent);
+    assert.ok((await ctx.events.forgetOldEventIds(30 * 86_400_000)) >= 1);
+    const ids = (await ctx.database.db.select().from(processedEvents)).map((row) => row.eventId);
+    assert.ok(!ids.includes(old.id));
+    assert.ok(ids.includes(recent.id));
+  });
+
   test("user.deleted.v1 deletes the profile and its photo", async () => {
     const userId = randomUUID();
     await ctx.events.handle(registeredEvent(userId));
