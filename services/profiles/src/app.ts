@@ -132,8 +132,9 @@ export async function buildProfileApp(deps: ProfileDeps): Promise<ProfileApp> {
     maxBytes: config.PHOTO_MAX_BYTES,
   });
   registerOpsRoutes(app, {
-    required: { database: () => deps.database.ping(), storage: () => deps.store.ping() },
-    degradable: { kv: () => deps.kv.ping(), ...deps.degradable },
+    required: { database: () => deps.database.ping() },
+    // Without the store only photo uploads and downloads fail; profiles themselves still work.
+    degradable: { storage: () => deps.store.ping(), kv: () => deps.kv.ping(), ...deps.degradable },
     registry: metrics.registry,
   });
   return { app, events, photos };
