@@ -11,6 +11,7 @@ COPY package.json package-lock.json ./
 COPY packages/shared/package.json packages/shared/
 COPY services/auth/package.json services/auth/
 COPY services/gateway/package.json services/gateway/
+COPY services/profiles/package.json services/profiles/
 RUN npm ci --omit=dev --workspace services/auth --workspace packages/shared \
  && npm cache clean --force
 

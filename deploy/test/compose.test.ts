@@ -33,7 +33,7 @@ const composePath = "deploy/docker-compose.yml";
 const rawText = readRepoFile(composePath);
 const raw = readYaml<ComposeFile>(composePath);
 const example = parseEnvFile(readRepoFile("deploy/.env.example"));
-const secrets = ["POSTGRES_PASSWORD", "ENCRYPTION_KEY", "GRAFANA_ADMIN_PASSWORD"];
+const secrets = ["POSTGRES_PASSWORD", "ENCRYPTION_KEY", "GRAFANA_ADMIN_PASSWORD", "MINIO_ROOT_PASSWORD"];
 
 /** What an operator's deploy/.env holds after following .env.example's instructions. */
 const filledIn = {
@@ -41,6 +41,7 @@ const filledIn = {
   POSTGRES_PASSWORD: randomBytes(24).toString("hex"),
   ENCRYPTION_KEY: randomBytes(32).toString("base64"),
   GRAFANA_ADMIN_PASSWORD: randomBytes(12).toString("hex"),
+  MINIO_ROOT_PASSWORD: randomBytes(16).toString("hex"),
 };
 const compose = interpolateDeep(raw, filledIn);
 const service = (name: string): ComposeService => {
@@ -56,7 +57,7 @@ const parsePort = (spec: string) => {
 };
 
 describe("docker compose stack", () => {
-  it("runs the infrastructure the issue lists, the migration, auth and the gateway", () => {
+  it("runs the infrastructure the issues list, the migrations, auth, profiles and the gateway", () => {
     const images = Object.fromEntries(Object.entries(compose.services).map(([k, s]) => [k, s.image ?? ""]));
     assert.match(images.postgres!, /^postgres:16/);
     assert.match(images.redis!, /^redis:7/);
@@ -65,7 +66,10 @@ describe("docker compose stack", () => {
     assert.match(images.prometheus!, /^prom\/prometheus:/);
     assert.match(images.grafana!, /^grafana\/grafana:/);
     assert.match(images.adminer!, /^adminer:/);
-    for (const name of ["migrate", "auth", "gateway"]) assert.ok(images[name], `${name} has no image`);
+    assert.match(images.minio!, /(^|\/)minio\/minio:RELEASE\./);
+    for (const name of ["migrate", "auth", "profiles-migrate", "profiles", "gateway"]) {
+      assert.ok(images[name], `${name} has no image`);
+    }
     for (const [name, image] of Object.entries(images)) {
       assert.match(image, /:[\w.-]+$/, `${name} image has no tag`);
       assert.doesNotMatch(image, /:latest$/, `${name} image is not pinned`);
@@ -95,6 +99,8 @@ describe("docker compose stack", () => {
   for (const [name, kind] of [
     ["migrate", "auth"],
     ["auth", "auth"],
+    ["profiles-migrate", "profiles"],
+    ["profiles", "profiles"],
     ["gateway", "gateway"],
   ] as const) {
     it(`${name}: every variable is a setting of the ${kind} config schema and the service accepts them`, () => {
@@ -115,10 +121,33 @@ describe("docker compose stack", () => {
     const gateway = env("gateway");
     assert.equal(gateway.AUTH_SERVICE_URL, `http://auth:${auth.PORT}`);
     assert.equal(gateway.REDIS_URL, auth.REDIS_URL, "the gateway must read the revocations auth writes");
+    const profiles = env("profiles");
+    assert.equal(gateway.PROFILES_SERVICE_URL, `http://profiles:${profiles.PORT}`);
+    assert.equal(profiles.DATABASE_URL, auth.DATABASE_URL);
+    assert.equal(profiles.REDIS_URL, auth.REDIS_URL, "profiles must refuse the sessions auth revoked");
+    assert.equal(profiles.KAFKA_BROKERS, auth.KAFKA_BROKERS, "profiles consumes the events auth publishes");
+    assert.equal(profiles.AUTH_SERVICE_URL, gateway.AUTH_SERVICE_URL);
+    assert.deepEqual(
+      env("profiles-migrate"),
+      profiles,
+      "profiles-migrate and profiles use different settings",
+    );
+  });
+
+  it("profiles stores photos in the compose MinIO, with its credentials, creating the bucket", () => {
+    const profiles = env("profiles");
+    const minio = env("minio");
+    assert.equal(new URL(profiles.S3_ENDPOINT!).host, "minio:9000");
+    assert.equal(profiles.S3_FORCE_PATH_STYLE, "true", "MinIO has no per-bucket host names here");
+    assert.equal(profiles.S3_CREATE_BUCKET, "true", "a fresh MinIO volume has no bucket");
+    assert.equal(profiles.S3_ACCESS_KEY_ID, minio.MINIO_ROOT_USER);
+    assert.equal(profiles.S3_SECRET_ACCESS_KEY, minio.MINIO_ROOT_PASSWORD);
+    assert.ok(minio.MINIO_ROOT_PASSWORD!.length >= 8, "MinIO refuses a password under 8 characters");
+    assert.deepEqual(service("minio").healthcheck?.test, ["CMD", "mc", "ready", "local"]);
   });
 
   it("publishes and health-checks each service on the port it listens on; only the gateway beyond loopback", () => {
-    for (const name of ["auth", "gateway"]) {
+    for (const name of ["auth", "profiles", "gateway"]) {
       const port = Number(env(name).PORT);
       assert.deepEqual(
         service(name).ports?.map((spec) => parsePort(spec).container),
@@ -133,7 +162,7 @@ describe("docker compose stack", () => {
     }
   });
 
-  it("starts in order gated on health: databases, then the one-shot migration, then auth, then the gateway", () => {
+  it("starts in order gated on health: databases, the one-shot migrations, auth, profiles, the gateway", () => {
     const auth = service("auth").depends_on ?? {};
     assert.equal(auth.migrate?.condition, "service_completed_successfully");
     for (const dependency of ["postgres", "redis", "kafka", "mailpit"]) {
@@ -141,7 +170,19 @@ describe("docker compose stack", () => {
     }
     assert.equal(service("migrate").depends_on?.postgres?.condition, "service_healthy");
     assert.equal(service("migrate").restart, "no");
+    const profiles = service("profiles").depends_on ?? {};
+    assert.equal(profiles["profiles-migrate"]?.condition, "service_completed_successfully");
+    for (const dependency of ["postgres", "redis", "kafka", "minio", "auth"]) {
+      assert.equal(
+        profiles[dependency]?.condition,
+        "service_healthy",
+        `profiles does not wait for ${dependency}`,
+      );
+    }
+    assert.equal(service("profiles-migrate").depends_on?.postgres?.condition, "service_healthy");
+    assert.equal(service("profiles-migrate").restart, "no");
     assert.equal(service("gateway").depends_on?.auth?.condition, "service_healthy");
+    assert.equal(service("gateway").depends_on?.profiles?.condition, "service_healthy");
     for (const [name, spec] of Object.entries(compose.services)) {
       for (const [dependency, { condition }] of Object.entries(spec.depends_on ?? {})) {
         if (condition === "service_healthy") {
@@ -158,8 +199,14 @@ describe("docker compose stack", () => {
     assert.deepEqual(service("migrate").command, scriptAsContainerCommand("services/auth", "migrate"));
     assert.equal(service("migrate").image, service("auth").image);
     assert.deepEqual(service("migrate").build, service("auth").build);
+    assert.deepEqual(
+      service("profiles-migrate").command,
+      scriptAsContainerCommand("services/profiles", "migrate"),
+    );
+    assert.equal(service("profiles-migrate").image, service("profiles").image);
+    assert.deepEqual(service("profiles-migrate").build, service("profiles").build);
     // Every service on a local image builds it; compose would otherwise try to pull mimascota/* and fail.
-    for (const name of ["migrate", "auth", "gateway"]) {
+    for (const name of ["migrate", "auth", "profiles-migrate", "profiles", "gateway"]) {
       const dockerfile = service(name).build?.dockerfile ?? "";
       assert.ok(repoFileExists(dockerfile), `${name} builds from missing ${dockerfile}`);
       assert.equal(service(name).build?.context, "..");

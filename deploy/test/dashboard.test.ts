@@ -53,6 +53,10 @@ describe("Grafana dashboard and provisioning", () => {
       "two-factor",
       "outbox lag",
       "mail queue",
+      "account events",
+      "consumer lag",
+      "photo uploads",
+      "photo deletions",
     ]) {
       assert.ok(
         titles.some((title) => title.includes(wanted)),

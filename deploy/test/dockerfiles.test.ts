@@ -55,7 +55,11 @@ const ignored = (path: string) =>
 const services = [
   { name: "auth", workspace: "services/auth", port: 8006 },
   { name: "gateway", workspace: "services/gateway", port: 8080 },
+  { name: "profiles", workspace: "services/profiles", port: 8082 },
 ];
+
+/** The root manifest's workspaces: `npm ci` refuses a lockfile whose workspaces have no package.json. */
+const workspaces = (JSON.parse(readRepoFile("package.json")) as { workspaces: string[] }).workspaces;
 
 for (const { name, workspace, port } of services) {
   const path = `deploy/docker/${name}.Dockerfile`;
@@ -84,6 +88,20 @@ for (const { name, workspace, port } of services) {
       assert.match(install.args, new RegExp(`--workspace ${workspace}\\b`));
       assert.match(install.args, /--workspace packages\/shared\b/);
       assert.ok(instructions.some((i) => i.keyword === "COPY" && i.args.includes("package-lock.json")));
+    });
+
+    it("copies every workspace's package.json before npm ci, so the lockfile matches", () => {
+      const install = instructions.findIndex((i) => i.keyword === "RUN" && i.args.includes("npm ci"));
+      const copied = instructions
+        .slice(0, install)
+        .filter((i) => i.keyword === "COPY")
+        .map((i) => i.args);
+      for (const workspace of workspaces) {
+        assert.ok(
+          copied.includes(`${workspace}/package.json ${workspace}/`),
+          `${workspace}/package.json is not copied before npm ci`,
+        );
+      }
     });
 
     it("copies only files that exist and that .dockerignore lets into the build context", () => {
@@ -163,7 +181,7 @@ describe("the Dockerfiles' HEALTHCHECK commands against a running service", () =
       });
     });
 
-  for (const name of ["auth", "gateway"]) {
+  for (const { name } of services) {
     it(`${name}: exits 0 while /health answers and 1 when nothing listens on PORT`, async () => {
       const [program, ...args] = healthcheckCommand(name);
       assert.equal(program, "node");
@@ -176,4 +194,48 @@ describe("the Dockerfiles' HEALTHCHECK commands against a running service", () =
       assert.equal(down, 1);
     });
   }
+});
+
+describe("sharp's prebuilt libvips in the profiles image", () => {
+  interface LockedPackage {
+    version?: string;
+    os?: string[];
+    cpu?: string[];
+    libc?: string[];
+    optional?: boolean;
+  }
+  const lock = JSON.parse(readRepoFile("package-lock.json")) as { packages: Record<string, LockedPackage> };
+  /** node:24-slim is Debian bookworm: glibc 2.36 (sharp's own binaries need 2.28, see profiles.Dockerfile). */
+  const baseGlibc = "2.36";
+  const atLeast = (have: string, need: string) => {
+    const [a = 0, b = 0] = have.split(".").map(Number);
+    const [c = 0, d = 0] = need.split(".").map(Number);
+    return a > c || (a === c && b >= d);
+  };
+
+  for (const cpu of ["x64", "arm64"]) {
+    it(`the lockfile holds the linux-${cpu} glibc binaries npm ci installs on a ${cpu} build`, () => {
+      for (const name of [`@img/sharp-linux-${cpu}`, `@img/sharp-libvips-linux-${cpu}`]) {
+        const locked = lock.packages[`node_modules/${name}`];
+        assert.ok(locked, `${name} is not in package-lock.json: npm ci would install no libvips`);
+        assert.deepEqual([locked.os, locked.cpu, locked.libc], [["linux"], [cpu], ["glibc"]], name);
+      }
+    });
+  }
+
+  const installed = `node_modules/@img/sharp-linux-${process.arch}/package.json`;
+  it(
+    `needs no newer glibc than the base image's ${baseGlibc}`,
+    { skip: !repoFileExists(installed) && `${installed} is installed on Linux glibc machines only` },
+    () => {
+      // The binding's manifest states the glibc its binaries were built against (libvips' is the same).
+      const manifest = JSON.parse(readRepoFile(installed)) as {
+        version: string;
+        config?: { glibc?: string };
+      };
+      const needed = /^>=\s*(\d+\.\d+)$/.exec(manifest.config?.glibc ?? "")?.[1];
+      assert.ok(needed, `unexpected glibc requirement ${manifest.config?.glibc}`);
+      assert.ok(atLeast(baseGlibc, needed), `sharp ${manifest.version} needs glibc ${needed}`);
+    },
+  );
 });

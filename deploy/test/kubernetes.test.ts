@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { listFiles, readRepoFile, readYaml, readYamlDocuments } from "./support/deploy-files.ts";
+import { gatewayConfigSchema } from "../../services/gateway/src/config.ts";
 import { environmentProblems } from "./support/config-schemas.ts";
 import { knownServiceCommands } from "./support/service-commands.ts";
 
@@ -27,7 +28,7 @@ interface PodSpec {
 interface Resource {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; labels?: Record<string, string> };
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   data?: Record<string, string>;
   stringData?: Record<string, string>;
   spec?: {
@@ -56,6 +57,7 @@ const find = (kind: string, name: string) => {
   return found;
 };
 const deployments = applied.filter((r) => r.kind === "Deployment");
+const migrationJobs = () => ["auth", "profiles"].map((service) => find("Job", `${service}-migrate`));
 const matches = (selector: Record<string, string>, labels: Record<string, string>) =>
   Object.entries(selector).every(([k, v]) => labels[k] === v);
 
@@ -102,8 +104,8 @@ describe("Kubernetes manifests", () => {
     }
   });
 
-  it("runs several replicas of auth and the gateway, each with a Service, a PodDisruptionBudget and probes", () => {
-    assert.deepEqual(deployments.map((d) => d.metadata.name).sort(), ["auth", "gateway"]);
+  it("runs several replicas of each service, each with a Service, a PodDisruptionBudget and probes", () => {
+    assert.deepEqual(deployments.map((d) => d.metadata.name).sort(), ["auth", "gateway", "profiles"]);
     for (const deployment of deployments) {
       const name = deployment.metadata.name;
       const labels = deployment.spec!.template!.metadata.labels;
@@ -149,23 +151,30 @@ describe("Kubernetes manifests", () => {
   it("every container runs a service script with node, from an image the kustomization pins", () => {
     const commands = knownServiceCommands();
     const images = new Set(kustomization.images.map((i) => i.name));
-    const job = find("Job", "auth-migrate");
-    const pods = [...deployments, job].map((r) => r.spec!.template!.spec);
+    const jobs = migrationJobs();
+    const pods = [...deployments, ...jobs].map((r) => r.spec!.template!.spec);
     for (const container of pods.flatMap((pod) => pod.containers)) {
       const command = container.command?.join(" ") ?? "(image default)";
       assert.ok(commands.has(command), `${container.name} runs unknown command ${command}`);
       assert.ok(images.has(container.image), `${container.image} is not pinned in kustomization.yaml`);
     }
-    assert.equal(
-      commands.get(job.spec!.template!.spec.containers[0]!.command!.join(" ")),
-      "services/auth migrate",
-    );
+    for (const [service, job] of ["auth", "profiles"].map(
+      (name) => [name, find("Job", `${name}-migrate`)] as const,
+    )) {
+      assert.equal(
+        commands.get(job.spec!.template!.spec.containers[0]!.command!.join(" ")),
+        `services/${service} migrate`,
+      );
+    }
   });
 
   it("every variable the containers get is a setting of their service's schema, and the services accept them", () => {
-    const byImage = { "mimascota/auth": "auth", "mimascota/gateway": "gateway" } as const;
-    const job = find("Job", "auth-migrate");
-    for (const resource of [...deployments, job]) {
+    const byImage = {
+      "mimascota/auth": "auth",
+      "mimascota/gateway": "gateway",
+      "mimascota/profiles": "profiles",
+    } as const;
+    for (const resource of [...deployments, ...migrationJobs()]) {
       for (const container of resource.spec!.template!.spec.containers) {
         const kind = byImage[container.image as keyof typeof byImage];
         assert.ok(kind, container.image);
@@ -175,7 +184,7 @@ describe("Kubernetes manifests", () => {
     }
   });
 
-  it("ports, scrape annotations, probes and the gateway's auth URL agree with PORT and OPS_PORT", () => {
+  it("ports, scrape annotations, probes and the upstream URLs agree with PORT and OPS_PORT", () => {
     for (const deployment of deployments) {
       const template = deployment.spec!.template!;
       const container = template.spec.containers[0]!;
@@ -201,19 +210,30 @@ describe("Kubernetes manifests", () => {
     }
     const gateway = containerEnvironment(find("Deployment", "gateway").spec!.template!.spec.containers[0]!);
     const authService = find("Service", "auth").spec!.ports![0]!;
+    const profilesService = find("Service", "profiles").spec!.ports![0]!;
     assert.equal(gateway.AUTH_SERVICE_URL, `http://auth:${authService.port}`);
+    assert.equal(gateway.PROFILES_SERVICE_URL, `http://profiles:${profilesService.port}`);
+    const profiles = containerEnvironment(find("Deployment", "profiles").spec!.template!.spec.containers[0]!);
+    assert.equal(
+      profiles.AUTH_SERVICE_URL,
+      gateway.AUTH_SERVICE_URL,
+      "profiles verifies tokens with auth's JWKS",
+    );
   });
 
-  it("the secret template holds placeholders only, and auth and the gateway share one Redis", () => {
+  it("the secret template holds placeholders only, and every service shares auth's Redis", () => {
     for (const secret of secrets) {
       for (const [key, value] of Object.entries(secret.stringData ?? {})) {
         assert.match(value, /CHANGE_ME/, `${secret.metadata.name}.${key} looks like a real value`);
       }
     }
-    assert.equal(
-      find("Secret", "gateway-secrets").stringData?.REDIS_URL,
-      find("Secret", "auth-secrets").stringData?.REDIS_URL,
-    );
+    for (const name of ["gateway-secrets", "profiles-secrets"]) {
+      assert.equal(
+        find("Secret", name).stringData?.REDIS_URL,
+        find("Secret", "auth-secrets").stringData?.REDIS_URL,
+        `${name} would not see the sessions auth revokes`,
+      );
+    }
   });
 
   it("a release's first phase (all but component=server) runs the migration before any server changes", () => {
@@ -222,7 +242,9 @@ describe("Kubernetes manifests", () => {
     assert.deepEqual(kinds, [
       "ConfigMap/auth-config",
       "ConfigMap/gateway-config",
+      "ConfigMap/profiles-config",
       "Job/auth-migrate",
+      "Job/profiles-migrate",
       "Namespace/mimascota",
     ]);
     const readme = readRepoFile("deploy/README.md");
@@ -243,5 +265,16 @@ describe("Kubernetes manifests", () => {
     }
     const text = JSON.stringify(paths);
     assert.ok(!text.includes('"/metrics"') && !text.includes('"/"'), "operations endpoints are public");
+  });
+
+  it("the ingress lets a photo upload through to the gateway, which applies the route's own limit", () => {
+    const bodySize = find("Ingress", "gateway").metadata.annotations?.[
+      "nginx.ingress.kubernetes.io/proxy-body-size"
+    ];
+    const megabytes = /^(\d+)m$/.exec(bodySize ?? "")?.[1];
+    assert.ok(megabytes, `proxy-body-size ${bodySize} is not in megabytes`);
+    const gateway = containerEnvironment(find("Deployment", "gateway").spec!.template!.spec.containers[0]!);
+    const { PROFILES_UPLOAD_LIMIT_BYTES } = gatewayConfigSchema.parse(gateway);
+    assert.ok(Number(megabytes) * 1024 * 1024 >= PROFILES_UPLOAD_LIMIT_BYTES, `${bodySize} refuses photos`);
   });
 });

@@ -3,7 +3,7 @@ import { builtinModules } from "node:module";
 import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { readRepoFile, repoFileExists } from "./support/deploy-files.ts";
-import { scriptAsContainerCommand } from "./support/service-commands.ts";
+import { deployedScripts, scriptAsContainerCommand } from "./support/service-commands.ts";
 
 /**
  * The images install `npm ci --omit=dev` for one service and the shared package only. Walking the runtime
@@ -49,11 +49,7 @@ const dependencies = (workspace: string): string[] =>
   );
 
 describe("production dependencies of the images", () => {
-  for (const [workspace, script] of [
-    ["services/auth", "start"],
-    ["services/auth", "migrate"],
-    ["services/gateway", "start"],
-  ] as const) {
+  for (const [workspace, script] of deployedScripts) {
     it(`${workspace} ${script} loads only packages npm ci --omit=dev installs for its image`, () => {
       const entry = scriptAsContainerCommand(workspace, script)[1]!;
       const installed = new Set([...dependencies(workspace), ...dependencies("packages/shared")]);

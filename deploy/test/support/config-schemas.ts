@@ -1,6 +1,8 @@
 import type { z } from "zod";
 import { authConfigSchema, loadAuthConfig } from "../../../services/auth/src/config.ts";
 import { gatewayConfigSchema, loadGatewayConfig } from "../../../services/gateway/src/config.ts";
+import { loadProfilesConfig, profilesConfigSchema } from "../../../services/profiles/src/config.ts";
+import { s3Settings } from "../../../services/profiles/src/storage/storage-config.ts";
 
 /** What the deployment files must agree with: each service's zod config schema and its loader. */
 export interface ServiceConfig {
@@ -17,33 +19,38 @@ const schemaRequired = (schema: z.ZodObject) =>
     .filter(([, field]) => !(field as z.ZodType).safeParse(undefined).success)
     .map(([key]) => key);
 
-export const serviceConfigs: Record<"auth" | "gateway", ServiceConfig> = {
+export type ServiceName = "auth" | "gateway" | "profiles";
+
+/** What a service listens on in a container. */
+const listening = ["NODE_ENV", "HOST", "PORT"];
+/** The shared infrastructure of the services that keep data; unset, each would fall back to an embedded one. */
+const infrastructure = ["DATABASE_URL", "REDIS_URL", "KAFKA_BROKERS"];
+
+export const serviceConfigs: Record<ServiceName, ServiceConfig> = {
   auth: {
     keys: new Set(Object.keys(authConfigSchema.shape)),
     required: schemaRequired(authConfigSchema),
-    deployment: [
-      "NODE_ENV",
-      "HOST",
-      "PORT",
-      "DATABASE_URL",
-      "REDIS_URL",
-      "KAFKA_BROKERS",
-      "SMTP_URL",
-      "ENCRYPTION_KEY",
-      "PUBLIC_APP_URL",
-    ],
+    deployment: [...listening, ...infrastructure, "SMTP_URL", "ENCRYPTION_KEY", "PUBLIC_APP_URL"],
     load: loadAuthConfig,
   },
   gateway: {
     keys: new Set(Object.keys(gatewayConfigSchema.shape)),
     required: schemaRequired(gatewayConfigSchema),
-    deployment: ["NODE_ENV", "HOST", "PORT", "AUTH_SERVICE_URL", "REDIS_URL"],
+    deployment: [...listening, "AUTH_SERVICE_URL", "PROFILES_SERVICE_URL", "REDIS_URL"],
     load: loadGatewayConfig,
+  },
+  profiles: {
+    keys: new Set(Object.keys(profilesConfigSchema.shape)),
+    required: schemaRequired(profilesConfigSchema),
+    // Without S3_BUCKET photos would go to the pod's own disk, which the other replicas cannot read.
+    deployment: [...listening, ...infrastructure, "AUTH_SERVICE_URL", "PUBLIC_API_URL", "S3_BUCKET"],
+    // The service checks the S3 settings together when it opens the store; a deployment must pass that too.
+    load: (env) => s3Settings(loadProfilesConfig(env)),
   },
 };
 
 /** Checks one service's environment against its schema; returns the problems, none when it fits. */
-export function environmentProblems(service: "auth" | "gateway", env: Record<string, string>): string[] {
+export function environmentProblems(service: ServiceName, env: Record<string, string>): string[] {
   const config = serviceConfigs[service];
   const problems = Object.keys(env)
     .filter((key) => !config.keys.has(key))

@@ -1,35 +1,44 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { startAuthService } from "../../../services/auth/src/compose.ts";
 import { loadAuthConfig } from "../../../services/auth/src/config.ts";
 import { startGateway } from "../../../services/gateway/src/compose.ts";
 import { loadGatewayConfig } from "../../../services/gateway/src/config.ts";
+import { startProfileService } from "../../../services/profiles/src/compose.ts";
+import { loadProfilesConfig } from "../../../services/profiles/src/config.ts";
+
+export type ServiceExpositions = Record<"auth" | "gateway" | "profiles", Exposition>;
+
+interface Started {
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
 
 /**
- * The series names each service really exposes: both are started in embedded mode (PGlite, in-memory store,
- * no network dependency) and their /metrics is read. prom-client lists every registered family, with or
- * without samples, so a `# TYPE` line is proof the name exists.
+ * The series names each service really exposes: all three are started in embedded mode (PGlite, in-memory
+ * store, folder photo store, no network dependency) and their /metrics is read. prom-client lists every
+ * registered family, with or without samples, so a `# TYPE` line is proof the name exists.
  */
-export async function scrapeServiceMetrics(): Promise<{ auth: Exposition; gateway: Exposition }> {
+export async function scrapeServiceMetrics(): Promise<ServiceExpositions> {
   const dataDir = await mkdtemp(join(tmpdir(), "mimascota-deploy-metrics-"));
   const logger = pino({ level: "silent" });
   const env = { PORT: "0", DATA_DIR: dataDir, LOG_LEVEL: "silent" };
-  const auth = await startAuthService(loadAuthConfig(env), { logger });
+  const started: Started[] = [];
+  const scrape = async (service: Started) => {
+    started.push(service);
+    return readExposition((await service.app.inject({ url: "/metrics" })).body);
+  };
   try {
-    const gateway = await startGateway(loadGatewayConfig(env), { logger });
-    try {
-      const [authText, gatewayText] = await Promise.all([
-        auth.app.inject({ url: "/metrics" }).then((r) => r.body),
-        gateway.app.inject({ url: "/metrics" }).then((r) => r.body),
-      ]);
-      return { auth: readExposition(authText), gateway: readExposition(gatewayText) };
-    } finally {
-      await gateway.close();
-    }
+    return {
+      auth: await scrape(await startAuthService(loadAuthConfig(env), { logger })),
+      gateway: await scrape(await startGateway(loadGatewayConfig(env), { logger })),
+      profiles: await scrape(await startProfileService(loadProfilesConfig(env), { logger })),
+    };
   } finally {
-    await auth.close();
+    for (const service of started.reverse()) await service.close();
     await rm(dataDir, { recursive: true, force: true });
   }
 }

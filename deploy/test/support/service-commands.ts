@@ -17,14 +17,19 @@ export function scriptAsContainerCommand(workspace: string, script: string): str
   return ["node", join(workspace, file)];
 }
 
+/** The workspace scripts the images run: each service's server, and the migrations of those with a database. */
+export const deployedScripts = [
+  ["services/auth", "start"],
+  ["services/auth", "migrate"],
+  ["services/gateway", "start"],
+  ["services/profiles", "start"],
+  ["services/profiles", "migrate"],
+] as const;
+
 /** The service scripts a deployment may run, by the command line that runs each. */
 export function knownServiceCommands(): Map<string, string> {
   const commands = new Map<string, string>();
-  for (const [workspace, script] of [
-    ["services/auth", "start"],
-    ["services/auth", "migrate"],
-    ["services/gateway", "start"],
-  ] as const) {
+  for (const [workspace, script] of deployedScripts) {
     commands.set(scriptAsContainerCommand(workspace, script).join(" "), `${workspace} ${script}`);
   }
   return commands;

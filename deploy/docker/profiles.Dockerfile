@@ -1,0 +1,48 @@
+# syntax=docker/dockerfile:1
+# The profile service. Build from the repository root (the workspaces share one lockfile):
+#   docker build -f deploy/docker/profiles.Dockerfile -t mimascota/profiles .
+# The same image runs the migrations: `node services/profiles/src/migrate.ts`.
+#
+# Photos are re-encoded with sharp, whose libvips comes prebuilt in npm packages (@img/sharp-linux-x64 and
+# @img/sharp-libvips-linux-x64, or the arm64 pair; npm ci installs the pair for the build platform from the
+# lockfile): no apt packages are needed. Those binaries link only glibc (symbols up to GLIBC_2.28),
+# libstdc++ (GLIBCXX_3.4.22) and libgcc_s; node:24-slim is Debian bookworm (glibc 2.36), and node itself
+# needs libstdc++ and libgcc_s, so every base that runs node runs sharp. An Alpine (musl) base would need
+# the linuxmusl packages instead, which the lockfile does not select for glibc builds.
+
+FROM node:24-slim AS deps
+WORKDIR /app
+# Only the manifests first, so the dependency layer is rebuilt only when they change. Every workspace's
+# manifest is needed for `npm ci` to match the lockfile; only profiles' and shared's dependencies are
+# installed.
+COPY package.json package-lock.json ./
+COPY packages/shared/package.json packages/shared/
+COPY services/auth/package.json services/auth/
+COPY services/gateway/package.json services/gateway/
+COPY services/profiles/package.json services/profiles/
+RUN npm ci --omit=dev --workspace services/profiles --workspace packages/shared \
+ && npm cache clean --force
+
+FROM node:24-slim AS runtime
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8082 \
+    DATA_DIR=/app/data
+WORKDIR /app
+# node_modules at the root and inside workspaces (npm nests a package there when versions differ); the
+# @mimascota/* links resolve to the sources copied below.
+COPY --from=deps /app ./
+COPY packages/shared/src packages/shared/src
+COPY services/profiles/src services/profiles/src
+COPY services/profiles/drizzle services/profiles/drizzle
+# The code is root-owned and read-only to the service; only DATA_DIR is writable (the folder photo store
+# when S3_BUCKET is unset; with S3 nothing is written there).
+RUN mkdir -p /app/data && chown node:node /app/data
+USER node
+EXPOSE 8082
+# node's own fetch: slim images carry no curl.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8082) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# node itself is PID 1 (not npm), so SIGTERM reaches the service's graceful shutdown.
+STOPSIGNAL SIGTERM
+CMD ["node", "services/profiles/src/main.ts"]
