@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { readYaml, repoFileExists } from "./support/deploy-files.ts";
-import { dashboardPath, readDashboard, type DashboardPanel } from "./support/monitoring-files.ts";
+import {
+  dashboardPath,
+  dashboardQueries,
+  readDashboard,
+  type DashboardPanel,
+} from "./support/monitoring-files.ts";
 
 interface Provisioning {
   datasources?: { uid: string; type: string; url: string }[];
@@ -27,14 +32,24 @@ describe("Grafana dashboard and provisioning", () => {
     });
   });
 
-  it("every panel queries the provisioned Prometheus data source", () => {
-    const datasources = readYaml<Provisioning>("deploy/grafana/provisioning/datasources/prometheus.yml");
-    const prometheus = datasources.datasources?.find((d) => d.type === "prometheus");
-    assert.ok(prometheus, "no Prometheus data source is provisioned");
-    assert.equal(prometheus.url, "http://prometheus:9090");
+  it("every panel queries the data source the operator picks, defaulting to a Prometheus one", () => {
+    // No fixed uid: an imported dashboard then works on any Grafana, whatever its Prometheus is called.
+    const variable = dashboard.templating.list.find((v) => v.type === "datasource");
+    assert.equal(variable?.query, "prometheus");
+    const picked = { type: "prometheus", uid: `\${${variable.name}}` };
     for (const panel of panels) {
       assert.ok((panel.targets ?? []).length > 0, `panel "${panel.title}" has no query`);
-      assert.equal(panel.datasource?.uid, prometheus.uid, `panel "${panel.title}" uses another data source`);
+      assert.deepEqual(panel.datasource, picked, `panel "${panel.title}" uses a fixed data source`);
+      for (const target of panel.targets ?? []) assert.deepEqual(target.datasource, picked, panel.title);
+    }
+    const datasources = readYaml<Provisioning>("deploy/grafana/provisioning/datasources/prometheus.yml");
+    const prometheus = datasources.datasources?.find((d) => d.type === "prometheus");
+    assert.equal(prometheus?.url, "http://prometheus:9090", "compose provisions no Prometheus data source");
+  });
+
+  it("selects services by their app label, never by a scrape job's name", () => {
+    for (const { panel, expr } of dashboardQueries(dashboard)) {
+      assert.doesNotMatch(expr, /\bjob\b/, `panel "${panel}" depends on job names: ${expr}`);
     }
   });
 

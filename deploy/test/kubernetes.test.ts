@@ -40,6 +40,9 @@ interface Resource {
     };
     ports?: { name: string; port: number; targetPort: string | number }[];
     minAvailable?: number;
+    scaleTargetRef?: { kind: string; name: string };
+    minReplicas?: number;
+    maxReplicas?: number;
     rules?: { http: { paths: { backend: { service: { name: string; port: { name: string } } } }[] } }[];
   };
 }
@@ -109,7 +112,18 @@ describe("Kubernetes manifests", () => {
     for (const deployment of deployments) {
       const name = deployment.metadata.name;
       const labels = deployment.spec!.template!.metadata.labels;
-      assert.ok((deployment.spec!.replicas ?? 1) >= 2, `${name} runs a single replica`);
+      const hpa = applied.find(
+        (r) => r.kind === "HorizontalPodAutoscaler" && r.spec!.scaleTargetRef?.name === name,
+      );
+      assert.ok(hpa, `no HorizontalPodAutoscaler scales ${name}`);
+      assert.equal(hpa.spec!.scaleTargetRef?.kind, "Deployment");
+      assert.equal(
+        deployment.spec!.replicas,
+        undefined,
+        `${name} sets replicas, which each apply would reset`,
+      );
+      const replicas = hpa.spec!.minReplicas ?? 1;
+      assert.ok(replicas >= 2 && hpa.spec!.maxReplicas! > replicas, `${name} runs a single replica`);
       const [container] = deployment.spec!.template!.spec.containers;
       assert.ok(container);
       const portNames = new Set(container.ports?.map((p) => p.name));
@@ -127,7 +141,7 @@ describe("Kubernetes manifests", () => {
           matches((r.spec!.selector as { matchLabels: Record<string, string> }).matchLabels, labels),
       );
       assert.ok(pdb, `no PodDisruptionBudget covers ${name}`);
-      assert.ok((pdb.spec!.minAvailable ?? 0) < deployment.spec!.replicas!, `${name} could never be drained`);
+      assert.ok((pdb.spec!.minAvailable ?? 0) < replicas, `${name} could never be drained`);
     }
   });
 
@@ -239,6 +253,7 @@ describe("Kubernetes manifests", () => {
   it("a release's first phase (all but component=server) runs the migration before any server changes", () => {
     const phaseOne = applied.filter((r) => r.metadata.labels?.["app.kubernetes.io/component"] !== "server");
     const kinds = phaseOne.map((r) => `${r.kind}/${r.metadata.name}`).sort();
+    // The network policies too: under default-deny, the Jobs reach PostgreSQL only once theirs exists.
     assert.deepEqual(kinds, [
       "ConfigMap/auth-config",
       "ConfigMap/gateway-config",
@@ -246,6 +261,12 @@ describe("Kubernetes manifests", () => {
       "Job/auth-migrate",
       "Job/profiles-migrate",
       "Namespace/mimascota",
+      "NetworkPolicy/allow-dns",
+      "NetworkPolicy/auth",
+      "NetworkPolicy/default-deny",
+      "NetworkPolicy/gateway",
+      "NetworkPolicy/migrations",
+      "NetworkPolicy/profiles",
     ]);
     const readme = readRepoFile("deploy/README.md");
     assert.ok(

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { stringify } from "yaml";
-import { promtoolRun, readRepoFile, skipUnlessPromtool } from "./support/deploy-files.ts";
+import { promtoolRun, readRepoFile, readYaml, skipUnlessPromtool } from "./support/deploy-files.ts";
 import {
   dashboardQueries,
   readAlertRules,
@@ -34,6 +34,17 @@ describe(
         const firing = new RegExp(`alertname: ${alert}\\n\\s+exp_alerts:\\n\\s+- exp_labels`);
         assert.match(tests, firing, `no test expects ${alert} to fire`);
       }
+    });
+
+    it("alerts select services by their app label, which every scrape target carries, not by job name", () => {
+      for (const { alert, expr, annotations } of readAlertRules()) {
+        assert.doesNotMatch(`${expr} ${JSON.stringify(annotations)}`, /\bjob\b/, alert);
+      }
+      const config = readYaml<{
+        scrape_configs: { job_name: string; static_configs: { labels?: Record<string, string> }[] }[];
+      }>("deploy/prometheus/prometheus.yml");
+      const apps = config.scrape_configs.flatMap((job) => job.static_configs.map((c) => c.labels?.app));
+      assert.deepEqual(apps.filter(Boolean).sort(), ["auth", "gateway", "profiles"]);
     });
 
     it("every dashboard query is valid PromQL", async () => {

@@ -16,6 +16,7 @@ export interface Dashboard {
   uid: string;
   title: string;
   panels: DashboardPanel[];
+  templating: { list: { name: string; type: string; query?: string }[] };
 }
 
 export const readDashboard = (): Dashboard => JSON.parse(readRepoFile(dashboardPath)) as Dashboard;
