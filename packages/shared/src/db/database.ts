@@ -66,9 +66,16 @@ function openPostgres(url: string, max: number): DatabaseHandle {
   return {
     db,
     kind: "postgres",
+    // Under a session advisory lock named after the migrations table: replicas that start together (an init
+    // container per pod) migrate one at a time, and those after the first find nothing left to apply.
     migrate: (migrationsFolder, migrationsTable) =>
       withPooledClient(pool, async (client, keep) => {
-        await migratePg(drizzlePg({ client }), { migrationsFolder, migrationsTable });
+        await client.query("select pg_advisory_lock(hashtext($1))", [migrationsTable]);
+        try {
+          await migratePg(drizzlePg({ client }), { migrationsFolder, migrationsTable });
+        } finally {
+          await client.query("select pg_advisory_unlock(hashtext($1))", [migrationsTable]);
+        }
         keep();
       }),
     ping: async () => {
