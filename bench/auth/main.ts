@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { loadAuthConfig } from "../../services/auth/src/config.ts";
-import { argon2Params, PasswordHasher } from "../../services/auth/src/crypto/password-hasher.ts";
+import { PasswordHasher } from "../../services/auth/src/crypto/password-hasher.ts";
 import { BENCH_PASSWORD, createBenchDatabase, explainHotQueries, seedUsers, tableSizes } from "./database.ts";
 import { runMe, runRounds, windows, type Target } from "./phases.ts";
 import { freePort, memoryOf, pinned, startPinned, waitHealthy, type ServiceProcess } from "./processes.ts";
@@ -49,7 +49,7 @@ const log = (line: string) => console.log(`[${new Date().toISOString().slice(11,
 
 try {
   const authDefaults = loadAuthConfig({ NODE_ENV: "test" });
-  const argon2 = argon2Params(authDefaults);
+  const argon2 = authDefaults.argon2.params;
   const passwordHash = await new PasswordHasher(argon2).hash(BENCH_PASSWORD);
 
   const smallDb = await createBenchDatabase(settings.serverUrl, join(work, "unused"));

@@ -20,6 +20,24 @@ export class ConfigError extends Error {
 }
 
 /**
+ * The parsed variables a service keeps under their own names (where it connects and listens), next to the
+ * settings it maps by concern: a mapped variable is then read in one place only.
+ */
+export function pickVariables<T extends object, K extends keyof T>(
+  parsed: T,
+  keys: readonly K[],
+): Pick<T, K> {
+  return Object.fromEntries(keys.map((key) => [key, parsed[key]])) as Pick<T, K>;
+}
+
+type KeysOf<T> = T extends object ? keyof T & string : never;
+
+/** The variable names of the shapes below (a service's connection settings, for `pickVariables`). */
+export function variablesOf<const S extends readonly object[]>(...shapes: S): KeysOf<S[number]>[] {
+  return shapes.flatMap((shape) => Object.keys(shape)) as KeysOf<S[number]>[];
+}
+
+/**
  * For a process's entry point: each configuration, or every ConfigError's lines on stderr at once (one line
  * per bad variable, no stack: a setting is wrong, the code is not) and exit code 1.
  */

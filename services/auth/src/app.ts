@@ -14,7 +14,7 @@ import type { DatabaseHandle } from "@mimascota/shared/db/database";
 import { createHttpServer } from "@mimascota/shared/http";
 import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
 import type { AuthConfig } from "./config.ts";
-import { argon2Params, PasswordHasher } from "./crypto/password-hasher.ts";
+import { PasswordHasher } from "./crypto/password-hasher.ts";
 import { secretBoxFromConfig } from "./crypto/secret-box-from-config.ts";
 import { isDatabaseUnavailable } from "./db/database-errors.ts";
 import { problems } from "./errors.ts";
@@ -77,11 +77,12 @@ export type AuthApp = FastifyInstance & { withTypeProvider(): FastifyInstance };
 
 /** The composition root of the auth service: repositories, services and routes, built from `deps`. */
 export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
+  const { config } = deps;
   const app = createHttpServer({
     logger: deps.logger,
-    bodyLimit: deps.config.BODY_LIMIT_BYTES,
-    requestTimeoutMs: deps.config.REQUEST_TIMEOUT_MS,
-    trustProxy: deps.config.TRUST_PROXY.length > 0 ? deps.config.TRUST_PROXY : false,
+    bodyLimit: config.http.bodyLimitBytes,
+    requestTimeoutMs: config.http.requestTimeoutMs,
+    trustProxy: config.http.trustProxy,
     // An unreachable database is an outage, not a bug: 503 (retryable) instead of the edge's logged 500.
     mapError: (error, request) => {
       if (!isDatabaseUnavailable(error)) return undefined;
@@ -111,7 +112,7 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
   const { db } = deps.database;
   // Every transaction that enqueues mail or events wakes its worker after commit, and runs its hooks.
   const work = new UnitOfWork({ db, wake: deps.wake });
-  const hasher = deps.hasher ?? new PasswordHasher(argon2Params(deps.config), deps.config.ARGON2_CONCURRENCY);
+  const hasher = deps.hasher ?? new PasswordHasher(config.argon2.params, config.argon2.concurrency);
   const metrics = new AuthMetrics({
     queueStats: deps.queueStats,
     housekeepingTotals: deps.housekeepingTotals,
@@ -121,15 +122,11 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
   const users = new UserRepository({ db });
   const oneTimeTokens = new OneTimeTokenRepository({ db });
   const passwordPolicy = new PasswordPolicy();
-  const mailer = new AccountMailer({
-    publicAppUrl: deps.config.PUBLIC_APP_URL,
-    publicApiUrl: deps.config.PUBLIC_API_URL,
-    resetPasswordUrl: deps.config.RESET_PASSWORD_URL,
-  });
+  const mailer = new AccountMailer(config.links);
   const registration = new RegistrationService({
     work,
     clock: deps.clock,
-    config: deps.config,
+    settings: config,
     users,
     tokens: oneTimeTokens,
     mailer,
@@ -141,7 +138,7 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
   const verification = new EmailVerificationService({
     work,
     clock: deps.clock,
-    config: deps.config,
+    settings: config,
     users,
     tokens: oneTimeTokens,
     mailer,
@@ -149,21 +146,21 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
   registerRegistrationRoutes(app, { registration, verification });
 
   // sessions: signing keys, access tokens, login with lockout, refresh rotation, logout, me, ops
-  const sealer = await secretBoxFromConfig(deps.config);
+  const sealer = await secretBoxFromConfig(config);
   const signingKeys = new SigningKeyService({
     db,
     clock: deps.clock,
-    config: deps.config,
+    settings: config,
     keys: new SigningKeyRepository({ db }),
     sealer,
   });
-  const accessTokens = new AccessTokenService({ clock: deps.clock, config: deps.config, keys: signingKeys });
+  const accessTokens = new AccessTokenService({ clock: deps.clock, settings: config, keys: signingKeys });
   const throttles = new LoginThrottleRepository({ db });
   const sessions = new SessionService({
     db,
     clock: deps.clock,
     logger: deps.logger,
-    config: deps.config,
+    settings: config,
     sessions: new SessionRepository({ db }),
     refreshTokens: new RefreshTokenRepository({ db }),
     accessTokens,
@@ -172,11 +169,11 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     work,
   });
   const challenges = new TwoFactorChallengeRepository();
-  const devices = new DeviceTrustService({ clock: deps.clock, config: deps.config, sealer, kv: deps.kv });
+  const devices = new DeviceTrustService({ clock: deps.clock, settings: config, sealer, kv: deps.kv });
   const login = new LoginService({
     work,
     clock: deps.clock,
-    config: deps.config,
+    settings: config,
     logins: new LoginRepository({ db }),
     throttles,
     challenges,
@@ -189,7 +186,7 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
   });
   // change-password, deleting the account and turning 2FA on or off share one limit on current-password guesses
   const currentPassword = new CurrentPasswordCheck({
-    config: deps.config,
+    settings: config,
     clock: deps.clock,
     sessions,
     kv: deps.kv,
@@ -206,7 +203,7 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     mailer,
   });
   registerSessionRoutes(app, {
-    config: deps.config,
+    cookies: config.cookies,
     clock: deps.clock,
     login,
     sessions,
@@ -216,7 +213,7 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
   const passwords = new PasswordService({
     work,
     clock: deps.clock,
-    config: deps.config,
+    settings: config,
     users,
     tokens: oneTimeTokens,
     mailer,
@@ -242,7 +239,7 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     onFailure: (email) => login.recordSecondFactorFailure(email),
   });
   registerTwoFactorRoutes(app, {
-    config: deps.config,
+    cookies: config.cookies,
     clock: deps.clock,
     twoFactor: new TwoFactorService({
       db,

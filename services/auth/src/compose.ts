@@ -73,7 +73,7 @@ export async function startAuthService(
     logger,
   });
   const mailWorker = new MailWorker({ db: database.db, transport, logger, clock });
-  const housekeeper = new Housekeeper({ db: database.db, clock, logger, config });
+  const housekeeper = new Housekeeper({ db: database.db, clock, logger, settings: config });
 
   const app = await buildApp({
     config,
@@ -87,8 +87,8 @@ export async function startAuthService(
     housekeepingTotals: () => housekeeper.totals(),
     // Only when passes run: a stale "last pass" is what the stall alert looks for.
     housekeepingSchedule:
-      config.HOUSEKEEPING_INTERVAL > 0
-        ? { lastPass: () => housekeeper.lastPassAt(), intervalSeconds: config.HOUSEKEEPING_INTERVAL }
+      config.housekeeping.intervalMs > 0
+        ? { lastPass: () => housekeeper.lastPassAt(), intervalSeconds: config.housekeeping.intervalMs / 1000 }
         : undefined,
   });
   const opsPort = opsPortOf(config, AUTH_OPS_PORT);

@@ -7,12 +7,16 @@ import {
   env,
   kafkaConfigShape,
   parseConfig,
+  pickVariables,
   redisConfigShape,
   smtpConfigShape,
+  variablesOf,
 } from "@mimascota/shared/config";
 import { DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER } from "@mimascota/shared/auth-contract";
 import { kafkaSecurity } from "@mimascota/shared/events/kafka-security";
 import { opsConfigShape } from "@mimascota/shared/ops-port";
+import type { Argon2Params } from "./crypto/password-hasher.ts";
+import type { LockoutSettings } from "./domain/lockout-policy.ts";
 import { keyRingBox } from "./two-factor/secret-box.ts";
 
 const seconds = (fallback: number) => env.int(fallback, 1);
@@ -104,8 +108,115 @@ export const authConfigSchema = z.object({
   HOUSEKEEPING_RETENTION: seconds(7 * 86400),
 });
 
-export type AuthConfig = z.output<typeof authConfigSchema>;
+/** The environment as parsed: the operators' names and units (seconds), before `authSettings` maps it. */
+export type AuthEnv = z.output<typeof authConfigSchema>;
 
+/**
+ * What the service connects to and listens on, kept under the variables' own names: shared helpers
+ * (`openDatabase`, `kafkaSecurity`, `opsPortOf`, the mail transport) and the start scripts read these.
+ */
+const connectionKeys = [
+  ...variablesOf(
+    baseConfigShape,
+    databaseConfigShape,
+    redisConfigShape,
+    kafkaConfigShape,
+    smtpConfigShape,
+    opsConfigShape,
+  ),
+  "PORT",
+  "HOST",
+  "MAIL_FROM",
+  "ENCRYPTION_KEY",
+  "ENCRYPTION_KEYS_PREVIOUS",
+] as const satisfies readonly (keyof AuthEnv)[];
+
+const SECOND = 1000;
+
+/**
+ * The rules' settings, grouped by concern, durations in milliseconds. A duration is also given in seconds only
+ * where a standard counts in them (a JWT's `exp`, `expires_in`, a cookie's Max-Age).
+ */
+export function authSettings(env: AuthEnv) {
+  return {
+    http: {
+      bodyLimitBytes: env.BODY_LIMIT_BYTES,
+      requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+      trustProxy: env.TRUST_PROXY.length > 0 ? env.TRUST_PROXY : (false as const),
+    },
+    /** Where links in mails and pages point (`AccountMailer`). */
+    links: {
+      publicAppUrl: env.PUBLIC_APP_URL,
+      publicApiUrl: env.PUBLIC_API_URL,
+      resetPasswordUrl: env.RESET_PASSWORD_URL,
+    },
+    accessTokens: {
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      ttlSeconds: env.ACCESS_TOKEN_TTL,
+      ttlMs: env.ACCESS_TOKEN_TTL * SECOND,
+    },
+    signingKeys: { activationDelayMs: env.SIGNING_KEY_ACTIVATION_DELAY * SECOND },
+    refresh: {
+      idleTtlMs: env.REFRESH_IDLE_TTL * SECOND,
+      absoluteTtlMs: env.REFRESH_ABSOLUTE_TTL * SECOND,
+      reuseGraceMs: env.REFRESH_REUSE_GRACE * SECOND,
+      /** Origins that may present the refresh cookie (refresh, logout). */
+      allowedOrigins: env.ALLOWED_ORIGINS,
+    },
+    cookies: {
+      refreshName: env.REFRESH_COOKIE_NAME,
+      deviceName: env.DEVICE_COOKIE_NAME,
+      secure: env.COOKIE_SECURE,
+      deviceTtlSeconds: env.DEVICE_COOKIE_TTL,
+      deviceTtlMs: env.DEVICE_COOKIE_TTL * SECOND,
+    },
+    /** Email verification and password reset: the mailed tokens and the answers that send them. */
+    accountTokens: {
+      verificationTtlMs: env.VERIFICATION_TOKEN_TTL * SECOND,
+      resetTtlMs: env.RESET_TOKEN_TTL * SECOND,
+      resendCooldownMs: env.RESEND_COOLDOWN * SECOND,
+      responseFloorMs: env.ACCOUNT_RESPONSE_FLOOR_MS,
+    },
+    registration: { minimumAge: env.MINIMUM_AGE },
+    lockout: {
+      threshold: env.LOCKOUT_THRESHOLD,
+      windowMs: env.LOCKOUT_WINDOW * SECOND,
+      durationMs: env.LOCKOUT_DURATION * SECOND,
+      maxDurationMs: env.LOCKOUT_MAX_DURATION * SECOND,
+    } satisfies LockoutSettings,
+    twoFactor: {
+      challengeTtlSeconds: env.TWO_FACTOR_TOKEN_TTL,
+      challengeTtlMs: env.TWO_FACTOR_TOKEN_TTL * SECOND,
+      /** How long after signing in a session may change 2FA or its account without the password again. */
+      recentSignInMs: env.RECENT_AUTH_WINDOW * SECOND,
+    },
+    argon2: {
+      params: {
+        memoryCost: env.ARGON2_MEMORY_KIB,
+        timeCost: env.ARGON2_TIME_COST,
+        parallelism: env.ARGON2_PARALLELISM,
+      } satisfies Argon2Params,
+      /** Hashes run at once; more wait their turn. */
+      concurrency: env.ARGON2_CONCURRENCY,
+    },
+    /** `intervalMs` 0: no passes. */
+    housekeeping: {
+      intervalMs: env.HOUSEKEEPING_INTERVAL * SECOND,
+      retentionMs: env.HOUSEKEEPING_RETENTION * SECOND,
+    },
+  };
+}
+
+export type AuthSettings = ReturnType<typeof authSettings>;
+
+/** What the service is built from: where it connects (variables' names) and its settings by concern. */
+export type AuthConfig = Pick<AuthEnv, (typeof connectionKeys)[number]> & AuthSettings;
+
+/**
+ * Parses and checks the environment (every bad variable named at once), then maps it once: nothing else reads
+ * a variable's name or converts its unit.
+ */
 export function loadAuthConfig(environment: NodeJS.ProcessEnv = process.env): AuthConfig {
   const config = parseConfig(authConfigSchema, environment);
   if (config.NODE_ENV === "production" && !config.ENCRYPTION_KEY) {
@@ -128,5 +239,5 @@ export function loadAuthConfig(environment: NodeJS.ProcessEnv = process.env): Au
   }
   // The same construction the service does at start (reads the CA file), so a bad Kafka setting stops here.
   kafkaSecurity(config);
-  return config;
+  return { ...pickVariables(config, connectionKeys), ...authSettings(config) };
 }

@@ -5,7 +5,7 @@ import { BackgroundLoop, type PassOutcome } from "@mimascota/shared/background-l
 import type { Clock } from "@mimascota/shared/clock";
 import type { Database } from "@mimascota/shared/db/database";
 import { mailQueue, outboxEvents } from "@mimascota/shared/db/infra-schema";
-import type { AuthConfig } from "./config.ts";
+import type { AuthSettings } from "./config.ts";
 import { loginThrottles, oneTimeTokens, sessions, twoFactorChallenges } from "./db/schema.ts";
 
 /** Rows per delete statement: short statements, short row locks, however large the backlog. */
@@ -19,10 +19,8 @@ interface Purge {
   done: (cut: Date, now: Date) => SQL | undefined;
 }
 
-export type HousekeepingConfig = Pick<
-  AuthConfig,
-  "HOUSEKEEPING_INTERVAL" | "HOUSEKEEPING_RETENTION" | "LOCKOUT_WINDOW" | "LOCKOUT_MAX_DURATION"
->;
+/** Its schedule and retention; the lockout's window and cap say when a throttle row no longer counts. */
+export type HousekeepingSettings = Pick<AuthSettings, "housekeeping" | "lockout">;
 
 /**
  * Deletes what has stopped mattering, so no table grows forever: sessions ended (revoked or past their
@@ -36,21 +34,21 @@ export class Housekeeper {
   readonly #db: Database;
   readonly #clock: Clock;
   readonly #logger: Logger;
-  readonly #config: HousekeepingConfig;
+  readonly #settings: AuthSettings["housekeeping"];
   readonly #loop: BackgroundLoop;
   readonly #purges: Purge[];
   readonly #totals: Record<string, number> = {};
   /** When the last pass finished; until the first, when this housekeeper was made. */
   #lastPassAt: Date;
 
-  constructor(options: { db: Database; clock: Clock; logger: Logger; config: HousekeepingConfig }) {
+  constructor(options: { db: Database; clock: Clock; logger: Logger; settings: HousekeepingSettings }) {
     this.#db = options.db;
     this.#clock = options.clock;
     this.#logger = options.logger;
-    this.#config = options.config;
+    this.#settings = options.settings.housekeeping;
     this.#lastPassAt = options.clock.now();
-    const { LOCKOUT_WINDOW, LOCKOUT_MAX_DURATION } = options.config;
-    const ago = (now: Date, seconds: number) => new Date(now.getTime() - seconds * 1000);
+    const { windowMs, maxDurationMs } = options.settings.lockout;
+    const ago = (now: Date, ms: number) => new Date(now.getTime() - ms);
     this.#purges = [
       {
         name: "sessions",
@@ -80,13 +78,10 @@ export class Housekeeper {
         done: (_cut, now) =>
           and(
             or(isNull(loginThrottles.lockedUntil), lt(loginThrottles.lockedUntil, now)),
-            or(
-              eq(loginThrottles.failureCount, 0),
-              lt(loginThrottles.windowStartedAt, ago(now, LOCKOUT_WINDOW)),
-            ),
+            or(eq(loginThrottles.failureCount, 0), lt(loginThrottles.windowStartedAt, ago(now, windowMs))),
             or(
               isNull(loginThrottles.lastLockedAt),
-              lt(loginThrottles.lastLockedAt, ago(now, 2 * LOCKOUT_MAX_DURATION)),
+              lt(loginThrottles.lastLockedAt, ago(now, 2 * maxDurationMs)),
             ),
           ),
       },
@@ -109,7 +104,7 @@ export class Housekeeper {
     this.#loop = new BackgroundLoop({
       pass: (stopping) => this.#pass(stopping),
       logger: this.#logger,
-      intervalMs: options.config.HOUSEKEEPING_INTERVAL * 1000,
+      intervalMs: this.#settings.intervalMs,
       firstPassAfterInterval: true,
       // No backoff: the next pass retries; nothing is half-deleted (each batch is one statement).
       log: { failed: "housekeeping pass failed" },
@@ -122,7 +117,7 @@ export class Housekeeper {
    */
   async runOnce(stopping?: AbortSignal): Promise<Record<string, number>> {
     const now = this.#clock.now();
-    const cut = new Date(now.getTime() - this.#config.HOUSEKEEPING_RETENTION * 1000);
+    const cut = new Date(now.getTime() - this.#settings.retentionMs);
     const deleted: Record<string, number> = {};
     for (const purge of this.#purges) {
       let total = 0;
@@ -148,9 +143,9 @@ export class Housekeeper {
     return { ...this.#totals };
   }
 
-  /** Runs a pass every HOUSEKEEPING_INTERVAL seconds (the first one interval after start); 0 disables it. */
+  /** Runs a pass every interval (the first one interval after start); an interval of 0 disables it. */
   start(): void {
-    if (this.#config.HOUSEKEEPING_INTERVAL === 0) return;
+    if (this.#settings.intervalMs === 0) return;
     this.#loop.start();
   }
 

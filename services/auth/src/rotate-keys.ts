@@ -23,7 +23,7 @@ try {
   const keys = new SigningKeyService({
     db: database.db,
     clock: systemClock,
-    config,
+    settings: config,
     keys: new SigningKeyRepository({ db: database.db }),
     sealer: await secretBoxFromConfig(config),
   });

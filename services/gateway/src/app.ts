@@ -40,36 +40,16 @@ const BREAKER_STATE_VALUE: Record<BreakerState, 0 | 1 | 2> = { closed: 0, open: 
 export function buildApp(deps: GatewayDeps): FastifyInstance {
   const { config, logger, clock, redis } = deps;
   const metrics = new GatewayMetrics({ defaultMetrics: deps.processMetrics ?? true });
-  const router = new Router(config.routeTable, { bodyLimit: config.BODY_LIMIT_BYTES });
+  const router = new Router(config.routeTable, { bodyLimit: config.http.bodyLimitBytes });
   const upstreams = new Map<string, Upstream>();
   for (const [name, spec] of Object.entries(config.routeTable.upstreams)) {
     metrics.setBreakerState(name, 0);
-    const breaker = new CircuitBreaker(
-      {
-        consecutiveFailures: config.BREAKER_CONSECUTIVE_FAILURES,
-        failureRate: config.BREAKER_FAILURE_RATE / 100,
-        minCalls: config.BREAKER_MIN_CALLS,
-        windowMs: config.BREAKER_WINDOW * 1000,
-        openMs: config.BREAKER_OPEN_DURATION * 1000,
-        halfOpenProbes: config.BREAKER_HALF_OPEN_PROBES,
-        closeAfter: config.BREAKER_CLOSE_AFTER,
-      },
-      clock,
-      (state) => {
-        metrics.setBreakerState(name, BREAKER_STATE_VALUE[state]);
-        logger.warn({ upstream: name, state }, "circuit breaker state changed");
-      },
-    );
+    const breaker = new CircuitBreaker(config.breaker, clock, (state) => {
+      metrics.setBreakerState(name, BREAKER_STATE_VALUE[state]);
+      logger.warn({ upstream: name, state }, "circuit breaker state changed");
+    });
     const upstream = new Upstream(
-      {
-        name,
-        url: spec.url,
-        healthPath: spec.healthPath,
-        connections: config.UPSTREAM_CONNECTIONS,
-        connectTimeoutMs: config.UPSTREAM_CONNECT_TIMEOUT_MS,
-        timeoutMs: config.UPSTREAM_TIMEOUT_MS,
-        keepAliveMs: config.UPSTREAM_KEEP_ALIVE_MS,
-      },
+      { name, url: spec.url, healthPath: spec.healthPath, ...config.upstreams },
       breaker,
       metrics,
     );
@@ -83,20 +63,10 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     metrics,
     clock,
     logger,
-    keyPrefix: config.REDIS_KEY_PREFIX,
-    revokedSessionPrefix: config.REVOKED_SESSION_KEY_PREFIX,
-    ipPolicy: {
-      name: "ip",
-      limit: config.RATE_LIMIT_IP,
-      windowMs: config.RATE_LIMIT_WINDOW * 1000,
-      per: "ip",
-    },
-    userPolicy: {
-      name: "user",
-      limit: config.RATE_LIMIT_USER,
-      windowMs: config.RATE_LIMIT_WINDOW * 1000,
-      per: "user",
-    },
+    keyPrefix: config.redis.keyPrefix,
+    revokedSessionPrefix: config.redis.revokedSessionPrefix,
+    ipPolicy: config.rateLimits.ip,
+    userPolicy: config.rateLimits.user,
   });
   const cacheStore = redis
     ? new RedisCacheStore(redis)
@@ -106,45 +76,32 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     metrics,
     clock,
     logger,
-    keyPrefix: config.REDIS_KEY_PREFIX,
-    maxTtlSeconds: config.CACHE_MAX_TTL,
-    maxBodyBytes: config.CACHE_MAX_BODY_BYTES,
+    keyPrefix: config.redis.keyPrefix,
+    ...config.cache,
   });
-  const verifier = new TokenVerifier({
-    jwksUrl: config.jwksUrl,
-    issuer: config.JWT_ISSUER,
-    audience: config.JWT_AUDIENCE,
-    algorithms: config.JWT_ALGORITHMS,
-    clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE,
-    maxLifetimeSeconds: config.MAX_TOKEN_LIFETIME,
-    jwksCacheMaxAgeSeconds: config.JWKS_CACHE_MAX_AGE,
-    jwksRefetchCooldownSeconds: config.JWKS_REFETCH_COOLDOWN,
-    cacheSize: config.TOKEN_CACHE_SIZE,
-    cacheTtlSeconds: config.TOKEN_CACHE_TTL,
-    clock,
-  });
+  const verifier = new TokenVerifier({ ...config.tokens, clock });
   const gateway = new GatewayService({
     upstreams,
     verifier,
     limiter,
     cache,
     metrics,
-    trustsProxies: config.TRUSTED_PROXIES.length > 0,
-    bufferBodiesUpTo: config.CLIENT_BODY_BUFFER_BYTES,
+    trustsProxies: config.http.trustProxy !== false,
+    bufferBodiesUpTo: config.http.bufferBodiesUpTo,
   });
 
   const app = createHttpServer({
     logger,
-    bodyLimit: config.BODY_LIMIT_BYTES,
-    maxHeaderSize: config.MAX_HEADER_BYTES,
-    requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
-    trustProxy: config.TRUSTED_PROXIES.length > 0 ? config.TRUSTED_PROXIES : false,
+    bodyLimit: config.http.bodyLimitBytes,
+    maxHeaderSize: config.http.maxHeaderBytes,
+    requestTimeoutMs: config.http.requestTimeoutMs,
+    trustProxy: config.http.trustProxy,
   });
   // Bodies are streamed to the upstream untouched: no parsing, whatever the content type.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", (_request, _payload, done) => done(null));
   registerRequestHooks(app, router, metrics);
-  registerCors(app, config.CORS_ORIGINS);
+  registerCors(app, config.http.corsOrigins);
 
   metrics.redisUp.set(redis ? (redis.isReady ? 1 : 0) : 1);
   redis?.onStateChange((up) => metrics.redisUp.set(up ? 1 : 0));

@@ -41,7 +41,7 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   const logger = overrides.logger ?? createLogger("gateway", config.LOG_LEVEL);
   const redis = config.REDIS_URL
-    ? new RedisConnection({ url: config.REDIS_URL, commandTimeoutMs: config.REDIS_TIMEOUT_MS, logger })
+    ? new RedisConnection({ url: config.REDIS_URL, commandTimeoutMs: config.redis.commandTimeoutMs, logger })
     : undefined;
   await redis?.connect();
   const app = buildApp({

@@ -1,14 +1,25 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { baseConfigShape, ConfigError, env, parseConfig, redisConfigShape } from "@mimascota/shared/config";
+import type { TokenVerifierOptions } from "@mimascota/shared/auth/token-verifier";
+import {
+  baseConfigShape,
+  ConfigError,
+  env,
+  parseConfig,
+  pickVariables,
+  redisConfigShape,
+  variablesOf,
+} from "@mimascota/shared/config";
 import {
   DEFAULT_JWT_AUDIENCE,
   DEFAULT_JWT_ISSUER,
   REVOKED_SESSION_PREFIX,
 } from "@mimascota/shared/auth-contract";
 import { opsConfigShape } from "@mimascota/shared/ops-port";
+import type { BreakerSettings } from "./breaker/circuit-breaker.ts";
 import { defaultRouteTable } from "./routing/default-routes.ts";
 import { parseRouteTable, type RouteTableSpec } from "./routing/route-table.ts";
+import type { RateLimitPolicy } from "./routing/router.ts";
 
 export const gatewayConfigSchema = z.object({
   ...baseConfigShape,
@@ -117,17 +128,96 @@ export const gatewayConfigSchema = z.object({
   DEV_MAILBOX: env.bool(true),
 });
 
+/** The environment as parsed: the operators' names and units (seconds), before `gatewaySettings` maps it. */
 export type GatewayEnv = z.output<typeof gatewayConfigSchema>;
-export type GatewayConfig = GatewayEnv & { routeTable: RouteTableSpec; jwksUrl: string; devMailbox: boolean };
 
+/**
+ * What the gateway connects to and listens on, kept under the variables' own names (shared helpers such as
+ * `opsPortOf` and the start scripts read these); TRUSTED_PROXIES as the operator wrote it.
+ */
+const connectionKeys = [
+  ...variablesOf(baseConfigShape, redisConfigShape, opsConfigShape),
+  "PORT",
+  "HOST",
+  "TRUSTED_PROXIES",
+] as const satisfies readonly (keyof GatewayEnv)[];
+
+const SECOND = 1000;
+
+/**
+ * The gateway's settings, grouped by what they configure, durations in milliseconds; the token verifier's in
+ * seconds, as JWT times are counted.
+ */
+export function gatewaySettings(env: GatewayEnv) {
+  const rateLimitWindowMs = env.RATE_LIMIT_WINDOW * SECOND;
+  return {
+    /** The built-in table, or the operator's (GATEWAY_ROUTES, GATEWAY_ROUTES_FILE). */
+    routeTable: loadRouteTable(env),
+    http: {
+      bodyLimitBytes: env.BODY_LIMIT_BYTES,
+      maxHeaderBytes: env.MAX_HEADER_BYTES,
+      requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+      trustProxy: env.TRUSTED_PROXIES.length > 0 ? env.TRUSTED_PROXIES : (false as const),
+      /** Bodies on routes allowing at most this are read in full before the upstream is called. */
+      bufferBodiesUpTo: env.CLIENT_BODY_BUFFER_BYTES,
+      corsOrigins: env.CORS_ORIGINS,
+    },
+    upstreams: {
+      connections: env.UPSTREAM_CONNECTIONS,
+      connectTimeoutMs: env.UPSTREAM_CONNECT_TIMEOUT_MS,
+      timeoutMs: env.UPSTREAM_TIMEOUT_MS,
+      keepAliveMs: env.UPSTREAM_KEEP_ALIVE_MS,
+    },
+    breaker: {
+      consecutiveFailures: env.BREAKER_CONSECUTIVE_FAILURES,
+      failureRate: env.BREAKER_FAILURE_RATE / 100,
+      minCalls: env.BREAKER_MIN_CALLS,
+      windowMs: env.BREAKER_WINDOW * SECOND,
+      openMs: env.BREAKER_OPEN_DURATION * SECOND,
+      halfOpenProbes: env.BREAKER_HALF_OPEN_PROBES,
+      closeAfter: env.BREAKER_CLOSE_AFTER,
+    } satisfies BreakerSettings,
+    /** Every request's limit, per client address or per signed-in user; the routes' own are in the table. */
+    rateLimits: {
+      ip: { name: "ip", limit: env.RATE_LIMIT_IP, windowMs: rateLimitWindowMs, per: "ip" },
+      user: { name: "user", limit: env.RATE_LIMIT_USER, windowMs: rateLimitWindowMs, per: "user" },
+    } satisfies Record<string, RateLimitPolicy>,
+    cache: { maxTtlSeconds: env.CACHE_MAX_TTL, maxBodyBytes: env.CACHE_MAX_BODY_BYTES },
+    /** Access-token verification (`TokenVerifier`'s options). */
+    tokens: {
+      jwksUrl: env.JWKS_URL ?? new URL("/.well-known/jwks.json", env.AUTH_SERVICE_URL).toString(),
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      algorithms: env.JWT_ALGORITHMS,
+      clockToleranceSeconds: env.JWT_CLOCK_TOLERANCE,
+      maxLifetimeSeconds: env.MAX_TOKEN_LIFETIME,
+      jwksCacheMaxAgeSeconds: env.JWKS_CACHE_MAX_AGE,
+      jwksRefetchCooldownSeconds: env.JWKS_REFETCH_COOLDOWN,
+      cacheSize: env.TOKEN_CACHE_SIZE,
+      cacheTtlSeconds: env.TOKEN_CACHE_TTL,
+    } satisfies Omit<TokenVerifierOptions, "clock" | "keys">,
+    redis: {
+      keyPrefix: env.REDIS_KEY_PREFIX,
+      revokedSessionPrefix: env.REVOKED_SESSION_KEY_PREFIX,
+      commandTimeoutMs: env.REDIS_TIMEOUT_MS,
+    },
+    /** The dev mailbox page: never in production. */
+    devMailbox: env.DEV_MAILBOX && env.NODE_ENV !== "production",
+  };
+}
+
+export type GatewaySettings = ReturnType<typeof gatewaySettings>;
+
+/** What the gateway is built from: where it connects (variables' names) and its settings by concern. */
+export type GatewayConfig = Pick<GatewayEnv, (typeof connectionKeys)[number]> & GatewaySettings;
+
+/**
+ * Parses and checks the environment (every bad variable named at once), then maps it once: nothing else reads
+ * a variable's name or converts its unit.
+ */
 export function loadGatewayConfig(environment: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const parsed = parseConfig(gatewayConfigSchema, environment);
-  return {
-    ...parsed,
-    routeTable: loadRouteTable(parsed),
-    jwksUrl: parsed.JWKS_URL ?? new URL("/.well-known/jwks.json", parsed.AUTH_SERVICE_URL).toString(),
-    devMailbox: parsed.DEV_MAILBOX && parsed.NODE_ENV !== "production",
-  };
+  return { ...pickVariables(parsed, connectionKeys), ...gatewaySettings(parsed) };
 }
 
 function loadRouteTable(config: GatewayEnv): RouteTableSpec {

@@ -1,7 +1,6 @@
 import { availableParallelism } from "node:os";
 import { hash, verify, type Algorithm } from "@node-rs/argon2";
 import pLimit, { type LimitFunction } from "p-limit";
-import type { AuthConfig } from "../config.ts";
 
 /** `Algorithm.Argon2id`; the package declares a const enum, which type stripping cannot inline. */
 const ARGON2ID = 2 as Algorithm;
@@ -10,17 +9,6 @@ export interface Argon2Params {
   memoryCost: number;
   timeCost: number;
   parallelism: number;
-}
-
-/** The argon2id cost parameters of the ARGON2_* settings. */
-export function argon2Params(
-  config: Pick<AuthConfig, "ARGON2_MEMORY_KIB" | "ARGON2_TIME_COST" | "ARGON2_PARALLELISM">,
-): Argon2Params {
-  return {
-    memoryCost: config.ARGON2_MEMORY_KIB,
-    timeCost: config.ARGON2_TIME_COST,
-    parallelism: config.ARGON2_PARALLELISM,
-  };
 }
 
 /**

@@ -10,10 +10,10 @@ export interface ThrottleState {
 export interface LockoutSettings {
   /** Failures within the window that lock. */
   threshold: number;
-  windowSeconds: number;
+  windowMs: number;
   /** The first lock's length; each further lock doubles it, up to the cap. */
-  durationSeconds: number;
-  maxDurationSeconds: number;
+  durationMs: number;
+  maxDurationMs: number;
 }
 
 export type FailureOutcome =
@@ -64,16 +64,15 @@ export function afterAttempt(
 export function afterFailure(state: ThrottleState, now: Date, s: LockoutSettings): FailureOutcome {
   if (isLocked(state, now)) return { kind: "locked-already", state };
   const t = now.getTime();
-  const windowOpen = t - state.windowStartedAt.getTime() < s.windowSeconds * 1000;
+  const windowOpen = t - state.windowStartedAt.getTime() < s.windowMs;
   const failureCount = windowOpen ? state.failureCount + 1 : 1;
   const windowStartedAt = windowOpen ? state.windowStartedAt : now;
   if (failureCount < s.threshold) {
     return { kind: "counted", state: { ...state, failureCount, windowStartedAt } };
   }
-  const memoryFaded =
-    state.lastLockedAt === null || t - state.lastLockedAt.getTime() >= s.maxDurationSeconds * 1000 * 2;
+  const memoryFaded = state.lastLockedAt === null || t - state.lastLockedAt.getTime() >= s.maxDurationMs * 2;
   const previousLocks = memoryFaded ? 0 : state.lockCount;
-  const lockedUntil = new Date(t + lockDurationSeconds(previousLocks, s) * 1000);
+  const lockedUntil = new Date(t + lockDurationMs(previousLocks, s));
   return {
     kind: "locked-now",
     lockedUntil,
@@ -88,7 +87,7 @@ export function afterFailure(state: ThrottleState, now: Date, s: LockoutSettings
 }
 
 /** 30 min, 60 min, 120 min, … capped at the maximum (24 h by default). */
-export function lockDurationSeconds(previousLocks: number, s: LockoutSettings): number {
+export function lockDurationMs(previousLocks: number, s: LockoutSettings): number {
   // Exponent bounded so the doubling cannot overflow to Infinity on a pathological lock count.
-  return Math.min(s.durationSeconds * 2 ** Math.min(previousLocks, 30), s.maxDurationSeconds);
+  return Math.min(s.durationMs * 2 ** Math.min(previousLocks, 30), s.maxDurationMs);
 }

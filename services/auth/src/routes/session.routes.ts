@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Clock } from "@mimascota/shared/clock";
-import type { AuthConfig } from "../config.ts";
+import type { AuthSettings } from "../config.ts";
 import { problems } from "../errors.ts";
 import type { AccountService } from "../services/account.service.ts";
 import type { DeviceCookie, LoginService } from "../services/login.service.ts";
@@ -14,7 +14,7 @@ import { problemResponses } from "@mimascota/shared/openapi/problem-responses";
 import { emailSchema, passwordInputSchema, userResponse } from "./schemas.ts";
 
 export interface SessionRouteDeps extends AuthenticateDeps {
-  config: Pick<AuthConfig, "REFRESH_COOKIE_NAME" | "COOKIE_SECURE" | "DEVICE_COOKIE_NAME">;
+  cookies: AuthSettings["cookies"];
   clock: Clock;
   login: LoginService;
   sessions: SessionService;
@@ -59,12 +59,12 @@ const tags = ["sessions"];
 /** Login, refresh, logout and me: each handler parses, makes one service call, replies. */
 export function registerSessionRoutes(app: FastifyInstance, deps: SessionRouteDeps): void {
   const typed = app.withTypeProvider<ZodTypeProvider>();
-  const cookieName = deps.config.REFRESH_COOKIE_NAME;
+  const cookieName = deps.cookies.refreshName;
 
   const setRefreshCookie = (reply: FastifyReply, grant: RefreshGrant) => {
     const remaining = Math.floor((grant.refreshExpiresAt.getTime() - deps.clock.now().getTime()) / 1000);
     reply.setCookie(cookieName, grant.refreshToken, {
-      ...cookieAttributes(deps.config),
+      ...cookieAttributes(deps.cookies),
       maxAge: Math.max(0, remaining),
     });
   };
@@ -87,7 +87,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRouteDe
         request.body.email,
         request.body.password,
         clientOf(request),
-        request.cookies[deps.config.DEVICE_COOKIE_NAME],
+        request.cookies[deps.cookies.deviceName],
       );
       reply.header("cache-control", "no-store");
       if (outcome.kind === "two-factor") {
@@ -102,7 +102,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRouteDe
         };
       }
       setRefreshCookie(reply, outcome);
-      setDeviceCookie(reply, deps.config, outcome.device);
+      setDeviceCookie(reply, deps.cookies, outcome.device);
       const { accessToken, expiresIn, user } = outcome;
       return { accessToken, tokenType: "Bearer" as const, expiresIn, user, ...aliasesOf(accessToken) };
     },
@@ -148,7 +148,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRouteDe
     async (request, reply) => {
       await deps.sessions.logout(request.cookies[cookieName], siteOf(request));
       // Same attributes as when it was set, or browsers treat it as another cookie and keep the real one.
-      reply.setCookie(cookieName, "", { ...cookieAttributes(deps.config), maxAge: 0, expires: new Date(0) });
+      reply.setCookie(cookieName, "", { ...cookieAttributes(deps.cookies), maxAge: 0, expires: new Date(0) });
       return reply.status(204).send(null);
     },
   );
@@ -197,8 +197,8 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRouteDe
     },
     async (request, reply) => {
       await deps.accounts.delete(requireAuth(request), request.body?.password);
-      reply.clearCookie(deps.config.REFRESH_COOKIE_NAME, cookieAttributes(deps.config));
-      reply.clearCookie(deps.config.DEVICE_COOKIE_NAME, cookieAttributes(deps.config));
+      reply.clearCookie(deps.cookies.refreshName, cookieAttributes(deps.cookies));
+      reply.clearCookie(deps.cookies.deviceName, cookieAttributes(deps.cookies));
       return reply.status(204).send(null);
     },
   );
@@ -210,17 +210,17 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRouteDe
  */
 export function setDeviceCookie(
   reply: FastifyReply,
-  config: Pick<AuthConfig, "DEVICE_COOKIE_NAME" | "COOKIE_SECURE">,
+  cookies: Pick<AuthSettings["cookies"], "deviceName" | "secure">,
   device: DeviceCookie,
 ): void {
-  reply.setCookie(config.DEVICE_COOKIE_NAME, device.value, {
-    ...cookieAttributes(config),
+  reply.setCookie(cookies.deviceName, device.value, {
+    ...cookieAttributes(cookies),
     maxAge: device.maxAgeSeconds,
   });
 }
 
-export function cookieAttributes(config: Pick<AuthConfig, "COOKIE_SECURE">) {
-  return { httpOnly: true, sameSite: "strict", path: COOKIE_PATH, secure: config.COOKIE_SECURE } as const;
+export function cookieAttributes(cookies: Pick<AuthSettings["cookies"], "secure">) {
+  return { httpOnly: true, sameSite: "strict", path: COOKIE_PATH, secure: cookies.secure } as const;
 }
 
 export function clientOf(request: FastifyRequest): Client {

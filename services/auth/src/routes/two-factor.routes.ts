@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Clock } from "@mimascota/shared/clock";
-import type { AuthConfig } from "../config.ts";
+import type { AuthSettings } from "../config.ts";
 import type { TwoFactorLoginService } from "../services/two-factor-login.service.ts";
 import type { TwoFactorService } from "../services/two-factor.service.ts";
 import { normalizeBackupCode } from "../two-factor/backup-codes.ts";
@@ -14,7 +14,7 @@ import { passwordInputSchema, userResponse } from "./schemas.ts";
 import { aliasesOf, clientOf, cookieAttributes, setDeviceCookie, tokenAliases } from "./session.routes.ts";
 
 export interface TwoFactorRouteDeps {
-  config: Pick<AuthConfig, "REFRESH_COOKIE_NAME" | "COOKIE_SECURE" | "DEVICE_COOKIE_NAME">;
+  cookies: AuthSettings["cookies"];
   clock: Clock;
   twoFactor: TwoFactorService;
   twoFactorLogin: TwoFactorLoginService;
@@ -313,11 +313,11 @@ export function registerTwoFactorRoutes(app: FastifyInstance, deps: TwoFactorRou
       const { twoFactorToken, code } = request.body;
       const outcome = await deps.twoFactorLogin.complete(twoFactorToken, code, clientOf(request));
       const remaining = Math.floor((outcome.refreshExpiresAt.getTime() - deps.clock.now().getTime()) / 1000);
-      reply.setCookie(deps.config.REFRESH_COOKIE_NAME, outcome.refreshToken, {
-        ...cookieAttributes(deps.config),
+      reply.setCookie(deps.cookies.refreshName, outcome.refreshToken, {
+        ...cookieAttributes(deps.cookies),
         maxAge: Math.max(0, remaining),
       });
-      setDeviceCookie(reply, deps.config, outcome.device);
+      setDeviceCookie(reply, deps.cookies, outcome.device);
       const { accessToken, expiresIn, user } = outcome;
       return { accessToken, tokenType: "Bearer" as const, expiresIn, user, ...aliasesOf(accessToken) };
     },

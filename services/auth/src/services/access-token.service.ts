@@ -2,7 +2,7 @@ import { randomUUID, sign } from "node:crypto";
 import { errors, jwtVerify } from "jose";
 import { ACCESS_TOKEN_TYPE } from "@mimascota/shared/auth-contract";
 import type { Clock } from "@mimascota/shared/clock";
-import type { AuthConfig } from "../config.ts";
+import type { AuthSettings } from "../config.ts";
 import type { Role } from "../domain/role.ts";
 import { SIGNING_ALG, type SigningKeyService } from "./signing-key.service.ts";
 
@@ -23,7 +23,7 @@ export interface AccessTokenGrant extends AccessTokenSubject {
 
 export interface AccessTokenDeps {
   clock: Clock;
-  config: Pick<AuthConfig, "ACCESS_TOKEN_TTL" | "JWT_ISSUER" | "JWT_AUDIENCE">;
+  settings: Pick<AuthSettings, "accessTokens">;
   keys: SigningKeyService;
 }
 
@@ -42,7 +42,7 @@ export class AccessTokenService {
    * write; verification stays with jose.
    */
   async issue(subject: AccessTokenGrant): Promise<{ accessToken: string; expiresIn: number }> {
-    const { config } = this.#deps;
+    const settings = this.#deps.settings.accessTokens;
     const { kid, key } = await this.#deps.keys.signer();
     const iat = Math.floor(this.#deps.clock.now().getTime() / 1000);
     const header = { alg: SIGNING_ALG, typ: ACCESS_TOKEN_TYPE, kid };
@@ -51,16 +51,16 @@ export class AccessTokenService {
       amr: subject.amr,
       email: subject.email,
       roles: [subject.role],
-      iss: config.JWT_ISSUER,
-      aud: config.JWT_AUDIENCE,
+      iss: settings.issuer,
+      aud: settings.audience,
       sub: subject.userId,
       jti: randomUUID(),
       iat,
-      exp: iat + config.ACCESS_TOKEN_TTL,
+      exp: iat + settings.ttlSeconds,
     };
     const signingInput = `${base64url(header)}.${base64url(claims)}`;
     const signature = sign(null, Buffer.from(signingInput), key).toString("base64url");
-    return { accessToken: `${signingInput}.${signature}`, expiresIn: config.ACCESS_TOKEN_TTL };
+    return { accessToken: `${signingInput}.${signature}`, expiresIn: settings.ttlSeconds };
   }
 
   /**
@@ -68,7 +68,7 @@ export class AccessTokenService {
    * issuer or audience, expired, or missing claims. Revocation is the caller's check (it needs the database).
    */
   async verify(token: string): Promise<AccessTokenSubject | undefined> {
-    const { config } = this.#deps;
+    const settings = this.#deps.settings.accessTokens;
     try {
       const { payload } = await jwtVerify(
         token,
@@ -80,8 +80,8 @@ export class AccessTokenService {
         {
           algorithms: [SIGNING_ALG],
           typ: ACCESS_TOKEN_TYPE,
-          issuer: config.JWT_ISSUER,
-          audience: config.JWT_AUDIENCE,
+          issuer: settings.issuer,
+          audience: settings.audience,
           currentDate: this.#deps.clock.now(),
           requiredClaims: ["sub", "sid", "jti", "iat", "exp"],
         },

@@ -1,12 +1,13 @@
 import type { Clock } from "@mimascota/shared/clock";
 import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
-import type { AuthConfig } from "../config.ts";
+import type { AuthSettings } from "../config.ts";
 import type { PasswordHasher } from "../crypto/password-hasher.ts";
 import { problems } from "../errors.ts";
 import type { UserRepository } from "../repositories/user.repository.ts";
 
 export interface CurrentPasswordDeps {
-  config: Pick<AuthConfig, "LOCKOUT_THRESHOLD" | "LOCKOUT_WINDOW" | "RECENT_AUTH_WINDOW">;
+  /** Guesses: the account lock's threshold per window. A sign-in within `twoFactor.recentSignInMs` may stand in. */
+  settings: Pick<AuthSettings, "lockout" | "twoFactor">;
   clock: Clock;
   sessions: { signedInAt(sessionId: string): Promise<Date | undefined> };
   /** Counts attempts per user. */
@@ -31,12 +32,13 @@ export class CurrentPasswordCheck {
 
   /** The user (without the hash) when `password` is theirs; else INVALID_CURRENT_PASSWORD, or 429. */
   async verify(userId: string, password: string) {
-    const { config, kv, users, hasher } = this.#deps;
-    const attempts = await kv.increment(attemptsKey(userId), config.LOCKOUT_WINDOW * 1000).catch(() => 0);
-    if (attempts > config.LOCKOUT_THRESHOLD) {
+    const { settings, kv, users, hasher } = this.#deps;
+    const { lockout } = settings;
+    const attempts = await kv.increment(attemptsKey(userId), lockout.windowMs).catch(() => 0);
+    if (attempts > lockout.threshold) {
       throw problems.error("TOO_MANY_ATTEMPTS", {
         variant: "current_password",
-        headers: { "retry-after": String(config.LOCKOUT_WINDOW) },
+        headers: { "retry-after": String(Math.ceil(lockout.windowMs / 1000)) },
       });
     }
     const user = await users.getForChangePassword(userId);
@@ -56,11 +58,11 @@ export class CurrentPasswordCheck {
    */
   async verifyOrRecent(auth: { userId: string; sessionId: string }, password: string | undefined) {
     if (password !== undefined) return this.verify(auth.userId, password);
-    const { clock, config, sessions, users } = this.#deps;
+    const { clock, settings, sessions, users } = this.#deps;
     const signedInAt = await sessions.signedInAt(auth.sessionId);
     const recent =
       signedInAt !== undefined &&
-      clock.now().getTime() - signedInAt.getTime() <= config.RECENT_AUTH_WINDOW * 1000;
+      clock.now().getTime() - signedInAt.getTime() <= settings.twoFactor.recentSignInMs;
     const user = recent ? await users.findRecipientById(auth.userId) : undefined;
     if (!user) throw problems.error("REAUTHENTICATION_REQUIRED");
     return user;

@@ -1,12 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "@mimascota/shared/clock";
 import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
-import type { AuthConfig } from "../config.ts";
+import type { AuthSettings } from "../config.ts";
 import type { SecretBox } from "../two-factor/secret-box.ts";
 
 export interface DeviceTrustDeps {
   clock: Clock;
-  config: Pick<AuthConfig, "LOCKOUT_THRESHOLD" | "LOCKOUT_WINDOW" | "LOCKOUT_DURATION" | "DEVICE_COOKIE_TTL">;
+  /** The device's own failures are judged by the account lock's threshold, window and first duration. */
+  settings: Pick<AuthSettings, "lockout" | "cookies">;
   sealer: SecretBox;
   /** Per-device failure counts and the device lockout list. */
   kv: KeyValueStore;
@@ -47,13 +48,16 @@ export class DeviceTrustService {
 
   /** A new cookie value for the device the owner just signed in on, and its lifetime in seconds. */
   issue(owner: DeviceOwner): { value: string; maxAgeSeconds: number } {
-    const ttl = this.#deps.config.DEVICE_COOKIE_TTL;
+    const { deviceTtlMs, deviceTtlSeconds } = this.#deps.settings.cookies;
     const payload: DevicePayload = {
       d: randomUUID(),
       p: owner.passwordChangedAt?.getTime() ?? 0,
-      e: this.#deps.clock.now().getTime() + ttl * 1000,
+      e: this.#deps.clock.now().getTime() + deviceTtlMs,
     };
-    return { value: this.#deps.sealer.seal(JSON.stringify(payload), aad(owner.id)), maxAgeSeconds: ttl };
+    return {
+      value: this.#deps.sealer.seal(JSON.stringify(payload), aad(owner.id)),
+      maxAgeSeconds: deviceTtlSeconds,
+    };
   }
 
   /** The device id of a valid, unexpired, not locked out cookie issued to `owner`; else undefined. */
@@ -74,12 +78,13 @@ export class DeviceTrustService {
 
   /** One wrong password from a trusted device; at the threshold the device joins the lockout list. */
   async recordFailure(deviceId: string): Promise<void> {
-    const { config, kv } = this.#deps;
+    const { settings, kv } = this.#deps;
+    const { lockout } = settings;
     const failures = await kv
-      .increment(failuresKey(deviceId), config.LOCKOUT_WINDOW * 1000)
-      .catch(() => config.LOCKOUT_THRESHOLD);
-    if (failures >= config.LOCKOUT_THRESHOLD) {
-      await kv.set(lockedKey(deviceId), "1", config.LOCKOUT_DURATION * 1000).catch(() => undefined);
+      .increment(failuresKey(deviceId), lockout.windowMs)
+      .catch(() => lockout.threshold);
+    if (failures >= lockout.threshold) {
+      await kv.set(lockedKey(deviceId), "1", lockout.durationMs).catch(() => undefined);
     }
   }
 }

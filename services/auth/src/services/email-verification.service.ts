@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Clock } from "@mimascota/shared/clock";
 import type { UnitOfWork } from "@mimascota/shared/db/unit-of-work";
 import { enqueueEvent } from "@mimascota/shared/events/outbox";
-import type { AuthConfig } from "../config.ts";
+import type { AuthSettings } from "../config.ts";
 import { hashToken, newOpaqueToken } from "../crypto/opaque-token.ts";
 import { problems } from "../errors.ts";
 import type { AccountMailer } from "../mail/account-mailer.ts";
@@ -13,7 +13,7 @@ import { withUniformDuration } from "./uniform-duration.ts";
 
 export interface EmailVerificationDeps {
   clock: Clock;
-  config: Pick<AuthConfig, "VERIFICATION_TOKEN_TTL" | "RESEND_COOLDOWN" | "ACCOUNT_RESPONSE_FLOOR_MS">;
+  settings: Pick<AuthSettings, "accountTokens">;
   users: UserRepository;
   tokens: OneTimeTokenRepository;
   mailer: AccountMailer;
@@ -53,11 +53,12 @@ export class EmailVerificationService {
    * new link; the new token voids the previous one.
    */
   resend(email: string): Promise<void> {
-    return withUniformDuration(this.#deps.config.ACCOUNT_RESPONSE_FLOOR_MS, () => this.#resend(email));
+    return withUniformDuration(this.#deps.settings.accountTokens.responseFloorMs, () => this.#resend(email));
   }
 
   async #resend(email: string): Promise<void> {
-    const { work, clock, users, tokens, mailer, config } = this.#deps;
+    const { work, clock, users, tokens, mailer } = this.#deps;
+    const settings = this.#deps.settings.accountTokens;
     const user = await users.findRecipientByEmail(email);
     if (!user || user.emailVerifiedAt) return;
     await work.run(async (tx) => {
@@ -66,7 +67,7 @@ export class EmailVerificationService {
       if (!(await users.lockForUpdate(tx, user.id))) return false;
       const now = clock.now();
       const last = await tokens.lastIssuedAt(tx, user.id, "verify_email");
-      if (last && now.getTime() - last.getTime() < config.RESEND_COOLDOWN * 1000) return false;
+      if (last && now.getTime() - last.getTime() < settings.resendCooldownMs) return false;
       const token = newOpaqueToken();
       await tokens.issue(tx, {
         id: randomUUID(),
@@ -74,12 +75,12 @@ export class EmailVerificationService {
         purpose: "verify_email",
         tokenHash: hashToken(token),
         createdAt: now,
-        expiresAt: new Date(now.getTime() + config.VERIFICATION_TOKEN_TTL * 1000),
+        expiresAt: new Date(now.getTime() + settings.verificationTtlMs),
       });
       await mailer.queue(tx, user, "verify-email", {
         name: user.fullName,
         link: mailer.links.verifyEmail(token),
-        validHours: Math.max(1, Math.round(config.VERIFICATION_TOKEN_TTL / 3600)),
+        validHours: Math.max(1, Math.round(settings.verificationTtlMs / 3_600_000)),
       });
       return true;
     });

@@ -3,7 +3,7 @@ import type { Clock } from "@mimascota/shared/clock";
 import type { Transaction } from "@mimascota/shared/db/database";
 import type { UnitOfWork } from "@mimascota/shared/db/unit-of-work";
 import { enqueueEvent } from "@mimascota/shared/events/outbox";
-import type { AuthConfig } from "../config.ts";
+import type { AuthSettings } from "../config.ts";
 import { hashToken, newOpaqueToken } from "../crypto/opaque-token.ts";
 import type { PasswordHasher } from "../crypto/password-hasher.ts";
 import { problems } from "../errors.ts";
@@ -37,14 +37,7 @@ export type LoginOutcome =
 
 export interface LoginDeps {
   clock: Clock;
-  config: Pick<
-    AuthConfig,
-    | "LOCKOUT_THRESHOLD"
-    | "LOCKOUT_WINDOW"
-    | "LOCKOUT_DURATION"
-    | "LOCKOUT_MAX_DURATION"
-    | "TWO_FACTOR_TOKEN_TTL"
-  >;
+  settings: Pick<AuthSettings, "lockout" | "twoFactor">;
   logins: LoginRepository;
   throttles: LoginThrottleRepository;
   challenges: TwoFactorChallengeRepository;
@@ -76,12 +69,7 @@ export class LoginService {
 
   constructor(deps: LoginDeps) {
     this.#deps = deps;
-    this.#lockout = {
-      threshold: deps.config.LOCKOUT_THRESHOLD,
-      windowSeconds: deps.config.LOCKOUT_WINDOW,
-      durationSeconds: deps.config.LOCKOUT_DURATION,
-      maxDurationSeconds: deps.config.LOCKOUT_MAX_DURATION,
-    };
+    this.#lockout = deps.settings.lockout;
   }
 
   /**
@@ -217,7 +205,7 @@ export class LoginService {
         return {
           kind: "two-factor",
           twoFactorToken: decision.twoFactorToken,
-          expiresIn: this.#deps.config.TWO_FACTOR_TOKEN_TTL,
+          expiresIn: this.#deps.settings.twoFactor.challengeTtlSeconds,
         };
       case "session": {
         const { user, grant } = decision;
@@ -305,7 +293,7 @@ export class LoginService {
       userId,
       tokenHash: hashToken(token),
       createdAt: now,
-      expiresAt: new Date(now.getTime() + this.#deps.config.TWO_FACTOR_TOKEN_TTL * 1000),
+      expiresAt: new Date(now.getTime() + this.#deps.settings.twoFactor.challengeTtlMs),
       userAgent: client.userAgent,
       ip: client.ip,
       deviceId,

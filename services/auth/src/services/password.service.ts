@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Clock } from "@mimascota/shared/clock";
 import type { UnitOfWork } from "@mimascota/shared/db/unit-of-work";
 import { enqueueEvent } from "@mimascota/shared/events/outbox";
-import type { AuthConfig } from "../config.ts";
+import type { AuthSettings } from "../config.ts";
 import { hashToken, newOpaqueToken } from "../crypto/opaque-token.ts";
 import type { PasswordHasher } from "../crypto/password-hasher.ts";
 import { problems } from "../errors.ts";
@@ -16,7 +16,7 @@ import { withUniformDuration } from "./uniform-duration.ts";
 
 export interface PasswordDeps {
   clock: Clock;
-  config: Pick<AuthConfig, "RESET_TOKEN_TTL" | "RESEND_COOLDOWN" | "ACCOUNT_RESPONSE_FLOOR_MS">;
+  settings: Pick<AuthSettings, "accountTokens">;
   currentPassword: CurrentPasswordCheck;
   users: UserRepository;
   tokens: OneTimeTokenRepository;
@@ -42,11 +42,12 @@ export class PasswordService {
    * most one per RESEND_COOLDOWN.
    */
   forgot(email: string): Promise<void> {
-    return withUniformDuration(this.#deps.config.ACCOUNT_RESPONSE_FLOOR_MS, () => this.#forgot(email));
+    return withUniformDuration(this.#deps.settings.accountTokens.responseFloorMs, () => this.#forgot(email));
   }
 
   async #forgot(email: string): Promise<void> {
-    const { work, clock, users, tokens, mailer, config } = this.#deps;
+    const { work, clock, users, tokens, mailer } = this.#deps;
+    const settings = this.#deps.settings.accountTokens;
     const user = await users.findRecipientByEmail(email);
     if (!user) return;
     await work.run(async (tx) => {
@@ -55,7 +56,7 @@ export class PasswordService {
       if (!(await users.lockForUpdate(tx, user.id))) return false;
       const now = clock.now();
       const last = await tokens.lastIssuedAt(tx, user.id, "reset_password");
-      if (last && now.getTime() - last.getTime() < config.RESEND_COOLDOWN * 1000) return false;
+      if (last && now.getTime() - last.getTime() < settings.resendCooldownMs) return false;
       const token = newOpaqueToken();
       await tokens.issue(tx, {
         id: randomUUID(),
@@ -63,12 +64,12 @@ export class PasswordService {
         purpose: "reset_password",
         tokenHash: hashToken(token),
         createdAt: now,
-        expiresAt: new Date(now.getTime() + config.RESET_TOKEN_TTL * 1000),
+        expiresAt: new Date(now.getTime() + settings.resetTtlMs),
       });
       await mailer.queue(tx, user, "reset-password", {
         name: user.fullName,
         link: mailer.links.resetPassword(token),
-        validMinutes: Math.max(1, Math.round(config.RESET_TOKEN_TTL / 60)),
+        validMinutes: Math.max(1, Math.round(settings.resetTtlMs / 60_000)),
       });
       return true;
     });

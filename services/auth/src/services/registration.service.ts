@@ -5,7 +5,7 @@ import { ageOn } from "@mimascota/shared/validation/text";
 import type { UnitOfWork } from "@mimascota/shared/db/unit-of-work";
 import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
 import { enqueueEvent } from "@mimascota/shared/events/outbox";
-import type { AuthConfig } from "../config.ts";
+import type { AuthSettings } from "../config.ts";
 import { hashToken, newOpaqueToken } from "../crypto/opaque-token.ts";
 import type { PasswordHasher } from "../crypto/password-hasher.ts";
 import type { AccountMailer } from "../mail/account-mailer.ts";
@@ -49,10 +49,7 @@ export interface RegistrationInput {
 
 export interface RegistrationDeps {
   clock: Clock;
-  config: Pick<
-    AuthConfig,
-    "VERIFICATION_TOKEN_TTL" | "RESEND_COOLDOWN" | "ACCOUNT_RESPONSE_FLOOR_MS" | "MINIMUM_AGE"
-  >;
+  settings: Pick<AuthSettings, "accountTokens" | "registration">;
   /** Holds the per-account cooldown of "already registered" notices. */
   kv: KeyValueStore;
   users: UserRepository;
@@ -78,7 +75,9 @@ export class RegistrationService {
   }
 
   register(input: RegistrationInput): Promise<void> {
-    return withUniformDuration(this.#deps.config.ACCOUNT_RESPONSE_FLOOR_MS, () => this.#register(input));
+    return withUniformDuration(this.#deps.settings.accountTokens.responseFloorMs, () =>
+      this.#register(input),
+    );
   }
 
   async #register(input: RegistrationInput): Promise<void> {
@@ -119,12 +118,12 @@ export class RegistrationService {
         purpose: "verify_email",
         tokenHash: hashToken(token),
         createdAt: now,
-        expiresAt: new Date(now.getTime() + this.#deps.config.VERIFICATION_TOKEN_TTL * 1000),
+        expiresAt: new Date(now.getTime() + this.#deps.settings.accountTokens.verificationTtlMs),
       });
       await mailer.queue(tx, { email: input.email, locale: input.locale }, "verify-email", {
         name: input.fullName,
         link: mailer.links.verifyEmail(token),
-        validHours: Math.max(1, Math.round(this.#deps.config.VERIFICATION_TOKEN_TTL / 3600)),
+        validHours: Math.max(1, Math.round(this.#deps.settings.accountTokens.verificationTtlMs / 3_600_000)),
       });
       await enqueueEvent(tx, EVENT_SOURCE, {
         topic: "user.registered.v1",
@@ -149,8 +148,9 @@ export class RegistrationService {
   /** The original system's rule: people register from MINIMUM_AGE (16) on, counted in whole years (UTC). */
   #assertOldEnough(birthDate: string | null): void {
     if (birthDate === null) return;
-    const minAge = this.#deps.config.MINIMUM_AGE;
-    if (ageOn(birthDate, this.#deps.clock.now()) < minAge) throw problems.error("UNDERAGE", { params: { minAge } });
+    const minAge = this.#deps.settings.registration.minimumAge;
+    if (ageOn(birthDate, this.#deps.clock.now()) < minAge)
+      throw problems.error("UNDERAGE", { params: { minAge } });
   }
 
   /**
@@ -161,7 +161,7 @@ export class RegistrationService {
    * extra mail is better than a silently missing one.
    */
   async #noticeAllowed(userId: string): Promise<boolean> {
-    const cooldownMs = this.#deps.config.RESEND_COOLDOWN * 1000;
+    const cooldownMs = this.#deps.settings.accountTokens.resendCooldownMs;
     if (cooldownMs <= 0) return true;
     const claimed = this.#deps.kv.setIfAbsent(`already-registered-notice:${userId}`, "1", cooldownMs);
     return withDeadline(claimed, NOTICE_CHECK_DEADLINE_MS, () => true).catch(() => true);

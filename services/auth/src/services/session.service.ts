@@ -6,7 +6,7 @@ import type { Database, Transaction } from "@mimascota/shared/db/database";
 import { afterCommit, type UnitOfWork } from "@mimascota/shared/db/unit-of-work";
 import { enqueueEvent } from "@mimascota/shared/events/outbox";
 import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
-import type { AuthConfig } from "../config.ts";
+import type { AuthSettings } from "../config.ts";
 import { hashToken, newOpaqueToken } from "../crypto/opaque-token.ts";
 import { problems } from "../errors.ts";
 import type { AuthMetrics } from "../metrics.ts";
@@ -20,14 +20,7 @@ export interface SessionDeps {
   db: Database;
   clock: Clock;
   logger: Logger;
-  config: Pick<
-    AuthConfig,
-    | "ACCESS_TOKEN_TTL"
-    | "REFRESH_IDLE_TTL"
-    | "REFRESH_ABSOLUTE_TTL"
-    | "REFRESH_REUSE_GRACE"
-    | "ALLOWED_ORIGINS"
-  >;
+  settings: Pick<AuthSettings, "refresh" | "accessTokens">;
   sessions: SessionRepository;
   refreshTokens: RefreshTokenRepository;
   accessTokens: AccessTokenService;
@@ -90,10 +83,10 @@ export class SessionService implements SessionRevoker {
   prepare(input: NewSessionInput): PreparedSession {
     const now = this.#deps.clock.now();
     const sessionId = randomUUID();
-    const expiresAt = new Date(now.getTime() + this.#deps.config.REFRESH_ABSOLUTE_TTL * 1000);
+    const expiresAt = new Date(now.getTime() + this.#deps.settings.refresh.absoluteTtlMs);
     const refreshToken = newOpaqueToken();
     // Idle lifetime from issuance, never past the session's absolute end.
-    const idleEnd = now.getTime() + this.#deps.config.REFRESH_IDLE_TTL * 1000;
+    const idleEnd = now.getTime() + this.#deps.settings.refresh.idleTtlMs;
     const refreshExpiresAt = new Date(Math.min(idleEnd, expiresAt.getTime()));
     return {
       session: {
@@ -116,7 +109,7 @@ export class SessionService implements SessionRevoker {
    */
   async refresh(token: string | undefined, site: RequestSite): Promise<TokenPair> {
     try {
-      assertSameSite(site, this.#deps.config.ALLOWED_ORIGINS);
+      assertSameSite(site, this.#deps.settings.refresh.allowedOrigins);
     } catch (error) {
       this.#deps.metrics.refreshes.inc("cross_site");
       throw error;
@@ -129,13 +122,13 @@ export class SessionService implements SessionRevoker {
     const rotation = await this.#deps.refreshTokens.rotate(hashToken(token), now, {
       id: randomUUID(),
       tokenHash: hashToken(refreshToken),
-      idleExpiresAt: new Date(now.getTime() + this.#deps.config.REFRESH_IDLE_TTL * 1000),
+      idleExpiresAt: new Date(now.getTime() + this.#deps.settings.refresh.idleTtlMs),
     });
     if (!rotation) throw this.#fail("invalid");
     const { presented: found, successorExpiresAt } = rotation;
     if (found.sessionRevokedAt || found.sessionExpiresAt <= now) throw this.#fail("invalid");
     if (found.rotatedAt) {
-      if (now.getTime() - found.rotatedAt.getTime() <= this.#deps.config.REFRESH_REUSE_GRACE * 1000) {
+      if (now.getTime() - found.rotatedAt.getTime() <= this.#deps.settings.refresh.reuseGraceMs) {
         throw this.#fail("stale");
       }
       await this.#revokeForReuse(found.sessionId, found.userId, now);
@@ -157,7 +150,7 @@ export class SessionService implements SessionRevoker {
 
   /** Ends the cookie's session, whatever state its token is in; nothing to do without a known token. */
   async logout(token: string | undefined, site: RequestSite): Promise<void> {
-    assertSameSite(site, this.#deps.config.ALLOWED_ORIGINS);
+    assertSameSite(site, this.#deps.settings.refresh.allowedOrigins);
     if (!token) return;
     const found = await this.#deps.refreshTokens.findWithSession(hashToken(token));
     if (!found || found.sessionRevokedAt) return;
@@ -206,7 +199,7 @@ export class SessionService implements SessionRevoker {
    * they are revoked, and the bearer guard here checks the database.
    */
   async publishRevoked(sessionIds: string[]): Promise<void> {
-    const ttlMs = (this.#deps.config.ACCESS_TOKEN_TTL + 60) * 1000;
+    const ttlMs = this.#deps.settings.accessTokens.ttlMs + 60_000;
     await Promise.all(
       sessionIds.map((id) =>
         this.#deps.kv.set(revokedSessionKey(id), "1", ttlMs).catch((error: unknown) => {

@@ -2,7 +2,7 @@ import { createPrivateKey, type JsonWebKey, type KeyObject } from "node:crypto";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
 import type { Clock } from "@mimascota/shared/clock";
 import type { Database } from "@mimascota/shared/db/database";
-import type { AuthConfig } from "../config.ts";
+import type { AuthSettings } from "../config.ts";
 import type { SigningKeyRepository } from "../repositories/signing-key.repository.ts";
 
 export const SIGNING_ALG = "EdDSA";
@@ -19,7 +19,7 @@ const SIGNER_CACHE_MS = 30_000;
  * How long a retired public key outlives the last token it can have signed: the signer cache above (another
  * replica may sign with the old key that much longer) plus the verifiers' 60 s clock leeway.
  */
-export const RETIRED_KEY_LEEWAY_SECONDS = 120;
+export const RETIRED_KEY_LEEWAY_MS = 120_000;
 /** Unknown `kid`s reload the public keys at most this often, so random kids cannot hammer the database. */
 const UNKNOWN_KID_RELOAD_MS = 5_000;
 
@@ -28,7 +28,8 @@ type CryptoKey = Awaited<ReturnType<typeof importJWK>>;
 export interface SigningKeyDeps {
   db: Database;
   clock: Clock;
-  config: Pick<AuthConfig, "ACCESS_TOKEN_TTL" | "SIGNING_KEY_ACTIVATION_DELAY">;
+  /** A retired key stays published for the access tokens' lifetime (and a leeway). */
+  settings: Pick<AuthSettings, "accessTokens" | "signingKeys">;
   keys: SigningKeyRepository;
   sealer: Sealer;
 }
@@ -105,25 +106,25 @@ export class SigningKeyService {
   }
 
   /**
-   * A new signing key, published at once and signing `activationDelaySeconds` later (0, or no key signing
+   * A new signing key, published at once and signing `activationDelayMs` later (0, or no key signing
    * yet: at once); the key signing until then is retired at that moment and stays published until its tokens
    * have expired. Keys published by an earlier rotation that have not started signing yet are dropped (they
    * signed nothing).
    */
   async rotate(
-    activationDelaySeconds = this.#deps.config.SIGNING_KEY_ACTIVATION_DELAY,
+    activationDelayMs = this.#deps.settings.signingKeys.activationDelayMs,
   ): Promise<RotationResult> {
     const result = await this.#deps.db.transaction(async (tx) => {
       await this.#deps.keys.lockForKeyChange(tx);
       const now = this.#deps.clock.now();
       // With no key signing yet (a fresh database) there is nothing to keep signing meanwhile: at once.
       const waits = (await this.#deps.keys.findActive(now, tx)) !== undefined;
-      const activatesAt = new Date(now.getTime() + (waits ? activationDelaySeconds : 0) * 1000);
+      const activatesAt = new Date(now.getTime() + (waits ? activationDelayMs : 0));
       const dropped = await this.#deps.keys.deletePending(tx, now);
       const created = { ...(await this.#newKey(now)), activatesAt };
       await this.#deps.keys.insert(tx, created);
       const expiresAt = new Date(
-        activatesAt.getTime() + (this.#deps.config.ACCESS_TOKEN_TTL + RETIRED_KEY_LEEWAY_SECONDS) * 1000,
+        activatesAt.getTime() + this.#deps.settings.accessTokens.ttlMs + RETIRED_KEY_LEEWAY_MS,
       );
       const retired = await this.#deps.keys.retireAllExcept(tx, created.kid, now, activatesAt, expiresAt);
       return { kid: created.kid, activatesAt, retired, dropped };

@@ -55,7 +55,7 @@ describe("account lifecycle end to end", { skip: await skipUnless("postgres") },
   }
 
   /** The link in a delivered mail, as a user would click it. */
-  async function linkFromMail(subject: RegExp, base = ctx.config.PUBLIC_APP_URL): Promise<URL> {
+  async function linkFromMail(subject: RegExp, base = ctx.config.links.publicAppUrl): Promise<URL> {
     const mail = await nextMail(subject);
     const link = /https?:\/\/\S+/.exec(mail.text)?.[0];
     assert.ok(link, "the mail has a link");
@@ -102,7 +102,7 @@ describe("account lifecycle end to end", { skip: await skipUnless("postgres") },
     assert.notEqual(second, first.refresh);
 
     // Replaying the rotated token after the grace window revokes the whole family.
-    ctx.clock.advance((ctx.config.REFRESH_REUSE_GRACE + 1) * 1000);
+    ctx.clock.advance(ctx.config.refresh.reuseGraceMs + 1000);
     const replay = await refresh(ctx, first.refresh, ORIGIN);
     assert.equal(problem(replay).code, "REFRESH_TOKEN_REUSED");
     assert.equal(
@@ -130,7 +130,7 @@ describe("account lifecycle end to end", { skip: await skipUnless("postgres") },
     // Forgot → reset by the mailed link: every session ends, the new password works.
     assert.equal((await post(ctx, "forgot-password", { email: EMAIL })).statusCode, 202);
     // The reset link opens the page this backend serves (the original front end has none).
-    const resetLink = await linkFromMail(/Reset your password/, ctx.config.PUBLIC_API_URL);
+    const resetLink = await linkFromMail(/Reset your password/, ctx.config.links.publicApiUrl);
     assert.equal(resetLink.pathname, "/account/reset-password");
     const newest = "lámpara azul junto al río";
     const reset = await post(ctx, "reset-password", {

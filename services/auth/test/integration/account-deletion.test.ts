@@ -46,7 +46,7 @@ describe("DELETE /me", { skip: await skipUnless("postgres") }, () => {
     const response = await remove(user.accessToken, { password: STRONG_PASSWORD });
     assert.equal(response.statusCode, 204, response.body);
     assert.ok(
-      response.cookies.some((c) => c.name === ctx.config.REFRESH_COOKIE_NAME && c.value === ""),
+      response.cookies.some((c) => c.name === ctx.config.cookies.refreshName && c.value === ""),
       "the refresh cookie is cleared",
     );
     const db = ctx.database.db;

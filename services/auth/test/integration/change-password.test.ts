@@ -182,13 +182,13 @@ describe("POST /change-password", { skip: await skipUnless("postgres") }, () => 
       change(token, { currentPassword, newPassword: OTHER_STRONG_PASSWORD });
     const wrong = await Promise.all(Array.from({ length: 12 }, (_, i) => guess(`wrong guess number ${i}`)));
     const codes = wrong.map((r) => problem(r).code).sort();
-    assert.equal(codes.filter((c) => c === "INVALID_CURRENT_PASSWORD").length, ctx.config.LOCKOUT_THRESHOLD);
-    assert.equal(codes.filter((c) => c === "TOO_MANY_ATTEMPTS").length, 12 - ctx.config.LOCKOUT_THRESHOLD);
+    assert.equal(codes.filter((c) => c === "INVALID_CURRENT_PASSWORD").length, ctx.config.lockout.threshold);
+    assert.equal(codes.filter((c) => c === "TOO_MANY_ATTEMPTS").length, 12 - ctx.config.lockout.threshold);
     const blocked = await guess(STRONG_PASSWORD);
     assert.equal(blocked.statusCode, 429);
     assert.equal(problem(blocked).code, "TOO_MANY_ATTEMPTS");
     assert.ok(blocked.headers["retry-after"]);
-    ctx.clock.advance(ctx.config.LOCKOUT_WINDOW * 1000);
+    ctx.clock.advance(ctx.config.lockout.windowMs);
     // The access token expired with the window too: sign in again.
     const later = await login("guesser@example.com");
     const after = await change(later, {
@@ -201,7 +201,7 @@ describe("POST /change-password", { skip: await skipUnless("postgres") }, () => 
   it("a correct current password clears earlier wrong attempts", async () => {
     await verifiedUser(ctx, "forgiven@example.com");
     const token = await login("forgiven@example.com");
-    for (let i = 0; i < ctx.config.LOCKOUT_THRESHOLD - 1; i++) {
+    for (let i = 0; i < ctx.config.lockout.threshold - 1; i++) {
       await change(token, { currentPassword: `nope ${i} nope nope`, newPassword: OTHER_STRONG_PASSWORD });
     }
     await change(token, { currentPassword: STRONG_PASSWORD, newPassword: OTHER_STRONG_PASSWORD });

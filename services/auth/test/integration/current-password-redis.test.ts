@@ -45,10 +45,10 @@ describe(
         Array.from({ length: 12 }, () => change(ctx, accessToken, "not my current password")),
       );
       const codes = answers.map((a) => problem(a).code);
-      assert.equal(codes.filter((c) => c === "TOO_MANY_ATTEMPTS").length, 12 - ctx.config.LOCKOUT_THRESHOLD);
+      assert.equal(codes.filter((c) => c === "TOO_MANY_ATTEMPTS").length, 12 - ctx.config.lockout.threshold);
       assert.equal(
         codes.filter((c) => c === "INVALID_CURRENT_PASSWORD").length,
-        ctx.config.LOCKOUT_THRESHOLD,
+        ctx.config.lockout.threshold,
       );
       assert.equal(
         (await change(ctx, accessToken, STRONG_PASSWORD)).statusCode,

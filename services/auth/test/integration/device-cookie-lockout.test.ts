@@ -22,12 +22,12 @@ function login(ctx: AuthTestContext, email: string, password: string, device?: s
     method: "POST",
     url: "/api/v1/auth/login",
     payload: { email, password },
-    ...(device ? { cookies: { [ctx.config.DEVICE_COOKIE_NAME]: device } } : {}),
+    ...(device ? { cookies: { [ctx.config.cookies.deviceName]: device } } : {}),
   });
 }
 
 function deviceCookie(ctx: AuthTestContext, response: LightMyRequestResponse): string {
-  const cookie = response.cookies.find((c) => c.name === ctx.config.DEVICE_COOKIE_NAME);
+  const cookie = response.cookies.find((c) => c.name === ctx.config.cookies.deviceName);
   assert.ok(cookie, "a device cookie");
   assert.equal(cookie.httpOnly, true);
   assert.equal(cookie.sameSite, "Strict");

@@ -18,7 +18,7 @@ const housekeeper = (ctx: AuthTestContext) =>
     db: ctx.database.db,
     clock: ctx.clock,
     logger: createLogger("housekeeping-test", "silent"),
-    config: ctx.config,
+    settings: ctx.config,
   });
 
 async function failLogins(ctx: AuthTestContext, email: string, times: number) {

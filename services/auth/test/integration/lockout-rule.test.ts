@@ -12,9 +12,9 @@ import { openAuthDatabase } from "../support/migrated-database.ts";
 /** The contract's defaults: 10 failures within 15 minutes lock for 30 minutes, doubling up to 24 hours. */
 const settings: LockoutSettings = {
   threshold: 10,
-  windowSeconds: 900,
-  durationSeconds: 1800,
-  maxDurationSeconds: 86_400,
+  windowMs: 900_000,
+  durationMs: 1_800_000,
+  maxDurationMs: 86_400_000,
 };
 const MIN = 60;
 const HOUR = 3600;

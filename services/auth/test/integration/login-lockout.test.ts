@@ -57,7 +57,7 @@ await describeOnEachDatabase("login lockout", { ACCOUNT_RESPONSE_FLOOR_MS: "0" }
       (m) => m.toAddress === "parallel@example.com" && m.template === "account-locked",
     );
     assert.equal(mails.length, 1);
-    assert.ok(mails[0]!.textBody.includes(`${ctx.config.PUBLIC_API_URL}/account/forgot-password`));
+    assert.ok(mails[0]!.textBody.includes(`${ctx.config.links.publicApiUrl}/account/forgot-password`));
     const events = (await ctx.events()).filter((e) => e.topic === "user.locked.v1" && e.key === user.id);
     assert.equal(events.length, 1);
     const data = events[0]!.data as Record<string, unknown>;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { and, eq, isNull } from "drizzle-orm";
 import { skipUnless } from "@mimascota/shared/testing/services";
-import { argon2Params, PasswordHasher } from "../../src/crypto/password-hasher.ts";
+import { PasswordHasher } from "../../src/crypto/password-hasher.ts";
 import { sessions, users } from "../../src/db/schema.ts";
 import {
   OTHER_STRONG_PASSWORD,
@@ -59,7 +59,7 @@ describe("a login racing an account change", { skip: await skipUnless("postgres"
   before(async () => {
     ctx = await createAuthTestContext({
       env: { ACCOUNT_RESPONSE_FLOOR_MS: "0" },
-      hasher: (config) => (hasher = new HeldHasher(argon2Params(config))),
+      hasher: (config) => (hasher = new HeldHasher(config.argon2.params)),
     });
   });
   after(() => ctx.close());

@@ -48,8 +48,8 @@ describe("POST /login", { skip: await skipUnless("postgres") }, () => {
     assert.equal(header.typ, "at+jwt");
     assert.equal(typeof header.kid, "string");
     const now = Math.floor(ctx.clock.now().getTime() / 1000);
-    assert.equal(payload.iss, ctx.config.JWT_ISSUER);
-    assert.equal(payload.aud, ctx.config.JWT_AUDIENCE);
+    assert.equal(payload.iss, ctx.config.accessTokens.issuer);
+    assert.equal(payload.aud, ctx.config.accessTokens.audience);
     assert.equal(payload.sub, user.id);
     assert.equal(payload.iat, now);
     assert.equal(payload.exp, now + 900);

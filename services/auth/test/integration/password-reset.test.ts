@@ -41,7 +41,7 @@ describe("forgot and reset password", { skip: await skipUnless("postgres") }, ()
     assert.deepEqual(comparableHeaders(known), comparableHeaders(unknown));
     const mails = await resetMails("forgetful@example.com");
     assert.equal(mails.length, 1);
-    assert.ok(mails[0]!.textBody.includes(`${ctx.config.PUBLIC_API_URL}/account/reset-password?token=`));
+    assert.ok(mails[0]!.textBody.includes(`${ctx.config.links.publicApiUrl}/account/reset-password?token=`));
     assert.equal((await ctx.mails()).filter((m) => m.toAddress === "stranger@example.com").length, 0);
   });
 
@@ -121,7 +121,7 @@ describe("forgot and reset password", { skip: await skipUnless("postgres") }, ()
     await verifiedUser(ctx, "twice@example.com");
     await forgot("twice@example.com");
     const first = await tokenFromMail(ctx, "twice@example.com", "reset-password");
-    ctx.clock.advance(ctx.config.RESEND_COOLDOWN * 1000);
+    ctx.clock.advance(ctx.config.accountTokens.resendCooldownMs);
     await forgot("twice@example.com");
     const second = await tokenFromMail(ctx, "twice@example.com", "reset-password");
     assert.notEqual(first, second);
@@ -209,7 +209,7 @@ describe("forgot and reset password", { skip: await skipUnless("postgres") }, ()
     const answers = await Promise.all(Array.from({ length: 10 }, () => forgot("flooded@example.com")));
     assert.ok(answers.every((r) => r.statusCode === 202 && r.body === answers[0]?.body));
     assert.equal((await resetMails("flooded@example.com")).length, 1);
-    ctx.clock.advance(ctx.config.RESEND_COOLDOWN * 1000 - 1000);
+    ctx.clock.advance(ctx.config.accountTokens.resendCooldownMs - 1000);
     await forgot("flooded@example.com");
     assert.equal((await resetMails("flooded@example.com")).length, 1);
     ctx.clock.advance(1000);

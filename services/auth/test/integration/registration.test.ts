@@ -35,7 +35,7 @@ describe("POST /register", { skip: await skipUnless("postgres") }, () => {
     assert.match(user.passwordHash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     const token = await tokenFromMail(ctx, "nueva@example.com", "verify-email");
     const mail = (await ctx.mails()).find((m) => m.toAddress === "nueva@example.com")!;
-    assert.ok(mail.textBody.includes(`${ctx.config.PUBLIC_APP_URL}/verify-email?token=${token}`));
+    assert.ok(mail.textBody.includes(`${ctx.config.links.publicAppUrl}/verify-email?token=${token}`));
     assert.match(mail.subject, /Confirma/);
     const [stored] = await ctx.database.db
       .select()
@@ -233,7 +233,7 @@ describe("POST /register", { skip: await skipUnless("postgres") }, () => {
     assert.equal(response.statusCode, 202);
     const mail = (await ctx.mails()).find((m) => m.toAddress === "host@example.com")!;
     assert.doesNotMatch(mail.textBody + mail.htmlBody, /evil\.example/);
-    assert.ok(mail.textBody.includes(`${ctx.config.PUBLIC_APP_URL}/verify-email?token=`));
+    assert.ok(mail.textBody.includes(`${ctx.config.links.publicAppUrl}/verify-email?token=`));
   });
   it("sends the owner at most one already-registered notice per cooldown, so sign-ups cannot flood a mailbox", async () => {
     await register(ctx, "flood@example.com");
@@ -243,7 +243,7 @@ describe("POST /register", { skip: await skipUnless("postgres") }, () => {
       );
     for (let i = 0; i < 3; i++) await register(ctx, "flood@example.com");
     assert.equal((await notices()).length, 1);
-    ctx.clock.advance(ctx.config.RESEND_COOLDOWN * 1000);
+    ctx.clock.advance(ctx.config.accountTokens.resendCooldownMs);
     await register(ctx, "flood@example.com");
     assert.equal((await notices()).length, 2);
   });

@@ -18,7 +18,7 @@ function revoker(ctx: AuthTestContext, kv: RedisKeyValueStore): SessionService {
     db: ctx.database.db,
     clock: ctx.clock,
     logger: createLogger("revocation-test", "silent"),
-    config: ctx.config,
+    settings: ctx.config,
     sessions: new SessionRepository({ db: ctx.database.db }),
     kv,
     metrics: new AuthMetrics({ defaultMetrics: false }),

@@ -125,7 +125,7 @@ describe("session endpoints under bad input", { skip: await skipUnless("postgres
       "UNSUPPORTED_MEDIA_TYPE",
     );
     await expectProblem(
-      loginWith({ email: "victim@example.com", password: "x".repeat(ctx.config.BODY_LIMIT_BYTES + 1) }),
+      loginWith({ email: "victim@example.com", password: "x".repeat(ctx.config.http.bodyLimitBytes + 1) }),
       413,
       "PAYLOAD_TOO_LARGE",
     );

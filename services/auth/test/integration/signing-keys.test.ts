@@ -26,7 +26,7 @@ function keyService(ctx: AuthTestContext, sealer: Awaited<ReturnType<typeof secr
   return new SigningKeyService({
     db,
     clock: ctx.clock,
-    config: ctx.config,
+    settings: ctx.config,
     keys: new SigningKeyRepository({ db }),
     sealer,
   });
@@ -102,8 +102,8 @@ describe("signing keys and JWKS", { skip: await skipUnless("postgres") }, () => 
         .payload.sid,
     );
     const claims = {
-      iss: ctx.config.JWT_ISSUER,
-      aud: ctx.config.JWT_AUDIENCE,
+      iss: ctx.config.accessTokens.issuer,
+      aud: ctx.config.accessTokens.audience,
       sub: user.id,
       sid,
       jti: crypto.randomUUID(),

@@ -17,11 +17,11 @@ export interface ResponseCookie {
 /** The refresh cookie a response sets. */
 export function refreshCookie(ctx: AuthTestContext, response: LightMyRequestResponse): ResponseCookie {
   const cookie = (response.cookies as ResponseCookie[]).find(
-    (c) => c.name === ctx.config.REFRESH_COOKIE_NAME,
+    (c) => c.name === ctx.config.cookies.refreshName,
   );
   assert.ok(
     cookie,
-    `no ${ctx.config.REFRESH_COOKIE_NAME} cookie in ${JSON.stringify(response.headers["set-cookie"])}`,
+    `no ${ctx.config.cookies.refreshName} cookie in ${JSON.stringify(response.headers["set-cookie"])}`,
   );
   return cookie;
 }
@@ -47,7 +47,7 @@ export function refresh(
   return ctx.app.inject({
     method: "POST",
     url: "/api/v1/auth/refresh",
-    ...(token ? { cookies: { [ctx.config.REFRESH_COOKIE_NAME]: token } } : {}),
+    ...(token ? { cookies: { [ctx.config.cookies.refreshName]: token } } : {}),
     headers,
   });
 }
@@ -60,7 +60,7 @@ export function logout(
   return ctx.app.inject({
     method: "POST",
     url: "/api/v1/auth/logout",
-    ...(token ? { cookies: { [ctx.config.REFRESH_COOKIE_NAME]: token } } : {}),
+    ...(token ? { cookies: { [ctx.config.cookies.refreshName]: token } } : {}),
     headers,
   });
 }

@@ -6,7 +6,7 @@ import { ManualClock } from "@mimascota/shared/clock";
 import { AccessTokenService } from "../../src/services/access-token.service.ts";
 import type { SigningKeyService } from "../../src/services/signing-key.service.ts";
 
-const config = { ACCESS_TOKEN_TTL: 900, JWT_ISSUER: "mimascota-auth", JWT_AUDIENCE: "mimascota-api" };
+const accessTokens = { ttlSeconds: 900, ttlMs: 900_000, issuer: "mimascota-auth", audience: "mimascota-api" };
 const subject = { userId: crypto.randomUUID(), sessionId: crypto.randomUUID(), amr: ["pwd"] };
 const grant = { ...subject, email: "ana@example.com", role: "provider" as const };
 const { publicKey, privateKey } = generateKeyPairSync("ed25519");
@@ -19,7 +19,7 @@ const keys = {
 } as unknown as SigningKeyService;
 
 function service(clock = new ManualClock("2026-05-01T12:00:00Z")) {
-  return { clock, tokens: new AccessTokenService({ clock, config, keys }) };
+  return { clock, tokens: new AccessTokenService({ clock, settings: { accessTokens }, keys }) };
 }
 
 /** A token like the service's, with one thing changed. */
@@ -29,8 +29,8 @@ function forge(
 ) {
   const iat = Math.floor(clock.now().getTime() / 1000);
   const claims = {
-    iss: config.JWT_ISSUER,
-    aud: config.JWT_AUDIENCE,
+    iss: accessTokens.issuer,
+    aud: accessTokens.audience,
     sub: subject.userId,
     sid: subject.sessionId,
     amr: ["pwd"],
@@ -61,8 +61,8 @@ describe("access tokens", () => {
     const { accessToken } = await tokens.issue(grant);
     const published = await importJWK({ ...(await exportJWK(publicKey)), alg: "EdDSA" }, "EdDSA");
     const { payload, protectedHeader } = await jwtVerify(accessToken, published, {
-      issuer: config.JWT_ISSUER,
-      audience: config.JWT_AUDIENCE,
+      issuer: accessTokens.issuer,
+      audience: accessTokens.audience,
       typ: "at+jwt",
       currentDate: new Date("2026-05-01T12:00:00Z"),
     });
@@ -97,8 +97,8 @@ describe("access tokens", () => {
     const claims = {
       sid: subject.sessionId,
       sub: subject.userId,
-      iss: config.JWT_ISSUER,
-      aud: config.JWT_AUDIENCE,
+      iss: accessTokens.issuer,
+      aud: accessTokens.audience,
       jti: "x",
       iat,
       exp: iat + 900,
@@ -120,7 +120,7 @@ describe("access tokens", () => {
       },
     } as unknown as SigningKeyService;
     const clock = new ManualClock();
-    const tokens = new AccessTokenService({ clock, config, keys: failing });
+    const tokens = new AccessTokenService({ clock, settings: { accessTokens }, keys: failing });
     await assert.rejects(tokens.verify(await forge(clock)), /ECONNREFUSED/);
   });
 });

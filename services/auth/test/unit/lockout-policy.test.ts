@@ -5,16 +5,16 @@ import {
   afterFailure,
   type FailureOutcome,
   isLocked,
-  lockDurationSeconds,
+  lockDurationMs,
   type LockoutSettings,
   type ThrottleState,
 } from "../../src/domain/lockout-policy.ts";
 
 const settings: LockoutSettings = {
   threshold: 10,
-  windowSeconds: 900,
-  durationSeconds: 1800,
-  maxDurationSeconds: 86400,
+  windowMs: 900_000,
+  durationMs: 1_800_000,
+  maxDurationMs: 86_400_000,
 };
 const t0 = new Date("2026-03-01T10:00:00Z");
 const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
@@ -114,6 +114,6 @@ describe("lockout policy", () => {
   });
 
   it("never overflows the duration however many locks came before", () => {
-    assert.equal(lockDurationSeconds(10_000, settings), 86400);
+    assert.equal(lockDurationMs(10_000, settings), 86_400_000);
   });
 });

@@ -23,7 +23,7 @@ describe("fuzzing the gateway's HTTP surface", { skip: await skipUnless("postgre
     // client address (rate-limit keys, the address passed on), not ignored.
     platform = await startFuzzPlatform({ gatewayEnv: { TRUSTED_PROXIES: "127.0.0.1" } });
     router = new Router(platform.gateway.config.routeTable, {
-      bodyLimit: platform.gateway.config.BODY_LIMIT_BYTES,
+      bodyLimit: platform.gateway.config.http.bodyLimitBytes,
     });
   });
   after(() => platform?.close());

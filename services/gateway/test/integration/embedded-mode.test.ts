@@ -44,7 +44,7 @@ describe("embedded mode (no Redis)", () => {
     const me = () => gateway.fetch("/api/cached/me", { headers: { authorization: `Bearer ${token}` } });
     assert.equal((await me()).headers.get("x-cache"), "MISS");
     assert.equal((await me()).headers.get("x-cache"), "HIT");
-    await kv.set(`${gateway.config.REVOKED_SESSION_KEY_PREFIX}embedded-session`, "1", 60_000);
+    await kv.set(`${gateway.config.redis.revokedSessionPrefix}embedded-session`, "1", 60_000);
     assert.equal((await me()).status, 401);
   });
 

@@ -99,7 +99,7 @@ describe("response cache in Redis", { skip: await skipUnless("redis") }, () => {
     const redis = createClient({ url: serviceUrls.redis });
     await redis.connect();
     try {
-      const ttl = await redis.pTTL(`${gateway.config.REDIS_KEY_PREFIX}c:anon:${path}`);
+      const ttl = await redis.pTTL(`${gateway.config.redis.keyPrefix}c:anon:${path}`);
       assert.ok(ttl > 290_000 && ttl <= 300_000, `ttl ${ttl}`);
     } finally {
       await redis.close();

@@ -164,7 +164,7 @@ describe("access tokens at the gateway", { skip: await skipUnless("redis") }, ()
     const sid = `session-${crypto.randomUUID()}`;
     const token = await issuer.token({ sid });
     assert.equal((await call(token)).status, 200);
-    await redis.set(`${gateway.config.REVOKED_SESSION_KEY_PREFIX}${sid}`, "1", { PX: 60_000 });
+    await redis.set(`${gateway.config.redis.revokedSessionPrefix}${sid}`, "1", { PX: 60_000 });
     await expectRefused(token, "revoked session");
     const refused = await call(token);
     assert.match(
@@ -173,7 +173,7 @@ describe("access tokens at the gateway", { skip: await skipUnless("redis") }, ()
       "the limit headers, as on every answer",
     );
     assert.match(refused.headers.get("x-ratelimit-remaining") ?? "", /^\d+$/);
-    await redis.del(`${gateway.config.REVOKED_SESSION_KEY_PREFIX}${sid}`);
+    await redis.del(`${gateway.config.redis.revokedSessionPrefix}${sid}`);
   });
 
   it("refetches the JWKS for an unknown kid at most once per cooldown", async () => {
@@ -188,7 +188,9 @@ describe("access tokens at the gateway", { skip: await skipUnless("redis") }, ()
   it("accepts a rotated key's tokens after one refetch", async () => {
     assert.equal((await call(await issuer.token())).status, 200);
     await issuer.rotate();
-    await new Promise((resolve) => setTimeout(resolve, gateway.config.JWKS_REFETCH_COOLDOWN * 1000 + 100));
+    await new Promise((resolve) =>
+      setTimeout(resolve, gateway.config.tokens.jwksRefetchCooldownSeconds * 1000 + 100),
+    );
     const fetches = issuer.jwksFetches;
     assert.equal((await call(await issuer.token())).status, 200, "the new kid, after a refetch");
     assert.equal(issuer.jwksFetches - fetches, 1);

@@ -10,7 +10,7 @@ describe("route table", () => {
 
   it("routes the auth API and the JWKS to AUTH_SERVICE_URL by default", () => {
     assert.equal(config.routeTable.upstreams.auth?.url, "http://127.0.0.1:8006");
-    assert.equal(config.jwksUrl, "http://127.0.0.1:8006/.well-known/jwks.json");
+    assert.equal(config.tokens.jwksUrl, "http://127.0.0.1:8006/.well-known/jwks.json");
     assert.equal(router.match("/.well-known/jwks.json")?.public, true);
     assert.equal(router.match("/api/v1/auth/sessions")?.upstream, "auth");
   });
