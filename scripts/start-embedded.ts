@@ -17,6 +17,8 @@ import { startGateway } from "../services/gateway/src/compose.ts";
 import { loadGatewayConfig } from "../services/gateway/src/config.ts";
 import { startProfileService } from "../services/profiles/src/compose.ts";
 import { loadProfilesConfig } from "../services/profiles/src/config.ts";
+import { watchParent } from "./parent-watch.ts";
+import { startProgressFor } from "./start-output.ts";
 
 // One process, three services: PORT and OPS_PORT would be ambiguous here, so each service takes its own.
 const authPort = process.env.AUTH_PORT ?? "8006";
@@ -41,6 +43,13 @@ const [authConfig, profilesConfig, gatewayConfig] = loadConfigOrExit(
     }),
 );
 const logger = createLogger("mimascota", authConfig.LOG_LEVEL);
+// The services keep their log level on a terminal too: their info lines carry the dev mailbox's links and the
+// events, and errors must show whatever the level.
+const progress = startProgressFor(process.stdout, gatewayConfig.NODE_ENV);
+const opening = (service: string) =>
+  authConfig.DATABASE_URL
+    ? `${service}: connecting to PostgreSQL`
+    : `${service}: opening its embedded database in ${authConfig.DATA_DIR} (a first start creates it: up to ~30 s)`;
 const kv = authConfig.REDIS_URL ? undefined : new MemoryKeyValueStore();
 // Without Kafka the auth service's events reach the profile service in process (and the log).
 const bus =
@@ -48,35 +57,50 @@ const bus =
     ? undefined
     : new InProcessEventBus(createLogger("auth", authConfig.LOG_LEVEL));
 
+progress?.step(opening("auth service"));
 const auth = await startAuthService(authConfig, {
   logger: createLogger("auth", authConfig.LOG_LEVEL),
   kv,
   ...(bus ? { publisher: bus } : {}),
 });
+progress?.done(`auth service on http://localhost:${authConfig.PORT}`);
+progress?.step(opening("profile service"));
 const profiles = await startProfileService(profilesConfig, {
   logger: createLogger("profiles", profilesConfig.LOG_LEVEL),
   kv,
   ...(bus ? { bus } : {}),
 });
+progress?.done(`profile service on http://localhost:${profilesConfig.PORT}`);
+progress?.step("starting the gateway");
 const gateway = await startGateway(gatewayConfig, {
   logger: createLogger("gateway", gatewayConfig.LOG_LEVEL),
   kv,
 });
-logger.info(
-  {
-    gateway: `http://localhost:${gatewayConfig.PORT}`,
-    auth: `http://localhost:${authConfig.PORT}`,
-    profiles: `http://localhost:${profilesConfig.PORT}`,
-    database: auth.database.kind,
-    events: bus ? "in process" : "kafka",
-    docs: `http://localhost:${authConfig.PORT}/docs`,
-    mailbox:
-      gatewayConfig.NODE_ENV === "production"
-        ? undefined
-        : `http://localhost:${gatewayConfig.PORT}/_dev/mail`,
-  },
-  "Mi Mascota is running",
-);
+progress?.done(`gateway on http://localhost:${gatewayConfig.PORT}`);
+const urls = {
+  gateway: `http://localhost:${gatewayConfig.PORT}`,
+  docs: `http://localhost:${authConfig.OPS_PORT ?? authConfig.PORT}/docs`,
+  mailbox: gatewayConfig.devMailbox ? `http://localhost:${gatewayConfig.PORT}/_dev/mail` : undefined,
+};
+if (progress) {
+  await progress.running({
+    ...urls,
+    publicAppUrl: authConfig.links.publicAppUrl,
+    corsOrigins: gatewayConfig.http.corsOrigins,
+    allowedOrigins: authConfig.refresh.allowedOrigins,
+  });
+} else {
+  logger.info(
+    {
+      ...urls,
+      auth: `http://localhost:${authConfig.PORT}`,
+      profiles: `http://localhost:${profilesConfig.PORT}`,
+      database: auth.database.kind,
+      events: bus ? "in process" : "kafka",
+    },
+    "Mi Mascota is running",
+  );
+}
 
 runUntilSignal(logger, async () => {
   await gateway.close();
@@ -84,3 +108,11 @@ runUntilSignal(logger, async () => {
   await auth.close();
   await kv?.close();
 });
+// `npm start` must not leave this process behind when npm is stopped (see parent-watch.ts); run by anything
+// else (a service manager, `nohup node ...`), it outlives its parent as asked.
+if (process.env.npm_lifecycle_event) {
+  watchParent(() => {
+    logger.warn("the npm process that started this one is gone: stopping");
+    process.emit("SIGTERM", "SIGTERM");
+  });
+}
