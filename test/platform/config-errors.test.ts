@@ -81,6 +81,22 @@ describe("configuration errors at start", () => {
     assert.throws(() => loadAuthConfig({ KAFKA_SASL_MECHANISM: "gssapi" }), /KAFKA_SASL_MECHANISM/);
   });
 
+  it("the profile service refuses production without a broker, and a half-configured S3 store", async () => {
+    const { loadProfilesConfig } = await import("../../services/profiles/src/config.ts");
+    assert.throws(
+      () => loadProfilesConfig({ NODE_ENV: "production" }),
+      /KAFKA_BROKERS: required when NODE_ENV=production/,
+    );
+    assert.throws(() => loadProfilesConfig({ S3_ENDPOINT: "http://127.0.0.1:9000" }), /S3_BUCKET/);
+    const result = await start("services/profiles/src/main.ts", {
+      PHOTO_MAX_BYTES: "lots",
+      DATA_DIR: "/nonexistent",
+    });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^Invalid configuration:\n {2}PHOTO_MAX_BYTES: /);
+    assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");
+  });
+
   it("accepts addresses, CIDRs and proxy-addr's named ranges", async () => {
     const { loadGatewayConfig } = await import("../../services/gateway/src/config.ts");
     const config = loadGatewayConfig({ TRUSTED_PROXIES: "loopback, 10.0.0.0/8, 192.168.1.7, fd00::/8, ::1" });

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import {
   baseConfigShape,
+  ConfigError,
   databaseConfigShape,
   env,
   kafkaConfigShape,
@@ -11,7 +12,7 @@ import {
 import { tokenVerificationConfigShape } from "@mimascota/shared/auth/token-verifier";
 import { kafkaSecurity } from "@mimascota/shared/events/kafka-security";
 import { opsConfigShape } from "@mimascota/shared/ops-port";
-import { storageConfigShape } from "./storage/storage-config.ts";
+import { s3Settings, storageConfigShape } from "./storage/storage-config.ts";
 
 export const profilesConfigSchema = z.object({
   ...baseConfigShape,
@@ -58,8 +59,15 @@ export type ProfilesConfig = z.output<typeof profilesConfigSchema>;
 
 export function loadProfilesConfig(environment: NodeJS.ProcessEnv = process.env): ProfilesConfig {
   const config = parseConfig(profilesConfigSchema, environment);
-  // The same construction the service does at start (reads the CA file), so a bad Kafka setting stops here.
+  // Without a broker, profiles would be made at first sign-in only and registrations' fields lost: fine on a
+  // laptop (npm start delivers events in process), never in production.
+  if (config.NODE_ENV === "production" && config.KAFKA_BROKERS.length === 0) {
+    throw new ConfigError("Invalid configuration:\n  KAFKA_BROKERS: required when NODE_ENV=production");
+  }
+  // The same constructions the service does at start (reads the CA file; checks the S3 settings agree), so a
+  // bad Kafka or storage setting stops here.
   kafkaSecurity(config);
+  s3Settings(config);
   return config;
 }
 
