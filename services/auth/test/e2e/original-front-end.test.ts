@@ -4,7 +4,14 @@ import { eq } from "drizzle-orm";
 import { outboxEvents } from "@mimascota/shared/db/infra-schema";
 import { createLogger } from "@mimascota/shared/logger";
 import { skipUnless } from "@mimascota/shared/testing/services";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startGateway, type RunningGateway } from "../../../gateway/src/compose.ts";
+import { startProfileService, type RunningProfileService } from "../../../profiles/src/compose.ts";
+import { loadProfilesConfig } from "../../../profiles/src/config.ts";
+import { profiles as profileRows } from "../../../profiles/src/db/schema.ts";
+import { CONSUMED_TOPICS } from "../../../profiles/src/events/account-events.ts";
 import { loadGatewayConfig } from "../../../gateway/src/config.ts";
 import { users } from "../../src/db/schema.ts";
 import { tokenFromMail } from "../support/account-helpers.ts";
@@ -53,17 +60,31 @@ function frontEndRegistration(email: string, birthDate = "04/03/1990"): Body {
 describe("the original front end's calls through the gateway", { skip }, () => {
   let ctx: AuthTestContext;
   let gateway: RunningGateway;
+  let profiles: RunningProfileService;
+  const profilesDir = mkdtempSync(join(tmpdir(), "mm-compat-profiles-"));
   let base: string;
 
   before(async () => {
     ctx = await createAuthTestContext({ env: { ACCOUNT_RESPONSE_FLOOR_MS: "0", ALLOWED_ORIGINS: ORIGIN } });
     await ctx.app.listen({ port: 0, host: "127.0.0.1" });
+    // The profile service behind the same gateway; the auth outbox's events are handed to it below.
+    profiles = await startProfileService(
+      loadProfilesConfig({
+        NODE_ENV: "test",
+        LOG_LEVEL: "silent",
+        PORT: "0",
+        DATA_DIR: profilesDir,
+        AUTH_SERVICE_URL: `http://127.0.0.1:${port(ctx.app.server.address())}`,
+      }),
+      { logger: createLogger("compat-profiles", "silent"), kv: ctx.kv, clock: ctx.clock },
+    );
     gateway = await startGateway(
       loadGatewayConfig({
         NODE_ENV: "test",
         LOG_LEVEL: "silent",
         PORT: "0",
         AUTH_SERVICE_URL: `http://127.0.0.1:${port(ctx.app.server.address())}`,
+        PROFILES_SERVICE_URL: `http://127.0.0.1:${port(profiles.app.server.address())}`,
         REDIS_URL: "",
         DEV_MAILBOX: "false",
         CORS_ORIGINS: ORIGIN,
@@ -82,8 +103,26 @@ describe("the original front end's calls through the gateway", { skip }, () => {
   });
   after(async () => {
     await gateway?.close();
+    await profiles?.close();
     await ctx?.close();
+    rmSync(profilesDir, { recursive: true, force: true });
   });
+
+  /** What the outbox relay does in production: the auth service's events, delivered to the profile service. */
+  async function deliverEvents(): Promise<void> {
+    const subscribed = new Set<string>(CONSUMED_TOPICS);
+    for (const row of (await ctx.events()).reverse().filter((event) => subscribed.has(event.topic))) {
+      await profiles.events.handle({
+        id: row.id,
+        topic: row.topic,
+        key: row.key,
+        type: row.type,
+        source: row.source,
+        time: row.occurredAt,
+        data: row.data,
+      });
+    }
+  }
 
   /** One call as axios makes it for the front end: JSON, its origin, the bearer and the cookie it holds. */
   async function call(
@@ -205,6 +244,27 @@ describe("the original front end's calls through the gateway", { skip }, () => {
     const access = String(refreshed.body.access_token);
     const cookie = cookiePair(refreshed.setCookie);
 
+    // After signing in it loads the profile (/profiles/me, falling back to the list) and shows its names.
+    await deliverEvents();
+    const profile = await get("/api/v1/profiles/me", access);
+    assert.equal(profile.status, 200, JSON.stringify(profile.body));
+    assert.equal(profile.body.user_id, claims.sub);
+    assert.equal(profile.body.email, email);
+    assert.equal(profile.body.name, "Ana");
+    assert.equal(profile.body.second_name, "Pérez");
+    assert.equal(profile.body.display_name, "Ana Pérez");
+    assert.equal(profile.body.role, "client");
+    assert.equal(profile.body.photo_url, null);
+    assert.equal(profile.body.document, "45678912");
+    const list = await call("/api/v1/profiles?page=1&size=100", { method: "GET", bearer: access });
+    assert.equal(list.status, 200);
+    const items = list.body.items as Record<string, unknown>[];
+    assert.deepEqual(
+      items.map((item) => item.user_id),
+      [claims.sub],
+      "the list fallback finds the user by user_id, and holds no one else",
+    );
+
     // 2FA on, through the original gateway's paths, without a body (inside the recent-sign-in window).
     const enabled = await call("/api/v1/2fa/enable", { bearer: access });
     assert.equal(enabled.status, 200, JSON.stringify(enabled.body));
@@ -296,6 +356,13 @@ describe("the original front end's calls through the gateway", { skip }, () => {
     const deleted = await call("/api/v1/auth/me", { method: "DELETE", bearer: access });
     assert.equal(deleted.status, 204, JSON.stringify(deleted.body));
     assert.equal((await get("/api/v1/2fa/status", access)).status, 401, "refused at the gateway");
+    // user.deleted.v1 reaches the profile service: the profile goes (it existed from the registration).
+    const userId = String(decodeJwt(access).payload.sub);
+    const profileOf = async () =>
+      (await profiles.database.db.select().from(profileRows).where(eq(profileRows.userId, userId))).length;
+    await deliverEvents();
+    assert.equal(await profileOf(), 0);
+    assert.equal((await get("/api/v1/profiles/me", access)).status, 401, "refused at the gateway");
     assert.equal((await call("/api/v1/auth/register", { body: frontEndRegistration(email) })).status, 202);
   });
 
