@@ -182,3 +182,27 @@ export const twoFactorChallenges = pgTable(
   },
   (t) => [uniqueIndex("two_factor_challenges_hash_idx").on(t.tokenHash)],
 );
+
+/**
+ * What support staff did with the admin CLI (`npm run admin`), written in the transaction of the change it
+ * records. No foreign key to `users`: the record outlives the account it is about.
+ */
+export const adminAuditLog = pgTable(
+  "admin_audit_log",
+  {
+    id: uuid("id").primaryKey(),
+    at: ts("at").notNull(),
+    /** Who ran it (`--actor`), as they named themselves. */
+    actor: text("actor").notNull(),
+    /** The CLI command, e.g. `unlock`. */
+    command: text("command").notNull(),
+    /** The account acted on; null when the email matched none. */
+    userId: uuid("user_id"),
+    /** The canonical email the command named. */
+    email: text("email").notNull(),
+    outcome: text("outcome", { enum: ["done", "refused", "not_found"] }).notNull(),
+    /** What changed (ids, counts); never a secret, token or hash. */
+    details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [index("admin_audit_log_user_idx").on(t.userId, t.at)],
+);
