@@ -119,12 +119,21 @@ export class SessionRepository {
     return row?.at;
   }
 
-  /** Revokes one session unless it already is; true when this call revoked it. */
-  async revoke(tx: Executor, id: string, reason: string, at: Date): Promise<boolean> {
+  /**
+   * Revokes one session unless it already is; true when this call revoked it. With `userId`, only if it is that
+   * user's session.
+   */
+  async revoke(tx: Executor, id: string, reason: string, at: Date, userId?: string): Promise<boolean> {
     const rows = await tx
       .update(sessions)
       .set({ revokedAt: at, revokedReason: reason })
-      .where(and(eq(sessions.id, id), isNull(sessions.revokedAt)))
+      .where(
+        and(
+          eq(sessions.id, id),
+          isNull(sessions.revokedAt),
+          userId === undefined ? undefined : eq(sessions.userId, userId),
+        ),
+      )
       .returning({ id: sessions.id });
     return rows.length === 1;
   }

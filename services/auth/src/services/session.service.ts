@@ -194,6 +194,17 @@ export class SessionService implements SessionRevoker {
   }
 
   /**
+   * Revokes one of the user's sessions in `tx` (support's `revoke-session`); false when it is not theirs or
+   * already revoked. Published to the gateway once `tx` commits.
+   */
+  async revokeSession(tx: Transaction, userId: string, sessionId: string, reason: string): Promise<boolean> {
+    const now = this.#deps.clock.now();
+    if (!(await this.#deps.sessions.revoke(tx, sessionId, reason, now, userId))) return false;
+    afterCommit(tx, () => this.publishRevoked([sessionId]));
+    return true;
+  }
+
+  /**
    * After commit: marks the sessions revoked in the key-value store for the access tokens' lifetime (plus a
    * minute of clock leeway), so the gateway refuses them at once. Never throws: the database already says
    * they are revoked, and the bearer guard here checks the database.

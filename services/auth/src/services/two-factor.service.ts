@@ -1,7 +1,6 @@
 import type { Clock } from "@mimascota/shared/clock";
-import type { Database, Transaction } from "@mimascota/shared/db/database";
+import type { Database } from "@mimascota/shared/db/database";
 import type { UnitOfWork } from "@mimascota/shared/db/unit-of-work";
-import { enqueueEvent } from "@mimascota/shared/events/outbox";
 import { problems } from "../errors.ts";
 import type { AccountMailer } from "../mail/account-mailer.ts";
 import type { BackupCodeRepository } from "../repositories/backup-code.repository.ts";
@@ -11,9 +10,10 @@ import { generateBackupCodes, hashBackupCodes } from "../two-factor/backup-codes
 import { qrCodeDataUrl } from "../two-factor/qr-code.ts";
 import type { SecretBox } from "../two-factor/secret-box.ts";
 import { generateSecret, otpauthUrl } from "../two-factor/totp.ts";
-import { EVENT_SOURCE, type SessionRevoker } from "./account-ports.ts";
+import type { SessionRevoker } from "./account-ports.ts";
 import type { CurrentPasswordCheck } from "./current-password.ts";
 import { totpSecretAad, type TwoFactorCheckService } from "./two-factor-check.service.ts";
+import { announceTwoFactorChange, turnTwoFactorOff } from "./two-factor-off.ts";
 
 export interface TwoFactorDeps {
   db: Database;
@@ -111,7 +111,10 @@ export class TwoFactorService {
       // A concurrent confirmation won (this one must not hand out a second set of codes), or the secret changed.
       if (!(await credentials.confirm(tx, user.id, credential.secretSealed, now))) throw notPending();
       await this.#deps.backupCodes.replaceAll(tx, user.id, hashes, now);
-      await this.#announce(tx, auth, user, "enabled", now);
+      await announceTwoFactorChange(tx, this.#deps, user, "enabled", {
+        now,
+        exceptSessionId: auth.sessionId,
+      });
     });
     return { enabled: true as const, backupCodes };
   }
@@ -125,9 +128,8 @@ export class TwoFactorService {
     const credential = await this.#confirmedCredential(user.id);
     await this.#deps.checker.check(user, credential, code, { acceptBackupCode: true, invalid: invalidCode });
     await this.#deps.work.run(async (tx) => {
-      if (!(await this.#deps.credentials.removeConfirmed(tx, user.id))) throw notEnabled();
-      await this.#deps.backupCodes.deleteAll(tx, user.id);
-      await this.#announce(tx, auth, user, "disabled", this.#deps.clock.now());
+      const options = { now: this.#deps.clock.now(), exceptSessionId: auth.sessionId };
+      if (!(await turnTwoFactorOff(tx, this.#deps, user, options))) throw notEnabled();
     });
     return { enabled: false as const };
   }
@@ -167,36 +169,6 @@ export class TwoFactorService {
     const credential = await this.#deps.credentials.find(userId);
     if (!credential?.confirmedAt) throw notEnabled();
     return credential;
-  }
-
-  /**
-   * Inside the change's transaction: every other session of the user ends (a thief signed in elsewhere is
-   * out), the owner is told by mail, other services by event. Returns the revoked session ids.
-   */
-  async #announce(
-    tx: Transaction,
-    auth: CallerSession,
-    user: { id: string; email: string; fullName: string | null; locale: "es" | "en" },
-    change: "enabled" | "disabled",
-    now: Date,
-  ): Promise<string[]> {
-    const revoked = await this.#deps.sessions.revokeAllForUser(tx, user.id, {
-      exceptSessionId: auth.sessionId,
-      reason: `two_factor_${change}`,
-    });
-    const { mailer } = this.#deps;
-    await mailer.queue(tx, user, `two-factor-${change}`, {
-      name: user.fullName,
-      at: now,
-      resetLink: mailer.links.forgotPassword(),
-    });
-    await enqueueEvent(tx, EVENT_SOURCE, {
-      topic: `user.2fa_${change}.v1`,
-      key: user.id,
-      data: { userId: user.id, [`${change}At`]: now.toISOString(), revokedSessions: revoked.length },
-      occurredAt: now,
-    });
-    return revoked;
   }
 }
 
