@@ -31,6 +31,20 @@ module.exports = {
       from: { path: "^services/[^/]+/src/services/" },
       to: { path: "^services/[^/]+/src/routes/" },
     },
+    {
+      name: "admin-commands-do-not-import-repositories",
+      comment:
+        "The admin CLI is an edge like the routes: a command calls a service; only its composition builds repositories.",
+      severity: "error",
+      from: { path: "^services/[^/]+/src/admin/.+[.]commands?[.]ts$" },
+      to: { path: "^services/[^/]+/src/repositories/" },
+    },
+    {
+      name: "layers-do-not-import-admin",
+      severity: "error",
+      from: { path: "^services/[^/]+/src/(services|repositories|routes|domain)/" },
+      to: { path: "^services/[^/]+/src/admin/" },
+    },
   ],
   options: {
     doNotFollow: { path: "node_modules" },
