@@ -68,6 +68,21 @@ const pidFile = (dataDir: string) => join(dataDir, "pglite", "postmaster.pid");
  */
 const embeddedInUse = (dataDir: string) => existsSync(pidFile(dataDir));
 
+/**
+ * The driver's own error under drizzle's wrapper, code and message only: the wrapper's message lists the
+ * query's parameters and the driver's `detail` may quote values, either of which can be a digest or a mailed
+ * link, and nothing secret is printed or logged here.
+ */
+function rootCause(error: unknown): { code?: string; message: string } {
+  let current = error;
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  const { code, message } = (current ?? {}) as { code?: unknown; message?: unknown };
+  return {
+    ...(typeof code === "string" ? { code } : {}),
+    message: typeof message === "string" ? message : String(current),
+  };
+}
+
 /** `npm run admin -- <command> <email> …`: runs one support command and answers its exit code. */
 export async function runAdmin(argv: readonly string[], io: AdminIo): Promise<number> {
   let invocation: AdminInvocation | "help";
@@ -135,8 +150,13 @@ export async function runAdmin(argv: readonly string[], io: AdminIo): Promise<nu
     );
     return EXIT.ok;
   } catch (error) {
-    logger.error({ err: error }, "admin command failed");
-    io.stderr.write(`admin: ${invocation.command.name} failed: ${(error as Error).message}\n`);
+    const cause = rootCause(error);
+    logger.error(
+      { command: invocation.command.name, code: cause.code, reason: cause.message },
+      "admin command failed",
+    );
+    const hint = cause.code === "42P01" ? " (is the schema migrated? `npm run migrate`)" : "";
+    io.stderr.write(`admin: ${invocation.command.name} failed: ${cause.message}${hint}\n`);
     return EXIT.refused;
   } finally {
     if (!overrides.kv) await kv.close();

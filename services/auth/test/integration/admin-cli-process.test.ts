@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { createClient } from "redis";
 import { revokedSessionKey } from "@mimascota/shared/auth-contract";
-import { serviceUrls, skipUnless } from "@mimascota/shared/testing/services";
+import { createTestDatabase, serviceUrls, skipUnless } from "@mimascota/shared/testing/services";
 import { runAdmin } from "../../src/admin/run-admin.ts";
 import { verifiedUser } from "../support/account-helpers.ts";
 import { adminEnv } from "../support/admin-helpers.ts";
@@ -97,6 +97,24 @@ describe(
     });
   },
 );
+
+describe("admin CLI on an unmigrated PostgreSQL", { skip: await skipUnless("postgres") }, () => {
+  it("fails with exit 1, the driver's reason and a hint, never the query's parameters", async () => {
+    const empty = await createTestDatabase();
+    try {
+      const { out, io } = capture();
+      const code = await runAdmin(["find", "a@example.com", "--actor", "ana"], {
+        ...io,
+        env: { NODE_ENV: "test", LOG_LEVEL: "info", DATA_DIR: tmpdir(), DATABASE_URL: empty.url },
+      });
+      assert.equal(code, 1);
+      assert.match(out.stderr, /find failed: relation "users" does not exist .*npm run migrate/);
+      assert.ok(!out.stderr.includes("params"), out.stderr);
+    } finally {
+      await empty.drop();
+    }
+  });
+});
 
 describe("admin CLI on embedded data in use", () => {
   it("refuses (exit 1) while another process has the PGlite folder open, and opens nothing", async () => {
