@@ -20,8 +20,10 @@ interface Container {
   readinessProbe?: Probe;
   livenessProbe?: Probe;
   securityContext?: { allowPrivilegeEscalation?: boolean; readOnlyRootFilesystem?: boolean };
+  volumeMounts?: { name: string; mountPath: string }[];
 }
 interface PodSpec {
+  initContainers?: Container[];
   containers: Container[];
   securityContext?: { runAsNonRoot?: boolean };
 }
@@ -60,7 +62,10 @@ const find = (kind: string, name: string) => {
   return found;
 };
 const deployments = applied.filter((r) => r.kind === "Deployment");
-const migrationJobs = () => ["auth", "profiles"].map((service) => find("Job", `${service}-migrate`));
+/** Every container of a pod, its init containers first (they run first). */
+const allContainers = (pod: PodSpec) => [...(pod.initContainers ?? []), ...pod.containers];
+/** The services with a database, each migrating in an init container of its own pods. */
+const migrating = ["auth", "profiles"];
 const matches = (selector: Record<string, string>, labels: Record<string, string>) =>
   Object.entries(selector).every(([k, v]) => labels[k] === v);
 
@@ -152,7 +157,7 @@ describe("Kubernetes manifests", () => {
     assert.ok(pods.length >= 3);
     for (const [name, pod] of pods as [string, PodSpec][]) {
       assert.equal(pod.securityContext?.runAsNonRoot, true, `${name} may run as root`);
-      for (const container of pod.containers) {
+      for (const container of allContainers(pod)) {
         for (const kind of ["requests", "limits"] as const) {
           assert.ok(container.resources?.[kind]?.cpu && container.resources[kind].memory, `${name} ${kind}`);
         }
@@ -165,20 +170,15 @@ describe("Kubernetes manifests", () => {
   it("every container runs a service script with node, from an image the kustomization pins", () => {
     const commands = knownServiceCommands();
     const images = new Set(kustomization.images.map((i) => i.name));
-    const jobs = migrationJobs();
-    const pods = [...deployments, ...jobs].map((r) => r.spec!.template!.spec);
-    for (const container of pods.flatMap((pod) => pod.containers)) {
+    const pods = deployments.map((r) => r.spec!.template!.spec);
+    for (const container of pods.flatMap(allContainers)) {
       const command = container.command?.join(" ") ?? "(image default)";
       assert.ok(commands.has(command), `${container.name} runs unknown command ${command}`);
       assert.ok(images.has(container.image), `${container.image} is not pinned in kustomization.yaml`);
     }
-    for (const [service, job] of ["auth", "profiles"].map(
-      (name) => [name, find("Job", `${name}-migrate`)] as const,
-    )) {
-      assert.equal(
-        commands.get(job.spec!.template!.spec.containers[0]!.command!.join(" ")),
-        `services/${service} migrate`,
-      );
+    for (const service of migrating) {
+      const [migrate] = find("Deployment", service).spec!.template!.spec.initContainers ?? [];
+      assert.equal(commands.get(migrate?.command?.join(" ") ?? ""), `services/${service} migrate`);
     }
   });
 
@@ -188,8 +188,8 @@ describe("Kubernetes manifests", () => {
       "mimascota/gateway": "gateway",
       "mimascota/profiles": "profiles",
     } as const;
-    for (const resource of [...deployments, ...migrationJobs()]) {
-      for (const container of resource.spec!.template!.spec.containers) {
+    for (const resource of deployments) {
+      for (const container of allContainers(resource.spec!.template!.spec)) {
         const kind = byImage[container.image as keyof typeof byImage];
         assert.ok(kind, container.image);
         const problems = environmentProblems(kind, containerEnvironment(container));
@@ -250,28 +250,42 @@ describe("Kubernetes manifests", () => {
     }
   });
 
-  it("a release's first phase (all but component=server) runs the migration before any server changes", () => {
-    const phaseOne = applied.filter((r) => r.metadata.labels?.["app.kubernetes.io/component"] !== "server");
-    const kinds = phaseOne.map((r) => `${r.kind}/${r.metadata.name}`).sort();
-    // The network policies too: under default-deny, the Jobs reach PostgreSQL only once theirs exists.
-    assert.deepEqual(kinds, [
-      "ConfigMap/auth-config",
-      "ConfigMap/gateway-config",
-      "ConfigMap/profiles-config",
-      "Job/auth-migrate",
-      "Job/profiles-migrate",
-      "Namespace/mimascota",
-      "NetworkPolicy/allow-dns",
-      "NetworkPolicy/auth",
-      "NetworkPolicy/default-deny",
-      "NetworkPolicy/gateway",
-      "NetworkPolicy/migrations",
-      "NetworkPolicy/profiles",
-    ]);
+  it("auth and profiles pods migrate in an init container with the server's image, environment and volumes", () => {
+    for (const deployment of deployments) {
+      const name = deployment.metadata.name;
+      const pod = deployment.spec!.template!.spec;
+      if (!migrating.includes(name)) {
+        assert.equal(pod.initContainers, undefined, `${name} has no database to migrate`);
+        continue;
+      }
+      assert.equal(pod.initContainers?.length, 1, `${name} needs exactly one init container, the migration`);
+      const [migrate] = pod.initContainers;
+      const [server] = pod.containers;
+      assert.ok(migrate && server);
+      assert.equal(migrate.image, server.image, `${name} would migrate with another release's code`);
+      assert.deepEqual(
+        migrate.envFrom,
+        server.envFrom,
+        `${name} migrates with other settings than it serves`,
+      );
+      assert.deepEqual(migrate.volumeMounts, server.volumeMounts);
+      assert.equal(migrate.ports, undefined, "a migration serves nothing");
+    }
+  });
+
+  it("a release is one apply: no migration Job to run, wait for or delete, and the README says so", () => {
+    assert.deepEqual(
+      applied.filter((r) => r.kind === "Job").map((r) => r.metadata.name),
+      [],
+      "a Job's immutable template forces a delete before each release",
+    );
     const readme = readRepoFile("deploy/README.md");
-    assert.ok(
-      readme.includes("-l 'app.kubernetes.io/component!=server'"),
-      "the README does not show phase one",
+    const release = readme.slice(readme.indexOf("### Releasing on Kubernetes"));
+    assert.match(release, /\nkubectl apply -k deploy\/k8s +#/, "the README does not show the single apply");
+    assert.doesNotMatch(
+      release,
+      /component!=server|wait --for=condition=complete/,
+      "a two-phase apply is left",
     );
   });
 

@@ -22,6 +22,12 @@ interface Policy {
   };
 }
 
+interface Workload {
+  kind: string;
+  metadata: { name: string };
+  spec: { template: { metadata: { labels: Record<string, string> }; spec: { initContainers?: unknown[] } } };
+}
+
 const policies = readYamlDocuments("deploy/k8s/network-policies.yaml") as Policy[];
 const policy = (name: string) => {
   const found = policies.find((p) => p.metadata.name === name);
@@ -78,12 +84,34 @@ describe("network policies", () => {
     assert.deepEqual(ports("gateway"), [6379, 8006, 8082]);
     assert.deepEqual(ports("auth"), [465, 587, 5432, 6379, 9093]);
     assert.deepEqual(ports("profiles"), [443, 5432, 6379, 8006, 9093]);
-    assert.deepEqual(ports("migrations"), [5432]);
     const dns = policy("allow-dns");
     assert.deepEqual(dns.spec.podSelector, {});
     assert.deepEqual(
       dns.spec.egress?.flatMap((rule) => rule.ports?.map((p) => p.port)),
       [53, 53],
+    );
+  });
+
+  it("let the migrate init containers reach PostgreSQL through their pod's policy, with no policy of their own", () => {
+    const pods = ["auth", "profiles"].flatMap(
+      (name) => readYamlDocuments(`deploy/k8s/${name}.yaml`) as Workload[],
+    );
+    const migrating = pods.filter((r) => r.kind === "Deployment" && r.spec.template.spec.initContainers);
+    assert.deepEqual(migrating.map((d) => d.metadata.name).sort(), ["auth", "profiles"]);
+    for (const deployment of migrating) {
+      const labels = deployment.spec.template.metadata.labels;
+      const selecting = policies.filter((p) =>
+        Object.entries(p.spec.podSelector.matchLabels ?? {}).every(([k, v]) => labels[k] === v),
+      );
+      const egress = selecting.flatMap((p) => allowed(p.spec.egress, "to"));
+      assert.ok(
+        egress.includes("cidr:10.100.1.0/24 5432"),
+        `${deployment.metadata.name} cannot reach PostgreSQL`,
+      );
+    }
+    assert.ok(
+      !policies.some((p) => p.metadata.name === "migrations"),
+      "a policy for Jobs that no longer exist",
     );
   });
 });
