@@ -3,7 +3,11 @@
 #   docker build -f deploy/docker/auth.Dockerfile -t mimascota/auth .
 # The same image runs the migrations: `node services/auth/src/migrate.ts`.
 
-FROM node:24-slim AS deps
+# The base image: any Debian-based image with node 24, npm and a `node` user (1000); deploy/smoke.sh builds
+# on a local one (--build-arg BASE_IMAGE=...) where no registry image can be pulled.
+ARG BASE_IMAGE=node:24-slim
+
+FROM ${BASE_IMAGE} AS deps
 WORKDIR /app
 # Only the manifests first, so the dependency layer is rebuilt only when they change. Every workspace's
 # manifest is needed for `npm ci` to match the lockfile; only auth's and shared's dependencies are installed.
@@ -15,7 +19,7 @@ COPY services/profiles/package.json services/profiles/
 RUN npm ci --omit=dev --workspace services/auth --workspace packages/shared \
  && npm cache clean --force
 
-FROM node:24-slim AS runtime
+FROM ${BASE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8006 \

@@ -2,20 +2,27 @@
 # The API gateway. Build from the repository root (the workspaces share one lockfile):
 #   docker build -f deploy/docker/gateway.Dockerfile -t mimascota/gateway .
 
-FROM node:24-slim AS deps
+# The base image: any Debian-based image with node 24, npm and a `node` user (1000); deploy/smoke.sh builds
+# on a local one (--build-arg BASE_IMAGE=...) where no registry image can be pulled.
+ARG BASE_IMAGE=node:24-slim
+
+FROM ${BASE_IMAGE} AS deps
 WORKDIR /app
 # Only the manifests first, so the dependency layer is rebuilt only when they change. Every workspace's
-# manifest is needed for `npm ci` to match the lockfile; only the gateway's and shared's dependencies are
-# installed.
+# manifest is needed for `npm ci` to match the lockfile. Only the gateway's own dependencies are installed:
+# the shared package's include PGlite, drizzle, pg, Kafka and nodemailer, which the gateway never loads (the
+# shared modules it imports need only packages the gateway depends on; deploy/test checks the import graph).
+# Installing one workspace leaves the shared package unlinked, so the link is made here.
 COPY package.json package-lock.json ./
 COPY packages/shared/package.json packages/shared/
 COPY services/auth/package.json services/auth/
 COPY services/gateway/package.json services/gateway/
 COPY services/profiles/package.json services/profiles/
-RUN npm ci --omit=dev --workspace services/gateway --workspace packages/shared \
+RUN npm ci --omit=dev --workspace services/gateway \
+ && ln -s ../../packages/shared node_modules/@mimascota/shared \
  && npm cache clean --force
 
-FROM node:24-slim AS runtime
+FROM ${BASE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080 \

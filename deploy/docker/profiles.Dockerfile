@@ -10,7 +10,11 @@
 # needs libstdc++ and libgcc_s, so every base that runs node runs sharp. An Alpine (musl) base would need
 # the linuxmusl packages instead, which the lockfile does not select for glibc builds.
 
-FROM node:24-slim AS deps
+# The base image: any Debian-based image with node 24, npm and a `node` user (1000); deploy/smoke.sh builds
+# on a local one (--build-arg BASE_IMAGE=...) where no registry image can be pulled.
+ARG BASE_IMAGE=node:24-slim
+
+FROM ${BASE_IMAGE} AS deps
 WORKDIR /app
 # Only the manifests first, so the dependency layer is rebuilt only when they change. Every workspace's
 # manifest is needed for `npm ci` to match the lockfile; only profiles' and shared's dependencies are
@@ -23,7 +27,7 @@ COPY services/profiles/package.json services/profiles/
 RUN npm ci --omit=dev --workspace services/profiles --workspace packages/shared \
  && npm cache clean --force
 
-FROM node:24-slim AS runtime
+FROM ${BASE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8082 \

@@ -50,6 +50,12 @@ const service = (name: string): ComposeService => {
   return found;
 };
 const env = (name: string) => asEnvironment(service(name).environment ?? {});
+const dataModule = "--import=data:text/javascript,";
+/** The JavaScript of a Dockerfile's `HEALTHCHECK ... CMD ["node", "-e", "<code>"]`. */
+const dockerfileHealthcheck = (name: string) => {
+  const exec = /^\s+CMD (\[.*\])$/m.exec(readRepoFile(`deploy/docker/${name}.Dockerfile`))?.[1];
+  return (JSON.parse(exec ?? "[]") as string[])[2];
+};
 /** "127.0.0.1:8080:8080" → { host: "127.0.0.1", published: 8080, container: 8080 } */
 const parsePort = (spec: string) => {
   const parts = spec.split(":");
@@ -146,20 +152,46 @@ describe("docker compose stack", () => {
     assert.deepEqual(service("minio").healthcheck?.test, ["CMD", "mc", "ready", "local"]);
   });
 
-  it("publishes and health-checks each service on the port it listens on; only the gateway beyond loopback", () => {
+  it("publishes and health-checks each service on the port it listens on, every port on loopback", () => {
     for (const name of ["auth", "profiles", "gateway"]) {
       const port = Number(env(name).PORT);
       assert.deepEqual(
         service(name).ports?.map((spec) => parsePort(spec).container),
         [port],
       );
-      assert.ok(service(name).healthcheck?.test.join(" ").includes(`127.0.0.1:${port}/health`));
+      // The image's own check (it reads PORT), percent-encoded so that podman-compose cannot break it.
+      const module = service(name)
+        .healthcheck?.test.find((word) => word.startsWith(dataModule))
+        ?.slice(dataModule.length);
+      assert.equal(decodeURIComponent(module ?? ""), dockerfileHealthcheck(name), `${name} checks otherwise`);
     }
     for (const [name, spec] of Object.entries(compose.services)) {
       for (const port of spec.ports ?? []) {
-        if (name !== "gateway") assert.equal(parsePort(port).host, "127.0.0.1", `${name} publishes ${port}`);
+        assert.equal(parsePort(port).host, "127.0.0.1", `${name} publishes ${port} beyond loopback`);
       }
     }
+    // A local PostgreSQL or Redis (the tests' own) holds these ports on the host already.
+    const published = (name: string) => service(name).ports!.map((spec) => Number(spec.split(":").at(-2)));
+    assert.ok(!published("postgres").includes(5432) && !published("redis").includes(6379));
+  });
+
+  it("runs under podman-compose 1.0.3: no ${VAR:-}, and healthcheck words that its re-splitting keeps", () => {
+    // It passes `${VAR:-}` (an empty default) through literally, and joins exec-form words into one shell
+    // string that is split again (support/deploy-files.ts, podmanComposeHealthcheck).
+    assert.doesNotMatch(rawText, /\$\{\w+:?-\}/);
+    for (const [name, spec] of Object.entries(compose.services)) {
+      const test = spec.healthcheck?.test ?? ["CMD"];
+      assert.equal(test[0], "CMD", `${name}: a shell-form healthcheck`);
+      for (const word of test) assert.match(word, /^[\w@%+=:,./-]+$/, `${name}: "${word}" would be split`);
+    }
+  });
+
+  it("runs the Kafka release the tests run against (scripts/kafka)", () => {
+    const tested = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(
+      readRepoFile("scripts/kafka/pom.xml"),
+    )?.[1];
+    assert.ok(tested);
+    assert.equal(service("kafka").image, `apache/kafka:${tested}`);
   });
 
   it("starts in order gated on health: databases, the one-shot migrations, auth, profiles, the gateway", () => {
@@ -169,7 +201,8 @@ describe("docker compose stack", () => {
       assert.equal(auth[dependency]?.condition, "service_healthy", `auth does not wait for ${dependency}`);
     }
     assert.equal(service("migrate").depends_on?.postgres?.condition, "service_healthy");
-    assert.equal(service("migrate").restart, "no");
+    // Restarted until it succeeds: podman-compose 1.0.3 starts it without waiting for PostgreSQL's health.
+    assert.equal(service("migrate").restart, "on-failure");
     const profiles = service("profiles").depends_on ?? {};
     assert.equal(profiles["profiles-migrate"]?.condition, "service_completed_successfully");
     for (const dependency of ["postgres", "redis", "kafka", "minio", "auth"]) {
@@ -180,7 +213,7 @@ describe("docker compose stack", () => {
       );
     }
     assert.equal(service("profiles-migrate").depends_on?.postgres?.condition, "service_healthy");
-    assert.equal(service("profiles-migrate").restart, "no");
+    assert.equal(service("profiles-migrate").restart, "on-failure");
     assert.equal(service("gateway").depends_on?.auth?.condition, "service_healthy");
     assert.equal(service("gateway").depends_on?.profiles?.condition, "service_healthy");
     for (const [name, spec] of Object.entries(compose.services)) {

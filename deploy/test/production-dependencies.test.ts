@@ -6,9 +6,10 @@ import { readRepoFile, repoFileExists } from "./support/deploy-files.ts";
 import { deployedScripts, scriptAsContainerCommand } from "./support/service-commands.ts";
 
 /**
- * The images install `npm ci --omit=dev` for one service and the shared package only. Walking the runtime
- * import graph from each entry point proves every package it loads is among those production dependencies,
- * without building the image (no Docker engine here).
+ * The images install `npm ci --omit=dev` for the workspaces their Dockerfile names (a service, and the shared
+ * package unless the service needs none of its dependencies). Walking the runtime import graph from each
+ * entry point, and resolving every package it loads the way node would in the lockfile's tree of what those
+ * workspaces install, proves the image has them, without building it.
  */
 const importPattern =
   /^\s*(?:import|export)\s+(?!type\b)(?:[^"';]*?\sfrom\s+)?["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/gm;
@@ -42,22 +43,80 @@ function runtimePackages(entry: string): Map<string, string> {
   return packages;
 }
 
-const dependencies = (workspace: string): string[] =>
-  Object.keys(
-    (JSON.parse(readRepoFile(`${workspace}/package.json`)) as { dependencies?: Record<string, string> })
-      .dependencies ?? {},
+interface LockedPackage {
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+}
+const lock = (JSON.parse(readRepoFile("package-lock.json")) as { packages: Record<string, LockedPackage> })
+  .packages;
+
+/** The lockfile entry node finds for `name` from the entry at `from`: its node_modules, then each parent's. */
+function locate(name: string, from: string): string | undefined {
+  for (let base = from; ;) {
+    const candidate = base ? `${base}/node_modules/${name}` : `node_modules/${name}`;
+    if (lock[candidate]) return candidate;
+    if (!base) return undefined;
+    const parent = base.lastIndexOf("/node_modules/");
+    base = parent >= 0 ? base.slice(0, parent) : "";
+  }
+}
+
+/** Every lockfile entry `npm ci --omit=dev --workspace <each>` installs: the workspaces' production closure. */
+function installedBy(workspaces: string[]): Set<string> {
+  const installed = new Set<string>();
+  const queue = [...workspaces];
+  while (queue.length > 0) {
+    const at = queue.pop()!;
+    if (installed.has(at)) continue;
+    installed.add(at);
+    const entry = lock[at] ?? {};
+    const peers = Object.keys(entry.peerDependencies ?? {}).filter(
+      (name) => !entry.peerDependenciesMeta?.[name]?.optional,
+    );
+    for (const name of [
+      ...Object.keys(entry.dependencies ?? {}),
+      ...Object.keys(entry.optionalDependencies ?? {}),
+      ...peers,
+    ]) {
+      const found = locate(name, at);
+      if (found) queue.push(found);
+    }
+  }
+  return installed;
+}
+
+/** The workspaces a service's Dockerfile installs (`--workspace` of its `npm ci`). */
+const imageWorkspaces = (workspace: string): string[] =>
+  [...readRepoFile(`deploy/docker/${workspace.split("/")[1]}.Dockerfile`).matchAll(/--workspace (\S+)/g)].map(
+    (m) => m[1]!,
   );
+
+/** The workspace folder a source file belongs to, where node starts resolving its imports. */
+const workspaceOf = (file: string) => file.split("/").slice(0, 2).join("/");
 
 describe("production dependencies of the images", () => {
   for (const [workspace, script] of deployedScripts) {
-    it(`${workspace} ${script} loads only packages npm ci --omit=dev installs for its image`, () => {
+    it(`${workspace} ${script} loads only packages that npm ci --omit=dev installs for its image`, () => {
       const entry = scriptAsContainerCommand(workspace, script)[1]!;
-      const installed = new Set([...dependencies(workspace), ...dependencies("packages/shared")]);
+      const installed = installedBy(imageWorkspaces(workspace));
       const loaded = runtimePackages(entry);
       assert.ok(loaded.size > 0);
       for (const [name, importer] of loaded) {
-        assert.ok(installed.has(name), `${importer} imports ${name}, which is no production dependency`);
+        const found = locate(name, workspaceOf(importer));
+        assert.ok(
+          found && installed.has(found),
+          `${importer} imports ${name}, which the image does not install`,
+        );
       }
     });
   }
+
+  it("the gateway image carries none of the shared package's database, Kafka or mail libraries", () => {
+    const installed = installedBy(imageWorkspaces("services/gateway"));
+    for (const name of ["@electric-sql/pglite", "drizzle-orm", "pg", "@platformatic/kafka", "nodemailer"]) {
+      assert.ok(!installed.has(`node_modules/${name}`), `the gateway image installs ${name}`);
+    }
+  });
 });

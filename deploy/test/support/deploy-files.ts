@@ -82,6 +82,21 @@ export function asEnvironment(values: Record<string, unknown>): Record<string, s
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, String(v)]));
 }
 
+/** POSIX shell quoting as Python's `shlex.quote` does it (podman-compose is written in Python). */
+const shellQuote = (word: string) =>
+  /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'"'"'`)}'`;
+
+/**
+ * The command podman-compose 1.0.3 hands podman for an exec-form healthcheck (`["CMD", ...words]`): the words
+ * quoted one by one, joined with `' '`, after `/bin/sh -c `; podman runs that string with `/bin/sh -c` again.
+ * The second shell splits the words anew, so only words without spaces or shell characters survive it.
+ */
+export function podmanComposeHealthcheck(test: string[]): string {
+  const [kind, ...words] = test;
+  if (kind !== "CMD") throw new Error(`not an exec-form healthcheck: ${kind}`);
+  return `/bin/sh -c ${words.map(shellQuote).join("' '")}`;
+}
+
 const run = promisify(execFile);
 /** For `describe(name, { skip: await skipUnlessPromtool() })` (Debian package `prometheus`). */
 export const skipUnlessPromtool = () => skipUnlessPrograms(["promtool", "--version"]);
