@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
+import { createTestDatabase, skipUnless } from "@mimascota/shared/testing/services";
 
 const run = promisify(execFile);
 
@@ -95,6 +96,24 @@ describe("configuration errors at start", () => {
     assert.equal(result.code, 1);
     assert.match(result.stderr, /^Invalid configuration:\n {2}PHOTO_MAX_BYTES: /);
     assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");
+  });
+
+  it("the migrations read only the database settings: production needs no service secret or broker for them", async (t) => {
+    const skip = await skipUnless("postgres");
+    if (skip) return t.skip(skip);
+    const database = await createTestDatabase();
+    try {
+      for (const script of ["services/auth/src/migrate.ts", "services/profiles/src/migrate.ts"]) {
+        const result = await start(script, {
+          NODE_ENV: "production",
+          DATABASE_URL: database.url,
+          DATA_DIR: "/nonexistent",
+        });
+        assert.equal(result.code, 0, `${script}: ${result.stderr}`);
+      }
+    } finally {
+      await database.drop();
+    }
   });
 
   it("accepts addresses, CIDRs and proxy-addr's named ranges", async () => {

@@ -149,6 +149,14 @@ export const databaseConfigShape = {
   DATABASE_URL: env.optionalUrl(),
 };
 
+/**
+ * What a migration entry point reads (`npm run migrate`, a Kubernetes init container): the database and where
+ * embedded data lives, nothing else, so a migration never demands a service's secrets or broker settings.
+ */
+export function loadMigrationConfig(environment: NodeJS.ProcessEnv = process.env) {
+  return parseConfig(z.object({ ...baseConfigShape, ...databaseConfigShape }), environment);
+}
+
 export const redisConfigShape = {
   /** Unset means the in-memory key-value store (one process only). */
   REDIS_URL: env.optionalUrl(),

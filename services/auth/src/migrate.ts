@@ -1,12 +1,11 @@
-import { loadConfigOrExit } from "@mimascota/shared/config";
+import { loadConfigOrExit, loadMigrationConfig } from "@mimascota/shared/config";
 import { openDatabase } from "@mimascota/shared/db/database";
 import { migrateInfra } from "@mimascota/shared/db/infra-migrations";
 import { createLogger } from "@mimascota/shared/logger";
-import { loadAuthConfig } from "./config.ts";
 import { migrateAuth } from "./db/migrations.ts";
 
 /** `npm run migrate`: applies every pending migration to the configured database, then exits. */
-const [config] = loadConfigOrExit(() => loadAuthConfig());
+const [config] = loadConfigOrExit(() => loadMigrationConfig());
 const logger = createLogger("auth-migrate", config.LOG_LEVEL);
 const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR });
 try {
