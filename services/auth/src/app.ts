@@ -2,16 +2,12 @@ import cookie from "@fastify/cookie";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance } from "fastify";
-import {
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from "fastify-type-provider-zod";
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Logger } from "pino";
 import type { Clock } from "@mimascota/shared/clock";
 import type { DatabaseHandle } from "@mimascota/shared/db/database";
 import { createHttpServer } from "@mimascota/shared/http";
+import { swaggerOptions } from "@mimascota/shared/openapi/swagger-options";
 import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
 import type { AuthConfig } from "./config.ts";
 import { PasswordHasher } from "./crypto/password-hasher.ts";
@@ -26,6 +22,7 @@ import { SessionRepository } from "./repositories/session.repository.ts";
 import { SigningKeyRepository } from "./repositories/signing-key.repository.ts";
 import { TwoFactorChallengeRepository } from "./repositories/two-factor-challenge.repository.ts";
 import { registerAuthOpsRoutes } from "./routes/ops.routes.ts";
+import { openapiSchemas } from "./routes/schemas.ts";
 import { registerSessionRoutes } from "./routes/session.routes.ts";
 import { AccessTokenService } from "./services/access-token.service.ts";
 import { LoginService } from "./services/login.service.ts";
@@ -95,15 +92,39 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   await app.register(cookie);
-  await app.register(swagger, {
-    openapi: {
-      info: { title: "Mi Mascota auth service", version: "1.0.0" },
-      components: {
-        securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
+  await app.register(
+    swagger,
+    swaggerOptions({
+      title: "Mi Mascota auth service",
+      description:
+        "Accounts, sessions and two-factor authentication. Errors are RFC 9457 problem details " +
+        "(`application/problem+json`) whose `code` clients branch on. Through the gateway every path is the same.",
+      registry: openapiSchemas,
+      securitySchemes: {
+        refreshCookie: {
+          type: "apiKey",
+          in: "cookie",
+          name: config.cookies.refreshName,
+          description:
+            "The refresh token, an HttpOnly cookie set by login and sent back by the browser; refresh and " +
+            "logout also check the request's Origin against ALLOWED_ORIGINS.",
+        },
       },
-    },
-    transform: jsonSchemaTransform,
-  });
+      tags: {
+        accounts: "Sign up, email verification and passwords",
+        sessions: "Sign in, refresh, sign out, the signed-in user and deleting the account",
+        "two-factor": "TOTP two-factor authentication and backup codes",
+        ops: "The public keys that verify access tokens",
+      },
+      setsCookie: [
+        "post /api/v1/auth/login",
+        "post /api/v1/auth/login/2fa",
+        "post /api/v1/auth/refresh",
+        "post /api/v1/auth/logout",
+        "delete /api/v1/auth/me",
+      ],
+    }),
+  );
   await app.register(swaggerUi, { routePrefix: "/docs" });
   const typed = app.withTypeProvider<ZodTypeProvider>();
   typed.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());

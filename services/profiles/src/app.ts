@@ -2,18 +2,14 @@ import multipart from "@fastify/multipart";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance } from "fastify";
-import {
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from "fastify-type-provider-zod";
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Logger } from "pino";
 import type { TokenVerifier } from "@mimascota/shared/auth/token-verifier";
 import type { Clock } from "@mimascota/shared/clock";
 import type { DatabaseHandle } from "@mimascota/shared/db/database";
 import type { ReadinessCheck } from "@mimascota/shared/readiness";
 import { createHttpServer } from "@mimascota/shared/http";
+import { swaggerOptions } from "@mimascota/shared/openapi/swagger-options";
 import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
 import { registerOpsRoutes } from "@mimascota/shared/ops-routes";
 import type { ProfilesConfig } from "./config.ts";
@@ -24,6 +20,7 @@ import { ProfileRepository } from "./repositories/profile.repository.ts";
 import { authenticate } from "./routes/authenticate.ts";
 import { registerPhotoRoutes } from "./routes/photo.routes.ts";
 import { registerProfileRoutes } from "./routes/profile.routes.ts";
+import { openapiSchemas } from "./routes/profile-view.ts";
 import { AccountEventsService } from "./services/account-events.service.ts";
 import { PhotoService } from "./services/photo.service.ts";
 import { ProfileService } from "./services/profile.service.ts";
@@ -66,15 +63,17 @@ export async function buildProfileApp(deps: ProfileDeps): Promise<ProfileApp> {
   app.setSerializerCompiler(serializerCompiler);
   // Multipart bodies are streamed by the photo route with its own limit (PHOTO_MAX_BYTES), not the JSON one.
   await app.register(multipart, { limits: { fileSize: config.PHOTO_MAX_BYTES, files: 1 } });
-  await app.register(swagger, {
-    openapi: {
-      info: { title: "Mi Mascota profile service", version: "1.0.0" },
-      components: {
-        securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
-      },
-    },
-    transform: jsonSchemaTransform,
-  });
+  await app.register(
+    swagger,
+    swaggerOptions({
+      title: "Mi Mascota profile service",
+      description:
+        "The signed-in user's profile and photo, with the original Mi Mascota API's snake_case names. Errors " +
+        "are RFC 9457 problem details (`application/problem+json`) whose `code` clients branch on.",
+      registry: openapiSchemas,
+      tags: { profiles: "The caller's own profile and its photo" },
+    }),
+  );
   await app.register(swaggerUi, { routePrefix: "/docs" });
   app
     .withTypeProvider<ZodTypeProvider>()

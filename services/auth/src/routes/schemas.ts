@@ -1,4 +1,8 @@
 import { z } from "zod";
+import { createSchemaRegistry } from "@mimascota/shared/openapi/swagger-options";
+
+/** The auth service's named OpenAPI schemas (`components.schemas`), so generated clients get named types. */
+export const openapiSchemas = createSchemaRegistry();
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
@@ -25,7 +29,10 @@ export const passwordInputSchema = z.string().min(1).max(1024);
 
 export const localeSchema = z.enum(["es", "en"]);
 
-export const messageResponse = z.object({ message: z.string() });
+export const messageResponse = z.object({
+  message: z.string().describe("For people, in the caller's language (Spanish by default)"),
+});
+openapiSchemas.add(messageResponse, { id: "Message" });
 
 export const userResponse = z.object({
   id: z.uuid(),
@@ -33,5 +40,6 @@ export const userResponse = z.object({
   fullName: z.string().nullable(),
   emailVerified: z.boolean(),
   twoFactorEnabled: z.boolean(),
-  createdAt: z.string(),
+  createdAt: z.string().describe("ISO-8601 UTC"),
 });
+openapiSchemas.add(userResponse, { id: "User" });

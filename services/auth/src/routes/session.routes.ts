@@ -11,7 +11,7 @@ import type { RequestSite } from "../services/same-site.ts";
 import { authenticate, requireAuth, type AuthenticateDeps } from "./authenticate.ts";
 import { messageFor } from "../i18n/messages.ts";
 import { problemResponses } from "@mimascota/shared/openapi/problem-responses";
-import { emailSchema, passwordInputSchema, userResponse } from "./schemas.ts";
+import { emailSchema, openapiSchemas, passwordInputSchema, userResponse } from "./schemas.ts";
 
 export interface SessionRouteDeps extends AuthenticateDeps {
   cookies: AuthSettings["cookies"];
@@ -40,17 +40,19 @@ const tokenResponse = z.object({
   expiresIn: z.number().int().describe("Seconds until the access token expires"),
   ...tokenAliases,
 });
-const loginResponse = z.union([
-  tokenResponse.extend({ user: userResponse }),
-  z.object({
-    twoFactorRequired: z.literal(true),
-    twoFactorToken: z.string(),
-    expiresIn: z.number().int().describe("Seconds until the two-factor token expires"),
-    requires_2fa: z.literal(true).describe("= twoFactorRequired (original API)"),
-    temp_session_id: z.string().describe("= twoFactorToken (original API)"),
-    message: z.string(),
-  }),
-]);
+const signedIn = tokenResponse.extend({ user: userResponse });
+const secondFactorRequired = z.object({
+  twoFactorRequired: z.literal(true),
+  twoFactorToken: z.string(),
+  expiresIn: z.number().int().describe("Seconds until the two-factor token expires"),
+  requires_2fa: z.literal(true).describe("= twoFactorRequired (original API)"),
+  temp_session_id: z.string().describe("= twoFactorToken (original API)"),
+  message: z.string(),
+});
+const loginResponse = z.union([signedIn, secondFactorRequired]);
+openapiSchemas.add(tokenResponse, { id: "AccessToken" });
+openapiSchemas.add(signedIn, { id: "SignedIn" });
+openapiSchemas.add(secondFactorRequired, { id: "SecondFactorRequired" });
 
 /** The refresh cookie is scoped to the auth endpoints, so no other path (or script) ever sees it. */
 const COOKIE_PATH = "/api/v1/auth";
@@ -114,6 +116,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRouteDe
       schema: {
         tags,
         summary: "Rotate the refresh cookie and get a new access token",
+        security: [{ refreshCookie: [] }],
         response: {
           200: tokenResponse,
           // No body is expected, but a POST may carry one: the edge's body codes stay documented.
@@ -139,6 +142,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRouteDe
       schema: {
         tags,
         summary: "End the cookie's session and clear the cookie (idempotent)",
+        security: [{ refreshCookie: [] }, {}],
         response: {
           204: z.null().describe("Signed out"),
           ...problemResponses({ 403: ["CROSS_SITE_REQUEST"] }),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { createSchemaRegistry } from "@mimascota/shared/openapi/swagger-options";
 import { PhotoService } from "../services/photo.service.ts";
 import type { Profile } from "../services/profile.service.ts";
 
@@ -36,6 +37,10 @@ export const profileResponse = z
   })
   .extend(ubication.shape)
   .describe("A profile");
+
+/** The profile service's named OpenAPI schemas (`components.schemas`), so generated clients get named types. */
+export const openapiSchemas = createSchemaRegistry();
+openapiSchemas.add(profileResponse, { id: "Profile" });
 
 export type ProfileResponse = z.infer<typeof profileResponse>;
 
