@@ -10,6 +10,8 @@ import { MemoryCacheStore, RedisCacheStore } from "./cache/cache-store.ts";
 import { ResponseCache } from "./cache/response-cache.ts";
 import type { GatewayConfig } from "./config.ts";
 import { registerCors } from "./cors.ts";
+import { ApiDocument } from "./docs/api-document.ts";
+import { registerDocsRoutes } from "./docs/docs.routes.ts";
 import { registerRequestHooks } from "./http-hooks.ts";
 import { GatewayMetrics } from "./metrics.ts";
 import { GatewayService } from "./proxy/gateway.service.ts";
@@ -121,6 +123,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     },
   });
   if (config.devMailbox) registerDevMailRoutes(app, config.DATA_DIR);
+  registerDocsRoutes(app, new ApiDocument({ ...config.docs, router, clock, logger }));
   app.route({
     method: PROXY_METHODS,
     url: "/*",

@@ -7,12 +7,14 @@ import { opsPortOf, separateOps } from "@mimascota/shared/ops-port";
 import { RedisConnection } from "@mimascota/shared/redis/redis-connection";
 import { buildApp } from "./app.ts";
 import type { GatewayConfig } from "./config.ts";
+import { isDocsPath } from "./docs/docs.routes.ts";
 
 /** The operations port in production when OPS_PORT is unset (Prometheus and probes reach it there). */
 export const GATEWAY_OPS_PORT = 9080;
 
-/** Served only on the operations port in production: metrics and breaker state. */
-const isGatewayOpsPath = (path: string) => path === "/metrics" || path === "/circuit-breakers";
+/** Served only on the operations port in production: metrics, breaker state and (unless PUBLIC_DOCS) the docs. */
+const isGatewayOpsPath = (config: GatewayConfig) => (path: string) =>
+  path === "/metrics" || path === "/circuit-breakers" || (!config.PUBLIC_DOCS && isDocsPath(path));
 
 export interface RunningGateway {
   app: FastifyInstance;
@@ -56,7 +58,7 @@ export async function startGateway(
   const ops =
     opsPort === undefined
       ? undefined
-      : separateOps(app, { logger, host: config.HOST, port: opsPort, isOpsPath: isGatewayOpsPath });
+      : separateOps(app, { logger, host: config.HOST, port: opsPort, isOpsPath: isGatewayOpsPath(config) });
   try {
     await app.listen({ port: config.PORT, host: config.HOST });
     await ops?.listen();

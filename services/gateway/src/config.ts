@@ -124,6 +124,14 @@ export const gatewayConfigSchema = z.object({
 
   REDIS_KEY_PREFIX: env.string("gw:"),
   REDIS_TIMEOUT_MS: env.int(250, 1),
+  /**
+   * Where the gateway fetches each upstream's own OpenAPI document for the merged one at /openapi.json: in
+   * production the upstreams serve it on their ops port. Unset: `<upstream URL>/openapi.json`.
+   */
+  AUTH_OPENAPI_URL: env.optionalUrl(),
+  PROFILES_OPENAPI_URL: env.optionalUrl(),
+  /** Seconds a fetched upstream document is used before it is fetched again (the last good copy outlives it). */
+  OPENAPI_CACHE_TTL: env.int(60, 1),
   /** The dev mailbox page at /_dev/mail; always off when NODE_ENV=production. */
   DEV_MAILBOX: env.bool(true),
 });
@@ -150,9 +158,14 @@ const SECOND = 1000;
  */
 export function gatewaySettings(env: GatewayEnv) {
   const rateLimitWindowMs = env.RATE_LIMIT_WINDOW * SECOND;
+  const routeTable = loadRouteTable(env);
+  const documentOverrides: Record<string, string | undefined> = {
+    auth: env.AUTH_OPENAPI_URL,
+    profiles: env.PROFILES_OPENAPI_URL,
+  };
   return {
     /** The built-in table, or the operator's (GATEWAY_ROUTES, GATEWAY_ROUTES_FILE). */
-    routeTable: loadRouteTable(env),
+    routeTable,
     http: {
       bodyLimitBytes: env.BODY_LIMIT_BYTES,
       maxHeaderBytes: env.MAX_HEADER_BYTES,
@@ -200,6 +213,17 @@ export function gatewaySettings(env: GatewayEnv) {
       keyPrefix: env.REDIS_KEY_PREFIX,
       revokedSessionPrefix: env.REVOKED_SESSION_KEY_PREFIX,
       commandTimeoutMs: env.REDIS_TIMEOUT_MS,
+    },
+    /** The merged OpenAPI document (/openapi.json, /docs): where each upstream's own document is fetched. */
+    docs: {
+      sources: Object.fromEntries(
+        Object.entries(routeTable.upstreams).map(([name, upstream]) => [
+          name,
+          documentOverrides[name] ?? new URL("/openapi.json", upstream.url).toString(),
+        ]),
+      ),
+      ttlMs: env.OPENAPI_CACHE_TTL * SECOND,
+      timeoutMs: env.UPSTREAM_TIMEOUT_MS,
     },
     /** The dev mailbox page: never in production. */
     devMailbox: env.DEV_MAILBOX && env.NODE_ENV !== "production",
