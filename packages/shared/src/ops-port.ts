@@ -32,6 +32,30 @@ export function opsPortOf(config: OpsSettings, productionDefault: number): numbe
   return config.NODE_ENV === "production" ? productionDefault : undefined;
 }
 
+/** The API docs UI and its document: served only on the operations port unless PUBLIC_DOCS. */
+export const isDocsPath = (path: string) =>
+  path === "/openapi.json" || path === "/docs" || path.startsWith("/docs/");
+
+/**
+ * A service's operations listener, or undefined when its ops endpoints stay on the public port (see
+ * `opsPortOf`): `/metrics`, the docs unless PUBLIC_DOCS, and `extraOpsPaths` move there.
+ */
+export function opsListenerFor(
+  app: FastifyInstance,
+  config: OpsSettings & { HOST: string; PUBLIC_DOCS: boolean },
+  options: { logger: Logger; productionDefault: number; extraOpsPaths?: readonly string[] },
+): OpsListener | undefined {
+  const port = opsPortOf(config, options.productionDefault);
+  if (port === undefined) return undefined;
+  const extra = new Set(["/metrics", ...(options.extraOpsPaths ?? [])]);
+  return separateOps(app, {
+    logger: options.logger,
+    host: config.HOST,
+    port,
+    isOpsPath: (path) => extra.has(path) || (!config.PUBLIC_DOCS && isDocsPath(path)),
+  });
+}
+
 export interface OpsPortOptions {
   logger: Logger;
   host: string;

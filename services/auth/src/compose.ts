@@ -10,7 +10,7 @@ import { OutboxRelay } from "@mimascota/shared/events/outbox-relay";
 import { createKeyValueStore } from "@mimascota/shared/kv/create-key-value-store";
 import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
 import { createLogger } from "@mimascota/shared/logger";
-import { opsPortOf, separateOps } from "@mimascota/shared/ops-port";
+import { opsListenerFor } from "@mimascota/shared/ops-port";
 import { createMailTransport } from "@mimascota/shared/mail/create-mail-transport";
 import { MailWorker } from "@mimascota/shared/mail/mail-worker";
 import { buildApp } from "./app.ts";
@@ -20,9 +20,6 @@ import { Housekeeper } from "./housekeeping.ts";
 
 /** The operations port in production when OPS_PORT is unset (Prometheus and probes reach it there). */
 export const AUTH_OPS_PORT = 9006;
-
-const isDocsPath = (path: string) =>
-  path === "/openapi.json" || path === "/docs" || path.startsWith("/docs/");
 
 export interface RunningAuthService {
   app: FastifyInstance;
@@ -91,16 +88,7 @@ export async function startAuthService(
         ? { lastPass: () => housekeeper.lastPassAt(), intervalSeconds: config.housekeeping.intervalMs / 1000 }
         : undefined,
   });
-  const opsPort = opsPortOf(config, AUTH_OPS_PORT);
-  const ops =
-    opsPort === undefined
-      ? undefined
-      : separateOps(app, {
-          logger,
-          host: config.HOST,
-          port: opsPort,
-          isOpsPath: (path) => path === "/metrics" || (!config.PUBLIC_DOCS && isDocsPath(path)),
-        });
+  const ops = opsListenerFor(app, config, { logger, productionDefault: AUTH_OPS_PORT });
   relay.start();
   mailWorker.start();
   housekeeper.start();

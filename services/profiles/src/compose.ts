@@ -10,7 +10,7 @@ import { kafkaSecurity } from "@mimascota/shared/events/kafka-security";
 import { createKeyValueStore } from "@mimascota/shared/kv/create-key-value-store";
 import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
 import { createLogger } from "@mimascota/shared/logger";
-import { opsPortOf, separateOps } from "@mimascota/shared/ops-port";
+import { opsListenerFor } from "@mimascota/shared/ops-port";
 import { buildProfileApp, type ProfileApp } from "./app.ts";
 import { profilesDataDir, type ProfilesConfig } from "./config.ts";
 import { migrateProfiles } from "./db/migrations.ts";
@@ -20,9 +20,6 @@ import type { ObjectStore } from "./storage/object-store.ts";
 
 /** The operations port in production when OPS_PORT is unset (Prometheus and probes reach it there). */
 export const PROFILES_OPS_PORT = 9082;
-
-const isDocsPath = (path: string) =>
-  path === "/openapi.json" || path === "/docs" || path.startsWith("/docs/");
 
 export interface RunningProfileService {
   app: FastifyInstance;
@@ -106,16 +103,7 @@ export async function startProfileService(
   });
 
   const { app } = built;
-  const opsPort = opsPortOf(config, PROFILES_OPS_PORT);
-  const ops =
-    opsPort === undefined
-      ? undefined
-      : separateOps(app, {
-          logger,
-          host: config.HOST,
-          port: opsPort,
-          isOpsPath: (path) => path === "/metrics" || (!config.PUBLIC_DOCS && isDocsPath(path)),
-        });
+  const ops = opsListenerFor(app, config, { logger, productionDefault: PROFILES_OPS_PORT });
   consumer?.start();
   sweeper.start();
   await app.listen({ port: config.PORT, host: config.HOST });

@@ -1,15 +1,8 @@
 import { z } from "zod";
+import type { OutboundEvent } from "./event-publisher.ts";
 
-/** One event as a consumer receives it: the CloudEvents attributes and the parsed JSON `data`. */
-export interface InboundEvent {
-  id: string;
-  topic: string;
-  key: string;
-  type: string;
-  source: string;
-  time: Date;
-  data: unknown;
-}
+/** One event as a consumer receives it: the CloudEvents attributes and the parsed JSON `data`, as it was sent. */
+export type InboundEvent = OutboundEvent;
 
 /** Where an event came from, enough to find it again on the broker (absent for in-process delivery). */
 export interface EventOrigin {
