@@ -115,7 +115,8 @@ function finishResponse(status: string, response: OpenApiResponse, setsCookie: b
   if (response.description === "Default Response" || !response.description) {
     response.description = STATUS_CODES[code] ?? "Response";
   }
-  if (code === 204) delete response.content;
+  // No body: a generated client must not try to parse one.
+  if (code === 204 || code === 304) delete response.content;
   const json = response.content?.["application/json"];
   if (code >= 400 && json && response.content) {
     response.content = { [PROBLEM_MEDIA_TYPE]: { ...json, example: problemExample(code, json.schema) } };

@@ -2,12 +2,22 @@ import { createJsonSchemaTransform, createJsonSchemaTransformObject } from "fast
 import { z } from "zod";
 import { finishDocument, type FinishOptions, type OpenApiDocument } from "./document.ts";
 
+/** What a schema's registry entry may add to its JSON Schema. */
+export interface SchemaMeta {
+  id?: string;
+  example?: unknown;
+  type?: string;
+  format?: string;
+  [key: string]: unknown;
+}
+
 /**
  * A service's named schemas (`registry.add(schema, { id: "User" })`): they become `components.schemas` and are
- * referred to by `$ref`, so a generated client gets named types. One registry per service, never zod's global
+ * referred to by `$ref`, so a generated client gets named types. An entry without `id` adds its other fields to
+ * the schema's JSON Schema (an `example`, a `format`) without naming it. One registry per service, never zod's global
  * one, which every service built in the same process (the embedded start, the tests) would share.
  */
-export const createSchemaRegistry = () => z.registry<{ id: string }>();
+export const createSchemaRegistry = () => z.registry<SchemaMeta>();
 export type SchemaRegistry = ReturnType<typeof createSchemaRegistry>;
 
 export interface ServiceDocumentOptions extends FinishOptions {

@@ -42,4 +42,14 @@ export const userResponse = z.object({
   twoFactorEnabled: z.boolean(),
   createdAt: z.string().describe("ISO-8601 UTC"),
 });
-openapiSchemas.add(userResponse, { id: "User" });
+openapiSchemas.add(userResponse, {
+  id: "User",
+  example: {
+    id: "0b8e2c1a-4f3d-4e5a-9b7c-6d5e4f3a2b1c",
+    email: "ana@example.com",
+    fullName: "Ana Pérez",
+    emailVerified: true,
+    twoFactorEnabled: false,
+    createdAt: "2026-01-15T10:30:00.000Z",
+  },
+});

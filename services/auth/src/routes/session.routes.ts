@@ -24,6 +24,9 @@ export interface SessionRouteDeps extends AuthenticateDeps {
 
 /** Unknown fields are stripped by zod and never reach the service. */
 const loginBody = z.object({ email: emailSchema, password: passwordInputSchema });
+openapiSchemas.add(loginBody, {
+  example: { email: "ana@example.com", password: "Tortuga-Violeta-Lluvia-2024!" },
+});
 /** The original Mi Mascota API's names for the token, which its front end reads (`access_token`). */
 export const tokenAliases = {
   access_token: z.string().describe("= accessToken (original API)"),

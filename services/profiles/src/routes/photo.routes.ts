@@ -6,7 +6,7 @@ import { problemResponses } from "@mimascota/shared/openapi/problem-responses";
 import { problems } from "../errors.ts";
 import type { PhotoService } from "../services/photo.service.ts";
 import { callerOf } from "./authenticate.ts";
-import { photoUrl } from "./profile-view.ts";
+import { openapiSchemas, photoUrl } from "./profile-view.ts";
 
 export interface PhotoRouteDeps {
   photos: PhotoService;
@@ -17,6 +17,9 @@ export interface PhotoRouteDeps {
 
 /** A photo's key is random and never reused, so its bytes never change: cache it for a year, everywhere. */
 const IMMUTABLE = "public, max-age=31536000, immutable";
+
+const photoBytes = z.any();
+openapiSchemas.add(photoBytes, { type: "string", format: "binary" });
 
 /** Photo upload (the owner only) and photo serving (public: an `<img>` sends no token; the URL is random). */
 export function registerPhotoRoutes(app: FastifyInstance, deps: PhotoRouteDeps): void {
@@ -62,7 +65,11 @@ export function registerPhotoRoutes(app: FastifyInstance, deps: PhotoRouteDeps):
         summary: "A profile photo (public, immutable: a new photo gets a new URL)",
         params: z.object({ file: z.string().max(64) }),
         response: {
-          200: z.any().describe("The image (image/webp)"),
+          // Sent as bytes (never through the serializer): described by media type for generated clients.
+          200: {
+            description: "The image, re-encoded as WebP",
+            content: { "image/webp": { schema: photoBytes } },
+          },
           304: z.null().describe("Not modified"),
           ...problemResponses({ 404: ["PHOTO_NOT_FOUND"] }, { withBody: false }),
         },
