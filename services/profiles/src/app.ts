@@ -72,6 +72,22 @@ export async function buildProfileApp(deps: ProfileDeps): Promise<ProfileApp> {
         "are RFC 9457 problem details (`application/problem+json`) whose `code` clients branch on.",
       registry: openapiSchemas,
       tags: { profiles: "The caller's own profile and its photo" },
+      requestBodies: {
+        "post /api/v1/profiles/{id}/photo": {
+          required: true,
+          content: {
+            "multipart/form-data": {
+              schema: {
+                type: "object",
+                required: ["file"],
+                properties: {
+                  file: { type: "string", format: "binary", description: "JPEG, PNG or WebP, at most 5 MB" },
+                },
+              },
+            },
+          },
+        },
+      },
     }),
   );
   await app.register(swaggerUi, { routePrefix: "/docs" });

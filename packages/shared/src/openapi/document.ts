@@ -66,6 +66,11 @@ export interface FinishOptions {
    * with a `Set-Cookie` header.
    */
   setsCookie?: readonly string[];
+  /**
+   * Request bodies that no route schema describes because a plugin, not the validator, reads them (a multipart
+   * upload), by operation (`"post /api/v1/profiles/{id}/photo"`).
+   */
+  requestBodies?: Record<string, unknown>;
 }
 
 /**
@@ -84,6 +89,8 @@ export function finishDocument(doc: OpenApiDocument, options: FinishOptions): Op
       if (!HTTP_METHODS.has(method)) continue;
       operation.operationId ??= operationIdOf(method, path);
       operation.security ??= [];
+      const body = options.requestBodies?.[`${method} ${path}`];
+      if (body !== undefined) operation.requestBody ??= body;
       for (const tag of operation.tags ?? []) usedTags.add(tag);
       for (const [status, response] of Object.entries(operation.responses)) {
         finishResponse(status, response, setsCookie.has(`${method} ${path}`));
