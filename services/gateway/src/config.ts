@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import type { TokenVerifierOptions } from "@mimascota/shared/auth/token-verifier";
+import { tokenVerificationConfigShape, tokenVerifierOptions } from "@mimascota/shared/auth/token-verifier";
 import {
   baseConfigShape,
   ConfigError,
@@ -10,11 +10,7 @@ import {
   redisConfigShape,
   variablesOf,
 } from "@mimascota/shared/config";
-import {
-  DEFAULT_JWT_AUDIENCE,
-  DEFAULT_JWT_ISSUER,
-  REVOKED_SESSION_PREFIX,
-} from "@mimascota/shared/auth-contract";
+import { REVOKED_SESSION_PREFIX } from "@mimascota/shared/auth-contract";
 import { opsConfigShape } from "@mimascota/shared/ops-port";
 import type { BreakerSettings } from "./breaker/circuit-breaker.ts";
 import { defaultRouteTable } from "./routing/default-routes.ts";
@@ -34,31 +30,7 @@ export const gatewayConfigSchema = z.object({
   /** The same table inline, as JSON; wins over the file. */
   GATEWAY_ROUTES: env.optionalString(),
 
-  JWT_ISSUER: env.string(DEFAULT_JWT_ISSUER),
-  JWT_AUDIENCE: env.string(DEFAULT_JWT_AUDIENCE),
-  JWT_ALGORITHMS: env.list(["EdDSA", "ES256"]).pipe(z.array(z.enum(["EdDSA", "ES256"])).min(1)),
-  /** Leeway for exp/nbf in seconds; the contract caps it at 60. */
-  JWT_CLOCK_TOLERANCE: z.preprocess(
-    (v) => (v === "" || v === undefined ? 30 : v),
-    z.coerce.number().int().min(0).max(60),
-  ),
-  /**
-   * Longest lifetime (`exp − iat`, seconds) a token may claim: the auth service's 15 minutes plus the leeway.
-   * A correctly signed token claiming more (a key misused elsewhere, a forged issuer setting) is refused.
-   */
-  MAX_TOKEN_LIFETIME: env.int(15 * 60 + 60, 60),
-  /** Unset means `<AUTH_SERVICE_URL>/.well-known/jwks.json`. */
-  JWKS_URL: env.optionalUrl(),
-  JWKS_CACHE_MAX_AGE: env.int(600, 1),
-  /**
-   * At most one JWKS refetch (triggered by an unknown kid) per this many seconds. Short, because the auth
-   * service signs with a rotated key at once: a gateway that fetched within this window refuses the new kid
-   * until it passes. One small fetch per 5 s is nothing to the auth service, even under a flood of junk kids.
-   */
-  JWKS_REFETCH_COOLDOWN: env.int(5, 1),
-  TOKEN_CACHE_SIZE: env.int(10_000, 0),
-  /** A verified token is re-verified (signature, key still published) after this many seconds. */
-  TOKEN_CACHE_TTL: env.int(60, 1),
+  ...tokenVerificationConfigShape,
   REVOKED_SESSION_KEY_PREFIX: env.string(REVOKED_SESSION_PREFIX),
 
   RATE_LIMIT_IP: env.int(100, 1),
@@ -197,18 +169,7 @@ export function gatewaySettings(env: GatewayEnv) {
     } satisfies Record<string, RateLimitPolicy>,
     cache: { maxTtlSeconds: env.CACHE_MAX_TTL, maxBodyBytes: env.CACHE_MAX_BODY_BYTES },
     /** Access-token verification (`TokenVerifier`'s options). */
-    tokens: {
-      jwksUrl: env.JWKS_URL ?? new URL("/.well-known/jwks.json", env.AUTH_SERVICE_URL).toString(),
-      issuer: env.JWT_ISSUER,
-      audience: env.JWT_AUDIENCE,
-      algorithms: env.JWT_ALGORITHMS,
-      clockToleranceSeconds: env.JWT_CLOCK_TOLERANCE,
-      maxLifetimeSeconds: env.MAX_TOKEN_LIFETIME,
-      jwksCacheMaxAgeSeconds: env.JWKS_CACHE_MAX_AGE,
-      jwksRefetchCooldownSeconds: env.JWKS_REFETCH_COOLDOWN,
-      cacheSize: env.TOKEN_CACHE_SIZE,
-      cacheTtlSeconds: env.TOKEN_CACHE_TTL,
-    } satisfies Omit<TokenVerifierOptions, "clock" | "keys">,
+    tokens: tokenVerifierOptions(env),
     redis: {
       keyPrefix: env.REDIS_KEY_PREFIX,
       revokedSessionPrefix: env.REVOKED_SESSION_KEY_PREFIX,

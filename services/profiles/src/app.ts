@@ -55,14 +55,14 @@ export async function buildProfileApp(deps: ProfileDeps): Promise<ProfileApp> {
   const { config } = deps;
   const app = createHttpServer({
     logger: deps.logger,
-    bodyLimit: config.BODY_LIMIT_BYTES,
-    requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
-    trustProxy: config.TRUST_PROXY.length > 0 ? config.TRUST_PROXY : false,
+    bodyLimit: config.http.bodyLimitBytes,
+    requestTimeoutMs: config.http.requestTimeoutMs,
+    trustProxy: config.http.trustProxy,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // Multipart bodies are streamed by the photo route with its own limit (PHOTO_MAX_BYTES), not the JSON one.
-  await app.register(multipart, { limits: { fileSize: config.PHOTO_MAX_BYTES, files: 1 } });
+  await app.register(multipart, { limits: { fileSize: config.photos.maxBytes, files: 1 } });
   await app.register(
     swagger,
     swaggerOptions({
@@ -108,7 +108,7 @@ export async function buildProfileApp(deps: ProfileDeps): Promise<ProfileApp> {
     clock: deps.clock,
     profiles: profilesRepo,
     inbox,
-    minimumAge: config.MINIMUM_AGE,
+    minimumAge: config.profiles.minimumAge,
   });
   const photos = new PhotoService({
     db,
@@ -118,11 +118,7 @@ export async function buildProfileApp(deps: ProfileDeps): Promise<ProfileApp> {
     deletions,
     store: deps.store,
     metrics,
-    limits: {
-      maxBytes: config.PHOTO_MAX_BYTES,
-      maxInputPixels: config.PHOTO_MAX_PIXELS,
-      maxEdge: config.PHOTO_MAX_EDGE,
-    },
+    limits: config.photos,
   });
   const events = new AccountEventsService({
     db,
@@ -137,14 +133,14 @@ export async function buildProfileApp(deps: ProfileDeps): Promise<ProfileApp> {
   registerProfileRoutes(app, {
     profiles,
     authenticate: guard,
-    publicApiUrl: config.PUBLIC_API_URL,
-    underPrefixBodyLimit: config.PHOTO_MAX_BYTES + MULTIPART_ENVELOPE_BYTES,
+    publicApiUrl: config.links.publicApiUrl,
+    underPrefixBodyLimit: config.photos.maxBytes + MULTIPART_ENVELOPE_BYTES,
   });
   registerPhotoRoutes(app, {
     photos,
     authenticate: guard,
-    publicApiUrl: config.PUBLIC_API_URL,
-    maxBytes: config.PHOTO_MAX_BYTES,
+    publicApiUrl: config.links.publicApiUrl,
+    maxBytes: config.photos.maxBytes,
   });
   registerOpsRoutes(app, {
     required: { database: () => deps.database.ping() },

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
-import { tokenVerifierFromConfig } from "@mimascota/shared/auth/token-verifier";
+import { TokenVerifier } from "@mimascota/shared/auth/token-verifier";
 import { BackgroundLoop } from "@mimascota/shared/background-loop";
 import { systemClock, type Clock } from "@mimascota/shared/clock";
 import { openDatabase, type DatabaseHandle } from "@mimascota/shared/db/database";
@@ -67,7 +67,7 @@ export async function startProfileService(
     database,
     store,
     kv,
-    verifier: tokenVerifierFromConfig(config, clock),
+    verifier: new TokenVerifier({ ...config.tokens, clock }),
     degradable: { events: async () => consumer?.ping() },
     metricSources: { consumerLag: () => consumerLag.current() },
   });
@@ -78,11 +78,11 @@ export async function startProfileService(
       brokers: config.KAFKA_BROKERS,
       security: kafkaSecurity(config),
       clientId: "mimascota-profiles",
-      groupId: config.KAFKA_CONSUMER_GROUP,
+      groupId: config.consumer.group,
       topics: [...CONSUMED_TOPICS],
       sink: built.events,
       logger: logger.child({ component: "consumer" }),
-      newGroupStartsAt: config.KAFKA_CONSUMER_START,
+      newGroupStartsAt: config.consumer.newGroupStartsAt,
     });
     consumerLag.current = () => kafka.lag();
     consumer = kafka;
@@ -92,11 +92,11 @@ export async function startProfileService(
   // Housekeeping: photo deletions the store refused (it was down) retried until they succeed; old event ids.
   const sweeper = new BackgroundLoop({
     logger,
-    intervalMs: config.OBJECT_SWEEP_INTERVAL * 1000,
+    intervalMs: config.housekeeping.intervalMs,
     firstPassAfterInterval: true,
     pass: async () => {
       await built.photos.sweep();
-      await built.events.forgetOldEventIds(config.PROCESSED_EVENT_RETENTION * 1000);
+      await built.events.forgetOldEventIds(config.housekeeping.processedEventRetentionMs);
       return "idle";
     },
     log: { failed: "profile housekeeping failed", failedLevel: "warn" },

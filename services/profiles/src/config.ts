@@ -7,9 +7,11 @@ import {
   env,
   kafkaConfigShape,
   parseConfig,
+  pickVariables,
   redisConfigShape,
+  variablesOf,
 } from "@mimascota/shared/config";
-import { tokenVerificationConfigShape } from "@mimascota/shared/auth/token-verifier";
+import { tokenVerificationConfigShape, tokenVerifierOptions } from "@mimascota/shared/auth/token-verifier";
 import { kafkaSecurity } from "@mimascota/shared/events/kafka-security";
 import { opsConfigShape } from "@mimascota/shared/ops-port";
 import { s3Settings, storageConfigShape } from "./storage/storage-config.ts";
@@ -55,7 +57,52 @@ export const profilesConfigSchema = z.object({
   PROCESSED_EVENT_RETENTION: env.int(30 * 86400, 3600),
 });
 
-export type ProfilesConfig = z.output<typeof profilesConfigSchema>;
+type ProfilesEnv = z.output<typeof profilesConfigSchema>;
+
+const SECOND = 1000;
+
+/** Kept under their variable names: where the service connects and listens (and the storage, see storage-config). */
+const connectionKeys = [
+  ...variablesOf(
+    baseConfigShape,
+    databaseConfigShape,
+    redisConfigShape,
+    kafkaConfigShape,
+    opsConfigShape,
+    storageConfigShape,
+  ),
+  "PORT",
+  "HOST",
+] as const;
+
+/** Everything else, mapped once by concern, durations in milliseconds. */
+export function profilesSettings(env: ProfilesEnv) {
+  return {
+    http: {
+      bodyLimitBytes: env.BODY_LIMIT_BYTES,
+      requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+      trustProxy: env.TRUST_PROXY.length > 0 ? env.TRUST_PROXY : (false as const),
+    },
+    /** Photo URLs are built from the gateway's public address, never from the request's Host. */
+    links: { publicApiUrl: env.PUBLIC_API_URL },
+    /** Access-token verification (`TokenVerifier`'s options): the auth service's JWKS. */
+    tokens: tokenVerifierOptions(env),
+    photos: {
+      maxBytes: env.PHOTO_MAX_BYTES,
+      maxInputPixels: env.PHOTO_MAX_PIXELS,
+      maxEdge: env.PHOTO_MAX_EDGE,
+    },
+    profiles: { minimumAge: env.MINIMUM_AGE },
+    consumer: { group: env.KAFKA_CONSUMER_GROUP, newGroupStartsAt: env.KAFKA_CONSUMER_START },
+    housekeeping: {
+      intervalMs: env.OBJECT_SWEEP_INTERVAL * SECOND,
+      processedEventRetentionMs: env.PROCESSED_EVENT_RETENTION * SECOND,
+    },
+  };
+}
+
+export type ProfilesSettings = ReturnType<typeof profilesSettings>;
+export type ProfilesConfig = Pick<ProfilesEnv, (typeof connectionKeys)[number]> & ProfilesSettings;
 
 export function loadProfilesConfig(environment: NodeJS.ProcessEnv = process.env): ProfilesConfig {
   const config = parseConfig(profilesConfigSchema, environment);
@@ -68,7 +115,7 @@ export function loadProfilesConfig(environment: NodeJS.ProcessEnv = process.env)
   // bad Kafka or storage setting stops here.
   kafkaSecurity(config);
   s3Settings(config);
-  return config;
+  return { ...pickVariables(config, connectionKeys), ...profilesSettings(config) };
 }
 
 /**

@@ -213,37 +213,41 @@ export const tokenVerificationConfigShape = {
     (v) => (v === "" || v === undefined ? 30 : v),
     z.coerce.number().int().min(0).max(60),
   ),
-  /** Longest lifetime (`exp − iat`, seconds) a token may claim: the auth service's 15 minutes plus the leeway. */
+  /**
+   * Longest lifetime (`exp − iat`, seconds) a token may claim: the auth service's 15 minutes plus the leeway.
+   * A correctly signed token claiming more (a key misused elsewhere, a forged issuer setting) is refused.
+   */
   MAX_TOKEN_LIFETIME: env.int(15 * 60 + 60, 60),
+  /** Unset means `<AUTH_SERVICE_URL>/.well-known/jwks.json`. */
   JWKS_URL: env.optionalUrl(),
   JWKS_CACHE_MAX_AGE: env.int(600, 1),
-  /** At most one JWKS refetch (triggered by an unknown kid) per this many seconds. */
+  /**
+   * At most one JWKS refetch (triggered by an unknown kid) per this many seconds. Short, because the auth
+   * service signs with a rotated key at once: a verifier that fetched within this window refuses the new kid
+   * until it passes. One small fetch per 5 s is nothing to the auth service, even under a flood of junk kids.
+   */
   JWKS_REFETCH_COOLDOWN: env.int(5, 1),
   TOKEN_CACHE_SIZE: env.int(10_000, 0),
   /** A verified token is re-verified (signature, key still published) after this many seconds. */
   TOKEN_CACHE_TTL: env.int(60, 1),
 };
 
-type TokenVerificationSettings = z.output<z.ZodObject<typeof tokenVerificationConfigShape>>;
+type TokenVerificationEnv = z.output<z.ZodObject<typeof tokenVerificationConfigShape>>;
 
-/** A verifier from those settings; `authServiceUrl` locates the JWKS when JWKS_URL is unset. */
-export function tokenVerifierFromConfig(
-  config: TokenVerificationSettings & { AUTH_SERVICE_URL: string },
-  clock: Clock,
-  keys?: JWTVerifyGetKey,
-): TokenVerifier {
-  return new TokenVerifier({
-    jwksUrl: config.JWKS_URL ?? new URL("/.well-known/jwks.json", config.AUTH_SERVICE_URL).toString(),
-    issuer: config.JWT_ISSUER,
-    audience: config.JWT_AUDIENCE,
-    algorithms: config.JWT_ALGORITHMS,
-    clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE,
-    maxLifetimeSeconds: config.MAX_TOKEN_LIFETIME,
-    jwksCacheMaxAgeSeconds: config.JWKS_CACHE_MAX_AGE,
-    jwksRefetchCooldownSeconds: config.JWKS_REFETCH_COOLDOWN,
-    cacheSize: config.TOKEN_CACHE_SIZE,
-    cacheTtlSeconds: config.TOKEN_CACHE_TTL,
-    clock,
-    ...(keys ? { keys } : {}),
-  });
+/** Those settings as the verifier's options (mapped once); `AUTH_SERVICE_URL` locates the JWKS by default. */
+export function tokenVerifierOptions(
+  env: TokenVerificationEnv & { AUTH_SERVICE_URL: string },
+): Omit<TokenVerifierOptions, "clock" | "keys"> {
+  return {
+    jwksUrl: env.JWKS_URL ?? new URL("/.well-known/jwks.json", env.AUTH_SERVICE_URL).toString(),
+    issuer: env.JWT_ISSUER,
+    audience: env.JWT_AUDIENCE,
+    algorithms: env.JWT_ALGORITHMS,
+    clockToleranceSeconds: env.JWT_CLOCK_TOLERANCE,
+    maxLifetimeSeconds: env.MAX_TOKEN_LIFETIME,
+    jwksCacheMaxAgeSeconds: env.JWKS_CACHE_MAX_AGE,
+    jwksRefetchCooldownSeconds: env.JWKS_REFETCH_COOLDOWN,
+    cacheSize: env.TOKEN_CACHE_SIZE,
+    cacheTtlSeconds: env.TOKEN_CACHE_TTL,
+  };
 }

@@ -124,7 +124,7 @@ for (const storeKind of ["folder", "s3"] as const) {
         assert.equal(served.headers["x-content-type-options"], "nosniff");
         const meta = await sharp(served.rawPayload).metadata();
         assert.equal(meta.format, "webp");
-        assert.ok(Math.max(meta.width!, meta.height!) <= ctx.config.PHOTO_MAX_EDGE);
+        assert.ok(Math.max(meta.width!, meta.height!) <= ctx.config.photos.maxEdge);
         const again = await ctx.app.inject({
           method: "GET",
           url: new URL(url).pathname,
@@ -190,7 +190,7 @@ for (const storeKind of ["folder", "s3"] as const) {
       const jpeg = await picture("jpeg");
       const truncated = await upload(jpeg.subarray(0, 200));
       assert.equal(truncated.statusCode, 400);
-      const oversized = await upload(Buffer.concat([jpeg, Buffer.alloc(ctx.config.PHOTO_MAX_BYTES, 7)]));
+      const oversized = await upload(Buffer.concat([jpeg, Buffer.alloc(ctx.config.photos.maxBytes, 7)]));
       assert.equal(oversized.statusCode, 413);
       assert.equal(oversized.json().code, "PHOTO_TOO_LARGE");
       const after = (

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import { tokenVerifierFromConfig } from "@mimascota/shared/auth/token-verifier";
+import { TokenVerifier } from "@mimascota/shared/auth/token-verifier";
 import { ManualClock } from "@mimascota/shared/clock";
 import { openDatabase, type DatabaseHandle } from "@mimascota/shared/db/database";
 import { eventType } from "@mimascota/shared/events/outbox";
@@ -65,7 +65,7 @@ export async function createProfileTestContext(
     database,
     store,
     kv,
-    verifier: tokenVerifierFromConfig(config, clock),
+    verifier: new TokenVerifier({ ...config.tokens, clock }),
   });
   await built.app.ready();
   return {
