@@ -79,7 +79,8 @@ const gateway = await startGateway(gatewayConfig, {
 progress?.done(`gateway on http://localhost:${gatewayConfig.PORT}`);
 const urls = {
   gateway: `http://localhost:${gatewayConfig.PORT}`,
-  docs: `http://localhost:${authConfig.OPS_PORT ?? authConfig.PORT}/docs`,
+  // One merged document of the auth and profile services, served by the gateway (its ops port when set).
+  docs: `http://localhost:${gatewayConfig.OPS_PORT ?? gatewayConfig.PORT}/docs`,
   mailbox: gatewayConfig.devMailbox ? `http://localhost:${gatewayConfig.PORT}/_dev/mail` : undefined,
 };
 if (progress) {

@@ -15,7 +15,7 @@ function terminal(isTTY: boolean) {
 
 const platform: RunningPlatform = {
   gateway: "http://localhost:8080",
-  docs: "http://localhost:8006/docs",
+  docs: "http://localhost:8080/docs",
   mailbox: "http://localhost:8080/_dev/mail",
   publicAppUrl: "http://localhost:3000",
   corsOrigins: ["http://localhost:3000", FRONT_END_ORIGIN],
@@ -45,7 +45,7 @@ describe("npm start's output", () => {
   it("ends with the URLs and the front end's settings", () => {
     const text = runningSummary(platform);
     assert.match(text, /gateway +http:\/\/localhost:8080\n/);
-    assert.match(text, /API docs +http:\/\/localhost:8006\/docs\n/);
+    assert.match(text, /API docs +http:\/\/localhost:8080\/docs\n/);
     assert.match(text, /dev mailbox +http:\/\/localhost:8080\/_dev\/mail\n/);
     assert.match(text, /VITE_API_URL=http:\/\/localhost:8080/);
     assert.match(text, /CORS_ORIGINS allows it, ALLOWED_ORIGINS allows it/);
