@@ -68,8 +68,12 @@ describe(
 
     const applied = async (ids: string[]) =>
       Number(
-        (await sql!.query("select count(*) as n from processed_events where event_id = any($1)", [ids]))
-          .rows[0].n,
+        (
+          await sql!.query<{ n: string }>(
+            "select count(*) as n from processed_events where event_id = any($1)",
+            [ids],
+          )
+        ).rows[0]!.n,
       );
 
     it("catches up after a crash with every event applied once", async () => {

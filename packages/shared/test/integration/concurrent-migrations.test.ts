@@ -35,7 +35,7 @@ describe("migrations run concurrently on PostgreSQL", { skip: await skipUnless("
     try {
       await Promise.all(handles.map((handle) => handle.migrate(folder, "__migrations_test")));
       const rows = await handles[0]!.db.execute(sql`select count(*)::int as n from once_only`);
-      assert.equal((rows as unknown as { rows: { n: number }[] }).rows[0]!.n, 1);
+      assert.equal((rows as { rows: { n: number }[] }).rows[0]!.n, 1);
     } finally {
       await Promise.all(handles.map((handle) => handle.close()));
       await database.drop();

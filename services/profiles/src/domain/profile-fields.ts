@@ -129,5 +129,5 @@ export function changesOf(input: ProfileInput): ProfileChanges {
     number: input.number ?? u?.number,
     apartment: input.apartment !== undefined ? input.apartment : u?.apartment,
   };
-  return Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) as ProfileChanges;
+  return Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
 }
