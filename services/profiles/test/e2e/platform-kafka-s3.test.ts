@@ -23,6 +23,16 @@ import { startProfileService, type RunningProfileService } from "../../src/compo
 import { loadProfilesConfig } from "../../src/config.ts";
 import { profiles } from "../../src/db/schema.ts";
 
+/** The profile as the API returns it, as far as this test reads it. */
+interface ProfileBody {
+  id: string;
+  user_id: string;
+  name: string | null;
+  document: string | null;
+  birth_date: string | null;
+  photo_url: string | null;
+}
+
 const PASSWORD = "Tortuga-Violeta-Lluvia-2024!";
 const silent = (name: string) => createLogger(name, "silent");
 
@@ -211,7 +221,7 @@ describe(
       const email = `${uniquePrefix("ana")}@example.com`;
       const token = await registerVerifyLogin(email);
       const profile = await eventually(
-        async () => (await (await get("/api/v1/profiles/me", token)).json()) as Record<string, unknown>,
+        async () => (await (await get("/api/v1/profiles/me", token)).json()) as ProfileBody,
         (p) => p.document === "45678912",
         "the registration's fields, from the Kafka event",
       );
@@ -283,7 +293,7 @@ describe(
       // The same email is free again: a new account, a new profile.
       const again = await registerVerifyLogin(email);
       const fresh = await eventually(
-        async () => (await (await get("/api/v1/profiles/me", again)).json()) as Record<string, unknown>,
+        async () => (await (await get("/api/v1/profiles/me", again)).json()) as ProfileBody,
         (p) => p.document === "45678912",
         "the new account's profile",
       );

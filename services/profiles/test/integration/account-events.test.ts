@@ -43,7 +43,7 @@ describe("account events", { skip: await skipUnless("postgres") }, () => {
       .from(processedEvents)
       .where(eq(processedEvents.eventId, event.id));
     assert.equal(processed.length, 1);
-    const metrics = await (await ctx.app.inject({ method: "GET", url: "/metrics" })).body;
+    const metrics = (await ctx.app.inject({ method: "GET", url: "/metrics" })).body;
     assert.match(metrics, /profiles_events_total\{result="duplicate"\} [1-9]/);
   });
 
@@ -121,7 +121,7 @@ describe("account events", { skip: await skipUnless("postgres") }, () => {
         url: "/api/v1/profiles/me",
         headers: { authorization: `Bearer ${token}` },
       })
-    ).json().id;
+    ).json<{ id: string }>().id;
     const png = await sharp({ create: { width: 32, height: 32, channels: 3, background: "#c60" } })
       .png()
       .toBuffer();
@@ -143,7 +143,7 @@ describe("account events", { skip: await skipUnless("postgres") }, () => {
       payload,
     });
     assert.equal(upload.statusCode, 200, upload.body);
-    const file = new URL(upload.json().photo_url).pathname.split("/").pop()!;
+    const file = new URL(upload.json<{ photo_url: string }>().photo_url).pathname.split("/").pop()!;
     assert.ok(await ctx.store.get(`photos/${file}`));
     await ctx.events.handle(deletedEvent(userId));
     assert.equal(await profileCount(userId), 0);

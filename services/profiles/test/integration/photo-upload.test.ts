@@ -13,6 +13,23 @@ import {
   type ProfileTestContext,
 } from "../support/test-profiles.ts";
 
+/** The profile as the API returns it, as far as these tests read it. */
+interface ProfileBody {
+  id: string;
+  photo_url: string | null;
+}
+
+/** An accepted upload's answer: the profile with its new photo. */
+interface UploadBody {
+  photo_url: string;
+}
+
+/** A problem+json body. */
+interface Problem {
+  code: string;
+  detail: string;
+}
+
 /** A multipart/form-data body with one file part, as a browser's FormData sends it. */
 function multipart(field: string, filename: string, type: string, bytes: Buffer) {
   const boundary = `----mm${randomUUID()}`;
@@ -48,10 +65,10 @@ function pixelBomb(): Buffer {
   ]);
 }
 
-const picture = (format: "jpeg" | "png" | "webp", width = 800, height = 600) =>
-  sharp({ create: { width, height, channels: 3, background: "#2a6" } })
-    [format]()
-    .toBuffer();
+const picture = (format: "jpeg" | "png" | "webp", width = 800, height = 600) => {
+  const image = sharp({ create: { width, height, channels: 3, background: "#2a6" } });
+  return image[format]().toBuffer();
+};
 
 /** The photo API on each store: the local folder (embedded) and the real S3-compatible server. */
 for (const storeKind of ["folder", "s3"] as const) {
@@ -88,7 +105,7 @@ for (const storeKind of ["folder", "s3"] as const) {
           url: "/api/v1/profiles/me",
           headers: { authorization: `Bearer ${token}` },
         })
-      ).json().id;
+      ).json<ProfileBody>().id;
     });
     after(() => ctx?.close());
 
@@ -115,7 +132,7 @@ for (const storeKind of ["folder", "s3"] as const) {
       for (const format of ["jpeg", "png", "webp"] as const) {
         const response = await upload(await picture(format, 2000, 1500), { name: `me.${format}` });
         assert.equal(response.statusCode, 200, response.body);
-        const url = response.json().photo_url as string;
+        const url = response.json<UploadBody>().photo_url;
         assert.match(url, /^https:\/\/api\.mimascota\.test\/api\/v1\/profiles\/photos\/[0-9a-f-]{36}\.webp$/);
         const served = await ctx.app.inject({ method: "GET", url: new URL(url).pathname });
         assert.equal(served.statusCode, 200);
@@ -124,7 +141,7 @@ for (const storeKind of ["folder", "s3"] as const) {
         assert.equal(served.headers["x-content-type-options"], "nosniff");
         const meta = await sharp(served.rawPayload).metadata();
         assert.equal(meta.format, "webp");
-        assert.ok(Math.max(meta.width!, meta.height!) <= ctx.config.photos.maxEdge);
+        assert.ok(Math.max(meta.width, meta.height) <= ctx.config.photos.maxEdge);
         const again = await ctx.app.inject({
           method: "GET",
           url: new URL(url).pathname,
@@ -136,14 +153,14 @@ for (const storeKind of ["folder", "s3"] as const) {
           url: "/api/v1/profiles/me",
           headers: { authorization: `Bearer ${token}` },
         });
-        assert.equal(me.json().photo_url, url);
+        assert.equal(me.json<ProfileBody>().photo_url, url);
       }
     });
 
     test("the old photo is deleted when a new one replaces it", async () => {
-      const first = fileOf((await upload(await picture("png"))).json().photo_url);
+      const first = fileOf((await upload(await picture("png"))).json<UploadBody>().photo_url);
       assert.ok(await ctx.store.get(`photos/${first}`));
-      const second = fileOf((await upload(await picture("jpeg"))).json().photo_url);
+      const second = fileOf((await upload(await picture("jpeg"))).json<UploadBody>().photo_url);
       assert.notEqual(first, second);
       assert.equal(await ctx.store.get(`photos/${first}`), undefined);
       assert.equal(
@@ -160,7 +177,7 @@ for (const storeKind of ["folder", "s3"] as const) {
         .jpeg()
         .toBuffer();
       assert.ok((await sharp(withGps).metadata()).exif, "the fixture carries EXIF");
-      const url = (await upload(withGps)).json().photo_url as string;
+      const url = (await upload(withGps)).json<UploadBody>().photo_url;
       const stored = await ctx.store.get(`photos/${fileOf(url)}`);
       const meta = await sharp(stored!.body).metadata();
       assert.equal(meta.exif, undefined);
@@ -174,38 +191,38 @@ for (const storeKind of ["folder", "s3"] as const) {
           url: "/api/v1/profiles/me",
           headers: { authorization: `Bearer ${token}` },
         })
-      ).json().photo_url;
+      ).json<ProfileBody>().photo_url;
       const renamed = await upload(Buffer.from("%PDF-1.7 not a picture at all"), {
         name: "cat.jpg",
         type: "image/jpeg",
       });
       assert.equal(renamed.statusCode, 400);
-      assert.equal(renamed.json().code, "INVALID_PHOTO");
-      assert.match(renamed.json().detail, /no es una imagen JPEG, PNG o WebP/);
+      assert.equal(renamed.json<Problem>().code, "INVALID_PHOTO");
+      assert.match(renamed.json<Problem>().detail, /no es una imagen JPEG, PNG o WebP/);
       const gif = await upload(Buffer.from("GIF89a\x01\x00\x01\x00"), { name: "a.png", type: "image/png" });
       assert.equal(gif.statusCode, 400);
       const bomb = await upload(pixelBomb(), { name: "bomb.png", type: "image/png" });
       assert.equal(bomb.statusCode, 400);
-      assert.match(bomb.json().detail, /demasiado grande|resolución/);
+      assert.match(bomb.json<Problem>().detail, /demasiado grande|resolución/);
       const jpeg = await picture("jpeg");
       const truncated = await upload(jpeg.subarray(0, 200));
       assert.equal(truncated.statusCode, 400);
       const oversized = await upload(Buffer.concat([jpeg, Buffer.alloc(ctx.config.photos.maxBytes, 7)]));
       assert.equal(oversized.statusCode, 413);
-      assert.equal(oversized.json().code, "PHOTO_TOO_LARGE");
+      assert.equal(oversized.json<Problem>().code, "PHOTO_TOO_LARGE");
       const after = (
         await ctx.app.inject({
           method: "GET",
           url: "/api/v1/profiles/me",
           headers: { authorization: `Bearer ${token}` },
         })
-      ).json().photo_url;
+      ).json<ProfileBody>().photo_url;
       assert.equal(after, before);
     });
 
     test("the wrong field, no file and a JSON body are clear 4xx", async () => {
       const jpeg = await picture("jpeg");
-      assert.equal((await upload(jpeg, { field: "photo" })).json().code, "INVALID_PHOTO");
+      assert.equal((await upload(jpeg, { field: "photo" })).json<Problem>().code, "INVALID_PHOTO");
       const json = await ctx.app.inject({
         method: "POST",
         url: `/api/v1/profiles/${profileId}/photo`,
@@ -220,7 +237,7 @@ for (const storeKind of ["folder", "s3"] as const) {
       await ctx.events.handle(registeredEvent(mallory));
       const theirs = await upload(await picture("png"), { as: await ctx.token(mallory) });
       assert.equal(theirs.statusCode, 404);
-      assert.equal(theirs.json().code, "PROFILE_NOT_FOUND");
+      assert.equal(theirs.json<Problem>().code, "PROFILE_NOT_FOUND");
       const unknown = await upload(await picture("png"), { id: randomUUID() });
       assert.equal(unknown.statusCode, 404);
       assert.equal(

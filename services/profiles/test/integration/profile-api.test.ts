@@ -9,6 +9,37 @@ import {
   type ProfileTestContext,
 } from "../support/test-profiles.ts";
 
+/** The profile as the API returns it (snake_case), as far as these tests read it. */
+interface ProfileBody {
+  id: string;
+  user_id: string;
+  email: string | null;
+  name: string | null;
+  second_name: string | null;
+  display_name: string | null;
+  role: string | null;
+  document_type: string | null;
+  document: string | null;
+  birth_date: string | null;
+  photo_url: string | null;
+  ubication: Record<string, string | null> | null;
+  city: string | null;
+}
+
+interface ProfilePage {
+  items: ProfileBody[];
+  total: number;
+  page: number;
+  size: number;
+}
+
+/** A problem+json body. */
+interface Problem {
+  code: string;
+  detail: string;
+  errors: { path: string }[];
+}
+
 /** The contract's profile API, on both databases: the caller's own profile only, validated, snake_case. */
 for (const database of ["postgres", "pglite"] as const) {
   describe(
@@ -44,7 +75,7 @@ for (const database of ["postgres", "pglite"] as const) {
         });
         assert.equal(response.statusCode, 200);
         assert.equal(response.headers["cache-control"], "no-store");
-        const body = response.json();
+        const body = response.json<ProfileBody>();
         assert.equal(body.user_id, userId);
         assert.equal(body.email, `${userId}@example.com`);
         assert.equal(body.name, "Ana María");
@@ -70,7 +101,9 @@ for (const database of ["postgres", "pglite"] as const) {
       test("a flat registration gives a profile with the name only", async () => {
         const userId = randomUUID();
         await ctx.events.handle(registeredEvent(userId, { flat: true }));
-        const body = (await call("GET", "/api/v1/profiles/me", { token: await ctx.token(userId) })).json();
+        const body = (
+          await call("GET", "/api/v1/profiles/me", { token: await ctx.token(userId) })
+        ).json<ProfileBody>();
         assert.equal(body.name, "Ana María Pérez");
         assert.equal(body.display_name, "Ana María Pérez");
         assert.equal(body.document, null);
@@ -82,17 +115,17 @@ for (const database of ["postgres", "pglite"] as const) {
         const token = await ctx.token(userId, { email: "early@example.com", roles: ["provider"] });
         const early = await call("GET", "/api/v1/profiles/me", { token });
         assert.equal(early.statusCode, 200);
-        assert.equal(early.json().email, "early@example.com");
-        assert.equal(early.json().role, "provider");
-        assert.equal(early.json().name, null);
+        assert.equal(early.json<ProfileBody>().email, "early@example.com");
+        assert.equal(early.json<ProfileBody>().role, "provider");
+        assert.equal(early.json<ProfileBody>().name, null);
         const edit = await call("POST", "/api/v1/profiles", { token, body: { display_name: "Anita" } });
         assert.equal(edit.statusCode, 200, "the profile exists: updated, not created");
         await ctx.events.handle(registeredEvent(userId, { role: "provider" }));
-        const late = (await call("GET", "/api/v1/profiles/me", { token })).json();
+        const late = (await call("GET", "/api/v1/profiles/me", { token })).json<ProfileBody>();
         assert.equal(late.display_name, "Anita", "the user's edit stays");
         assert.equal(late.name, "Ana María", "what was missing is filled in");
         assert.equal(late.document, "12345678");
-        assert.equal(late.id, early.json().id);
+        assert.equal(late.id, early.json<ProfileBody>().id);
       });
 
       test("POST creates the caller's profile (201), then updates it (200); the body cannot name another user", async () => {
@@ -112,20 +145,24 @@ for (const database of ["postgres", "pglite"] as const) {
           },
         });
         assert.equal(created.statusCode, 201);
-        assert.equal(created.json().user_id, userId);
-        assert.equal(created.json().email, `${userId}@example.com`, "email comes from the account");
-        assert.equal(created.json().role, "client", "role comes from the account");
-        assert.equal(created.json().document, "12345678", "a cédula is kept as its digits");
+        assert.equal(created.json<ProfileBody>().user_id, userId);
+        assert.equal(
+          created.json<ProfileBody>().email,
+          `${userId}@example.com`,
+          "email comes from the account",
+        );
+        assert.equal(created.json<ProfileBody>().role, "client", "role comes from the account");
+        assert.equal(created.json<ProfileBody>().document, "12345678", "a cédula is kept as its digits");
         const updated = await call("POST", "/api/v1/profiles", {
           token,
           body: { ubication: { city: "Salto", postal_code: "50000" } },
         });
         assert.equal(updated.statusCode, 200);
-        assert.equal(updated.json().city, "Salto");
-        assert.equal(updated.json().name, "Juan");
+        assert.equal(updated.json<ProfileBody>().city, "Salto");
+        assert.equal(updated.json<ProfileBody>().name, "Juan");
         const victimProfile = (
           await call("GET", "/api/v1/profiles/me", { token: await ctx.token(victim) })
-        ).json();
+        ).json<ProfileBody>();
         assert.equal(victimProfile.name, "Ana María", "the other user's profile is untouched");
       });
 
@@ -134,25 +171,25 @@ for (const database of ["postgres", "pglite"] as const) {
         const other = randomUUID();
         await ctx.events.handle(registeredEvent(owner));
         const ownerToken = await ctx.token(owner);
-        const id = (await call("GET", "/api/v1/profiles/me", { token: ownerToken })).json().id;
+        const id = (await call("GET", "/api/v1/profiles/me", { token: ownerToken })).json<ProfileBody>().id;
         const ok = await call("PUT", `/api/v1/profiles/${id}`, {
           token: ownerToken,
           body: { second_name: null },
         });
         assert.equal(ok.statusCode, 200);
-        assert.equal(ok.json().second_name, null);
+        assert.equal(ok.json<ProfileBody>().second_name, null);
         const foreign = await call("PUT", `/api/v1/profiles/${id}`, {
           token: await ctx.token(other),
           body: { name: "Mallory" },
         });
         assert.equal(foreign.statusCode, 404);
-        assert.equal(foreign.json().code, "PROFILE_NOT_FOUND");
+        assert.equal(foreign.json<Problem>().code, "PROFILE_NOT_FOUND");
         assert.equal(
           (await call("PUT", `/api/v1/profiles/${randomUUID()}`, { token: ownerToken, body: {} })).statusCode,
           404,
         );
         assert.equal(
-          (await call("GET", "/api/v1/profiles/me", { token: ownerToken })).json().name,
+          (await call("GET", "/api/v1/profiles/me", { token: ownerToken })).json<ProfileBody>().name,
           "Ana María",
         );
       });
@@ -163,13 +200,13 @@ for (const database of ["postgres", "pglite"] as const) {
         const token = await ctx.token(userId);
         const page1 = await call("GET", "/api/v1/profiles?page=1&size=100", { token });
         assert.equal(page1.statusCode, 200);
-        const body = page1.json();
+        const body = page1.json<ProfilePage>();
         assert.equal(body.items.length, 1);
-        assert.equal(body.items[0].user_id, userId);
+        assert.equal(body.items[0]!.user_id, userId);
         assert.equal(body.total, 1);
         assert.equal(body.page, 1);
         assert.equal(body.size, 100);
-        const page2 = (await call("GET", "/api/v1/profiles?page=2&size=100", { token })).json();
+        const page2 = (await call("GET", "/api/v1/profiles?page=2&size=100", { token })).json<ProfilePage>();
         assert.deepEqual(page2.items, []);
         assert.equal((await call("GET", "/api/v1/profiles?size=1000", { token })).statusCode, 400);
       });
@@ -196,7 +233,7 @@ for (const database of ["postgres", "pglite"] as const) {
         for (const [body, field] of cases) {
           const response = await call("POST", "/api/v1/profiles", { token, body });
           assert.equal(response.statusCode, 400, JSON.stringify(body));
-          const problem = response.json();
+          const problem = response.json<Problem>();
           assert.equal(problem.code, "VALIDATION_ERROR");
           assert.ok(
             problem.errors.some(
@@ -209,20 +246,20 @@ for (const database of ["postgres", "pglite"] as const) {
         }
         const spanish = await call("POST", "/api/v1/profiles", { token, body: { birth_date: "2099-01-01" } });
         assert.equal(spanish.statusCode, 400);
-        assert.equal(spanish.json().code, "UNDERAGE");
-        assert.match(spanish.json().detail, /al menos 16 años/);
+        assert.equal(spanish.json<Problem>().code, "UNDERAGE");
+        assert.match(spanish.json<Problem>().detail, /al menos 16 años/);
         const english = await call("POST", "/api/v1/profiles", {
           token,
           body: { birth_date: "2099-01-01" },
           headers: { "accept-language": "en" },
         });
-        assert.match(english.json().detail, /at least 16 years/);
+        assert.match(english.json<Problem>().detail, /at least 16 years/);
         const unicode = await call("POST", "/api/v1/profiles", {
           token,
           body: { name: "Jose\u0301 Ñandú", street: "Bv. Artigas" },
         });
         assert.equal(unicode.statusCode, 201);
-        assert.equal(unicode.json().name, "José Ñandú", "stored in NFC");
+        assert.equal(unicode.json<ProfileBody>().name, "José Ñandú", "stored in NFC");
       });
 
       test("without a valid token every route is 401, and X-User-Id alone proves nothing", async () => {
@@ -253,7 +290,7 @@ for (const database of ["postgres", "pglite"] as const) {
               401,
               `${method} ${url} ${JSON.stringify(options).slice(0, 60)}`,
             );
-            assert.equal(response.json().code, "UNAUTHORIZED");
+            assert.equal(response.json<Problem>().code, "UNAUTHORIZED");
             assert.match(String(response.headers["www-authenticate"]), /^Bearer/);
           }
         }
