@@ -1,4 +1,8 @@
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { promisify } from "node:util";
+import { parseAllDocuments } from "yaml";
+import { skipUnlessPrograms } from "@mimascota/shared/testing/services";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { listFiles, readRepoFile, readYaml, readYamlDocuments } from "./support/deploy-files.ts";
@@ -109,6 +113,33 @@ describe("Kubernetes manifests", () => {
       const Model = module[resource.kind];
       assert.ok(Model, `no model for ${resource.apiVersion} ${resource.kind}`);
       assert.doesNotThrow(() => new Model(resource).validate(), `${resource.kind} ${resource.metadata.name}`);
+    }
+  });
+
+  it("renders with `kubectl kustomize` (what `kubectl apply -k` sends), and every rendered object validates", async (t) => {
+    const skip = await skipUnlessPrograms(["kubectl", "version", "--client"]);
+    if (skip) return t.skip(skip);
+    const { stdout } = await promisify(execFile)("kubectl", ["kustomize", dir], {
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const rendered = parseAllDocuments(stdout).map((doc) => doc.toJS() as Resource);
+    assert.equal(rendered.length, applied.length, "every listed object, nothing more");
+    for (const resource of rendered) {
+      assert.equal(
+        resource.metadata.labels?.["app.kubernetes.io/part-of"],
+        "mimascota",
+        `${resource.kind} ${resource.metadata.name}`,
+      );
+      // The operator's custom resources have no model in kubernetes-models (prometheus-operator.test.ts checks them).
+      if (resource.apiVersion.startsWith("monitoring.coreos.com/")) continue;
+      const module = (await import(`kubernetes-models/${resource.apiVersion}/${resource.kind}`)) as Record<
+        string,
+        new (data: unknown) => { validate(): void }
+      >;
+      assert.doesNotThrow(
+        () => new module[resource.kind]!(resource).validate(),
+        `${resource.kind} ${resource.metadata.name}`,
+      );
     }
   });
 
