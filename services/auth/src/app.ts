@@ -12,8 +12,7 @@ import type { KeyValueStore } from "@mimascota/shared/kv/key-value-store";
 import type { AuthConfig } from "./config.ts";
 import { PasswordHasher } from "./crypto/password-hasher.ts";
 import { secretBoxFromConfig } from "./crypto/secret-box-from-config.ts";
-import { isDatabaseUnavailable } from "./db/database-errors.ts";
-import { problems } from "./errors.ts";
+import { databaseOutageAs503 } from "@mimascota/shared/db/database-errors";
 import { AuthMetrics, type MetricSources } from "./metrics.ts";
 import { LoginThrottleRepository } from "./repositories/login-throttle.repository.ts";
 import { LoginRepository } from "./repositories/login.repository.ts";
@@ -80,14 +79,7 @@ export async function buildApp(deps: AuthDeps): Promise<FastifyInstance> {
     bodyLimit: config.http.bodyLimitBytes,
     requestTimeoutMs: config.http.requestTimeoutMs,
     trustProxy: config.http.trustProxy,
-    // An unreachable database is an outage, not a bug: 503 (retryable) instead of the edge's logged 500.
-    mapError: (error, request) => {
-      if (!isDatabaseUnavailable(error)) return undefined;
-      request.log.warn({ err: error }, "database unavailable");
-      return problems.error("SERVICE_UNAVAILABLE", {
-        headers: { "retry-after": "5" },
-      });
-    },
+    mapError: databaseOutageAs503,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import type { TokenVerifier } from "@mimascota/shared/auth/token-verifier";
 import type { Clock } from "@mimascota/shared/clock";
 import type { DatabaseHandle } from "@mimascota/shared/db/database";
+import { databaseOutageAs503 } from "@mimascota/shared/db/database-errors";
 import type { ReadinessCheck } from "@mimascota/shared/readiness";
 import { createHttpServer } from "@mimascota/shared/http";
 import { swaggerOptions } from "@mimascota/shared/openapi/swagger-options";
@@ -58,6 +59,7 @@ export async function buildProfileApp(deps: ProfileDeps): Promise<ProfileApp> {
     bodyLimit: config.http.bodyLimitBytes,
     requestTimeoutMs: config.http.requestTimeoutMs,
     trustProxy: config.http.trustProxy,
+    mapError: databaseOutageAs503,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -175,7 +175,8 @@ export class OutboxRelay {
   }
 }
 
-function toOutboundEvent(row: OutboxRow): OutboundEvent {
+/** An outbox row as it goes out (to Kafka, or to an in-process subscriber). */
+export function toOutboundEvent(row: OutboxRow): OutboundEvent {
   return {
     id: row.id,
     topic: row.topic,

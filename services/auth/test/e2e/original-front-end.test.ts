@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { eq } from "drizzle-orm";
 import { outboxEvents } from "@mimascota/shared/db/infra-schema";
+import { toOutboundEvent } from "@mimascota/shared/events/outbox-relay";
 import { createLogger } from "@mimascota/shared/logger";
 import { skipUnless } from "@mimascota/shared/testing/services";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -112,15 +113,7 @@ describe("the original front end's calls through the gateway", { skip }, () => {
   async function deliverEvents(): Promise<void> {
     const subscribed = new Set<string>(CONSUMED_TOPICS);
     for (const row of (await ctx.events()).reverse().filter((event) => subscribed.has(event.topic))) {
-      await profiles.events.handle({
-        id: row.id,
-        topic: row.topic,
-        key: row.key,
-        type: row.type,
-        source: row.source,
-        time: row.occurredAt,
-        data: row.data,
-      });
+      await profiles.events.handle(toOutboundEvent(row));
     }
   }
 

@@ -1,3 +1,6 @@
+import type { FastifyRequest } from "fastify";
+import { commonError, type AppError } from "../errors.ts";
+
 /** Node socket errors meaning the database server cannot be reached. */
 const SOCKET_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN"]);
 /** SQLSTATEs of a server that is shutting down, starting up or out of connections. */
@@ -27,4 +30,14 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   if (Array.isArray(e.errors) && e.errors.some((inner) => isDatabaseUnavailable(inner, depth + 1)))
     return true;
   return isDatabaseUnavailable(e.cause, depth + 1);
+}
+
+/**
+ * For `createHttpServer({ mapError })`: an unreachable database is an outage, not a bug, so every service
+ * answers it 503 (retryable, Retry-After 5) instead of the edge's logged 500.
+ */
+export function databaseOutageAs503(error: unknown, request: FastifyRequest): AppError | undefined {
+  if (!isDatabaseUnavailable(error)) return undefined;
+  request.log.warn({ err: error }, "database unavailable");
+  return commonError("SERVICE_UNAVAILABLE", { headers: { "retry-after": "5" } });
 }
